@@ -1,0 +1,68 @@
+import { Decoder, Encoder } from '@msgpack/msgpack'
+
+/** The largest message a link carries, in bytes (Chromium's data-channel maximum). */
+export const MAX_MESSAGE_BYTES = 256 * 1024
+
+/**
+ * A frame on a link: which protocol, which message type of that protocol, and the
+ * payload. Protocol and type are small integers to keep every move frame small.
+ */
+export interface Frame {
+  readonly proto: number
+  readonly type: number
+  readonly payload: unknown
+}
+
+// The encoder and decoder hold only scratch buffers and fixed limits, so one pair
+// per process is safe to share between peers (msgpack clones them on re-entry).
+const encoder = new Encoder({ ignoreUndefined: true })
+const decoder = new Decoder({
+  maxStrLength: 64 * 1024,
+  maxBinLength: MAX_MESSAGE_BYTES,
+  maxArrayLength: 16 * 1024,
+  maxMapLength: 1024,
+  maxExtLength: 0,
+})
+
+/** Encodes any msgpack-able value. Throws only on values our own code built wrongly. */
+export function encodeValue(value: unknown): Uint8Array {
+  return encoder.encode(value)
+}
+
+/** Decodes untrusted bytes; returns `undefined` on any malformed input, never throws. */
+export function decodeValue(bytes: Uint8Array): unknown {
+  try {
+    return decoder.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
+export function encodeFrame(proto: number, type: number, payload: unknown): Uint8Array {
+  return encoder.encode([proto, type, payload])
+}
+
+/** Decodes a frame from a remote peer; `null` for anything that is not a well-formed frame. */
+export function decodeFrame(bytes: Uint8Array): Frame | null {
+  const value = decodeValue(bytes)
+  if (!Array.isArray(value) || value.length !== 3) return null
+  const [proto, type, payload] = value as [unknown, unknown, unknown]
+  if (!isUint8(proto) || !isUint8(type)) return null
+  return { proto, type, payload }
+}
+
+export function isUint8(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255
+}
+
+export function isUint(v: unknown, max = Number.MAX_SAFE_INTEGER): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
+}
+
+export function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v)
+}
+
+export function isBytes(v: unknown, maxLength = MAX_MESSAGE_BYTES): v is Uint8Array {
+  return v instanceof Uint8Array && v.length <= maxLength
+}

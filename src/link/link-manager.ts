@@ -1,0 +1,444 @@
+import { MAX_MESSAGE_BYTES, decodeFrame, encodeFrame, type Frame } from '../core/codec.js'
+import type { Env } from '../core/env.js'
+import { P2PError } from '../core/errors.js'
+import type { PeerId } from '../core/id.js'
+import { Link, type ClassQueueStats, type LinkState, type PacingInit } from './link.js'
+import { LINK_PROTO, LinkMsg } from './link-messages.js'
+import { Priority, PRIORITIES } from './priority.js'
+import type { EnqueueResult, SchedulerInit } from './scheduler.js'
+import { decodeSignalRelay, encodeSignalRelay } from './signal-relay.js'
+import type { Connection, SignalData, Transport } from './transport.js'
+
+/** A protocol sharing the links: told when links open and close, asked by link GC. */
+export interface LinkProtocol {
+  /** Protocol number (see PROTOCOL). */
+  readonly id: number
+  /** Link GC asks before closing an idle link: true keeps it open. */
+  insists?(peer: PeerId): boolean
+  onLinkOpen?(peer: PeerId): void
+  /** The link closed (GC, timeout, remote close) or a connection attempt failed. */
+  onLinkClosed?(peer: PeerId, reason: string): void
+}
+
+/** Handles one message type of one protocol. `payload` is untrusted: validate it. */
+export type MessageHandler = (from: PeerId, payload: unknown) => void
+
+/** The bootstrap node's relay, used when no linked peer can introduce us. */
+export interface SignalingChannel {
+  /** Relays signaling data to `to`; false when the node is unreachable. */
+  send(to: PeerId, initiator: boolean, data: SignalData): boolean
+}
+
+export interface LinkManagerComponents {
+  env: Pick<Env, 'clock' | 'timers' | 'log'>
+  localId: PeerId
+  transport: Transport
+  signaling?: SignalingChannel
+}
+
+export interface LinkManagerInit extends PacingInit, SchedulerInit {
+  /** Hard cap on links (Chromium fails past ~500 RTCPeerConnections). @default 100 */
+  maxLinks?: number
+  /** Link GC runs when more links than this are open. @default 80 */
+  gcThreshold?: number
+  /** A link is idle after this long without protocol traffic. @default 30000 */
+  gcIdleMs?: number
+  /** Send a keepalive on a link that sent nothing for this long. @default 1000 */
+  keepaliveMs?: number
+  /** Close a link that received nothing for this long (dead peer). @default 3000 */
+  deadAfterMs?: number
+  /** Give up on a connection attempt after this long. @default 10000 */
+  connectTimeoutMs?: number
+  /** Largest signaling message relayed or accepted. @default 16384 */
+  maxSignalBytes?: number
+  /** Malformed frames tolerated on one link before it is closed. @default 64 */
+  maxBadFrames?: number
+  /** Rethrow exceptions from message handlers (tests and simulation). @default false */
+  strict?: boolean
+}
+
+export type SendResult = EnqueueResult | 'no-link'
+export type ConnectResult = 'open' | 'connecting' | 'self' | 'limit'
+
+export interface LinkManagerStats {
+  opened: number
+  closed: number
+  /** Links whose signaling went through a linked peer. */
+  introduced: number
+  /** Links whose signaling went through the bootstrap node. */
+  viaSignaling: number
+  /** Signaling messages this peer relayed for others. */
+  relayed: number
+  badFrames: number
+  handlerErrors: number
+  gcClosed: number
+}
+
+const PING_FRAME = encodeFrame(LINK_PROTO, LinkMsg.PING, null)
+
+/**
+ * Owns every connection of a peer. Overlays ask for links and send on them with
+ * a protocol, a type and a priority; they never open or close sockets. One link
+ * per remote peer carries every protocol.
+ */
+export class LinkManager {
+  readonly localId: PeerId
+  readonly stats: LinkManagerStats = {
+    opened: 0,
+    closed: 0,
+    introduced: 0,
+    viaSignaling: 0,
+    relayed: 0,
+    badFrames: 0,
+    handlerErrors: 0,
+    gcClosed: 0,
+  }
+  private readonly env: LinkManagerComponents['env']
+  private readonly transport: Transport
+  private readonly signaling: SignalingChannel | undefined
+  private readonly init: Required<Omit<LinkManagerInit, keyof PacingInit | keyof SchedulerInit>>
+  private readonly schedulerInit: SchedulerInit
+  private readonly pacing: PacingInit
+  private readonly links = new Map<PeerId, Link>()
+  private readonly protocols: LinkProtocol[] = []
+  private readonly handlers = new Map<number, MessageHandler>()
+  private tickTimer: unknown = undefined
+  private closed = false
+
+  constructor(components: LinkManagerComponents, init: LinkManagerInit = {}) {
+    this.env = components.env
+    this.localId = components.localId
+    this.transport = components.transport
+    this.signaling = components.signaling
+    this.init = {
+      maxLinks: init.maxLinks ?? 100,
+      gcThreshold: init.gcThreshold ?? 80,
+      gcIdleMs: init.gcIdleMs ?? 30_000,
+      keepaliveMs: init.keepaliveMs ?? 1000,
+      deadAfterMs: init.deadAfterMs ?? 3000,
+      connectTimeoutMs: init.connectTimeoutMs ?? 10_000,
+      maxSignalBytes: init.maxSignalBytes ?? 16 * 1024,
+      maxBadFrames: init.maxBadFrames ?? 64,
+      strict: init.strict ?? false,
+    }
+    const { agingBoundMs, bounds, mode } = init
+    this.schedulerInit = { agingBoundMs, bounds, mode }
+    this.pacing = init
+  }
+
+  register(protocol: LinkProtocol): void {
+    this.protocols.push(protocol)
+  }
+
+  /** Registers the handler of one message type of one protocol (one handler each). */
+  handle(proto: number, type: number, handler: MessageHandler): void {
+    if (proto === LINK_PROTO) throw P2PError.INVALID_ARGUMENT('protocol 0 belongs to the link layer')
+    const key = proto * 256 + type
+    if (this.handlers.has(key)) throw P2PError.INVALID_ARGUMENT(`handler ${proto}/${type} already registered`)
+    this.handlers.set(key, handler)
+  }
+
+  /**
+   * Ensures a link to `peer`. With `via`, signaling goes through that linked peer
+   * (an introduction); otherwise, or when `via` has no open link, through the
+   * bootstrap node. At the link cap, GC closes one link no protocol insists on.
+   */
+  connect(peer: PeerId, opts: { via?: PeerId } = {}): ConnectResult {
+    if (this.closed) throw P2PError.LINK_CLOSED('link manager closed')
+    if (peer === this.localId) return 'self'
+    const existing = this.links.get(peer)
+    if (existing !== undefined) return existing.state === 'open' ? 'open' : 'connecting'
+    if (!this.makeRoom()) return 'limit'
+    const link = this.createLink(peer, true)
+    if (opts.via !== undefined && opts.via !== peer) link.via = opts.via
+    return 'connecting'
+  }
+
+  /**
+   * Queues a message on the link to `peer` (open or still connecting). With
+   * `key`, a waiting message of the same priority and key is superseded.
+   * Throws MESSAGE_TOO_LARGE for a frame over 256 KiB (a caller bug).
+   */
+  send(peer: PeerId, proto: number, type: number, payload: unknown, priority: Priority, opts?: { key?: string }): SendResult {
+    const link = this.links.get(peer)
+    if (link === undefined) return 'no-link'
+    const bytes = encodeFrame(proto, type, payload)
+    if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
+    const now = this.env.clock.now()
+    const result = link.scheduler.enqueue(priority, bytes, now, opts?.key)
+    if (result !== 'rejected') {
+      link.lastUseAt = now
+      link.pump(now)
+    }
+    return result
+  }
+
+  linkState(peer: PeerId): LinkState | undefined {
+    return this.links.get(peer)?.state
+  }
+
+  isOpen(peer: PeerId): boolean {
+    return this.links.get(peer)?.state === 'open'
+  }
+
+  /** Peers with an open link. */
+  openPeers(): PeerId[] {
+    const out: PeerId[] = []
+    for (const [peer, link] of this.links) if (link.state === 'open') out.push(peer)
+    return out
+  }
+
+  get linkCount(): number {
+    return this.links.size
+  }
+
+  /** The link itself, for inspection (inspector, benchmarks); do not send on it directly. */
+  link(peer: PeerId): Link | undefined {
+    return this.links.get(peer)
+  }
+
+  /** Queue length and bytes per class [HIGH, MEDIUM, LOW] on the link to `peer`. */
+  queueStats(peer: PeerId): [ClassQueueStats, ClassQueueStats, ClassQueueStats] | undefined {
+    const link = this.links.get(peer)
+    if (link === undefined) return undefined
+    return [link.queueStats(Priority.HIGH), link.queueStats(Priority.MEDIUM), link.queueStats(Priority.LOW)]
+  }
+
+  /** Queue length and bytes per class summed over every link. */
+  totalQueueStats(): [ClassQueueStats, ClassQueueStats, ClassQueueStats] {
+    const out = PRIORITIES.map(() => ({ count: 0, bytes: 0 })) as [ClassQueueStats, ClassQueueStats, ClassQueueStats]
+    for (const link of this.links.values()) {
+      for (const cls of PRIORITIES) {
+        out[cls].count += link.scheduler.length(cls)
+        out[cls].bytes += link.scheduler.queuedBytes(cls)
+      }
+    }
+    return out
+  }
+
+  /**
+   * Signaling data for us from `from`, relayed by the linked peer `via` or, when
+   * `via` is null, by the bootstrap node. `initiator` says which side sent it.
+   */
+  receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: PeerId | null): void {
+    if (this.closed || from === this.localId) return
+    let link = this.links.get(from)
+    if (!initiator) {
+      if (link !== undefined && link.initiator && link.conn !== undefined) {
+        link.route = via === null ? 'signaling' : 'intro'
+        link.conn.signal(data)
+      }
+      return
+    }
+    if (link !== undefined && link.initiator && link.state === 'connecting') {
+      // Glare: both sides dialled. The smaller id stays the initiator.
+      if (this.localId < from) return
+      this.replaceConnection(link, false)
+    } else if (link !== undefined && link.state === 'open') {
+      // The remote lost its side (reload, timeout) and dials again: start afresh.
+      this.closeLink(link, 'redialled')
+      link = undefined
+    }
+    if (link === undefined) {
+      if (!this.makeRoom()) return
+      link = this.createLink(from, false)
+    }
+    if (via !== null) link.via = via
+    link.route = via === null ? 'signaling' : 'intro'
+    link.conn?.signal(data)
+  }
+
+  /** Closes every link and stops timers. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    for (const link of [...this.links.values()]) this.closeLink(link, 'shutdown')
+    if (this.tickTimer !== undefined) this.env.timers.clearTimeout(this.tickTimer)
+    this.tickTimer = undefined
+  }
+
+  private createLink(peer: PeerId, initiator: boolean): Link {
+    const link = new Link(peer, initiator, this.env.clock.now(), this.schedulerInit, this.pacing)
+    this.links.set(peer, link)
+    this.replaceConnection(link, initiator)
+    this.ensureTicking()
+    return link
+  }
+
+  /** Gives `link` a fresh transport connection, silencing the old one. */
+  private replaceConnection(link: Link, initiator: boolean): void {
+    const old = link.conn
+    link.conn = undefined
+    old?.close()
+    link.initiator = initiator
+    let conn: Connection | undefined = undefined
+    const current = (): boolean => conn !== undefined && link.conn === conn
+    conn = this.transport.open(link.remote, initiator, {
+      onSignal: (data) => current() && this.routeSignal(link, data),
+      onOpen: () => current() && this.onOpen(link),
+      onData: (bytes) => current() && this.onData(link, bytes),
+      onDrain: () => current() && link.pump(this.env.clock.now(), true),
+      onClose: (reason) => current() && this.closeLink(link, reason),
+    })
+    link.conn = conn
+  }
+
+  private routeSignal(link: Link, data: SignalData): void {
+    const frame = encodeSignalRelay(link.remote, this.localId, link.initiator, data)
+    if (frame.length > this.init.maxSignalBytes) {
+      this.closeLink(link, 'signal-too-large')
+      return
+    }
+    const via = link.via === undefined ? undefined : this.links.get(link.via)
+    if (via !== undefined && via.state === 'open') {
+      via.scheduler.enqueue(Priority.MEDIUM, frame, this.env.clock.now())
+      via.pump(this.env.clock.now())
+      link.route ??= 'intro'
+    } else if (this.signaling?.send(link.remote, link.initiator, data) === true) {
+      link.route ??= 'signaling'
+    } else {
+      this.closeLink(link, 'no-signaling-route')
+    }
+  }
+
+  private onOpen(link: Link): void {
+    if (link.state !== 'connecting') return
+    const now = this.env.clock.now()
+    link.state = 'open'
+    link.openedAt = now
+    link.lastRecvAt = now
+    link.lastSentAt = now
+    this.stats.opened++
+    if (link.route === 'intro') this.stats.introduced++
+    else this.stats.viaSignaling++
+    for (const p of this.protocols) p.onLinkOpen?.(link.remote)
+    link.pump(now)
+  }
+
+  private onData(link: Link, bytes: Uint8Array): void {
+    const now = this.env.clock.now()
+    link.lastRecvAt = now
+    link.bytesReceived += bytes.length
+    link.framesReceived++
+    const frame = decodeFrame(bytes)
+    if (frame === null) return this.bad(link)
+    if (frame.proto !== LINK_PROTO) return this.deliver(link, frame, now)
+    switch (frame.type) {
+      case LinkMsg.PING:
+        return
+      case LinkMsg.FRAG: {
+        const whole = link.reassembler.push(frame.payload)
+        if (whole === undefined) return
+        const inner = whole === null ? null : decodeFrame(whole)
+        if (inner === null || inner.proto === LINK_PROTO) return this.bad(link)
+        return this.deliver(link, inner, now)
+      }
+      case LinkMsg.SIGNAL:
+        link.lastUseAt = now
+        if (bytes.length > this.init.maxSignalBytes) return this.bad(link)
+        return this.onSignalRelay(link, frame.payload, bytes)
+      default:
+        return this.bad(link)
+    }
+  }
+
+  private deliver(link: Link, frame: Frame, now: number): void {
+    link.lastUseAt = now
+    const handler = this.handlers.get(frame.proto * 256 + frame.type)
+    if (handler === undefined) return
+    try {
+      handler(link.remote, frame.payload)
+    } catch (err) {
+      this.stats.handlerErrors++
+      this.env.log.error('message handler threw', { proto: frame.proto, type: frame.type, err: String(err) })
+      if (this.init.strict) throw err
+    }
+  }
+
+  /** A peer relays signaling only for itself as origin and only one hop. */
+  private onSignalRelay(link: Link, payload: unknown, frameBytes: Uint8Array): void {
+    const relay = decodeSignalRelay(payload)
+    if (relay === null) return this.bad(link)
+    if (relay.to === this.localId) return this.receiveSignal(relay.from, relay.initiator, relay.data, link.remote)
+    if (relay.from !== link.remote) return this.bad(link)
+    const target = this.links.get(relay.to)
+    if (target === undefined || target.state !== 'open') return
+    this.stats.relayed++
+    const now = this.env.clock.now()
+    target.scheduler.enqueue(Priority.MEDIUM, frameBytes, now)
+    target.pump(now)
+  }
+
+  private bad(link: Link): void {
+    link.badFrames++
+    this.stats.badFrames++
+    if (link.badFrames > this.init.maxBadFrames) this.closeLink(link, 'protocol-violation')
+  }
+
+  private closeLink(link: Link, reason: string): void {
+    if (link.state === 'closed') return
+    link.state = 'closed'
+    if (this.links.get(link.remote) === link) this.links.delete(link.remote)
+    link.scheduler.clear()
+    const conn = link.conn
+    link.conn = undefined
+    conn?.close()
+    this.stats.closed++
+    for (const p of this.protocols) p.onLinkClosed?.(link.remote, reason)
+  }
+
+  /** At the cap, closes the least recently used link no protocol insists on. */
+  private makeRoom(): boolean {
+    if (this.links.size < this.init.maxLinks) return true
+    const victim = this.collectable(0)[0]
+    if (victim === undefined) return false
+    this.stats.gcClosed++
+    this.closeLink(victim, 'gc')
+    return true
+  }
+
+  /** Open links idle for at least `idleMs` that no protocol insists on, least recently used first. */
+  private collectable(idleMs: number): Link[] {
+    const now = this.env.clock.now()
+    const out: Link[] = []
+    for (const link of this.links.values()) {
+      if (link.state !== 'open' || now - link.lastUseAt < idleMs) continue
+      if (this.protocols.some((p) => p.insists?.(link.remote) === true)) continue
+      out.push(link)
+    }
+    return out.sort((a, b) => a.lastUseAt - b.lastUseAt)
+  }
+
+  private ensureTicking(): void {
+    if (this.tickTimer !== undefined || this.closed) return
+    const period = Math.max(50, Math.min(this.init.keepaliveMs, this.init.deadAfterMs) / 2)
+    this.tickTimer = this.env.timers.setTimeout(() => {
+      this.tickTimer = undefined
+      this.tick()
+      if (this.links.size > 0) this.ensureTicking()
+    }, period)
+  }
+
+  private tick(): void {
+    const now = this.env.clock.now()
+    for (const link of [...this.links.values()]) {
+      if (link.state === 'connecting') {
+        if (now - link.createdAt > this.init.connectTimeoutMs) this.closeLink(link, 'connect-timeout')
+      } else if (now - link.lastRecvAt > this.init.deadAfterMs) {
+        this.closeLink(link, 'timeout')
+      } else if (now - link.lastSentAt >= this.init.keepaliveMs && link.scheduler.isEmpty()) {
+        link.scheduler.enqueue(Priority.MEDIUM, PING_FRAME, now)
+        link.pump(now)
+      }
+    }
+    let open = 0
+    for (const link of this.links.values()) if (link.state === 'open') open++
+    if (open <= this.init.gcThreshold) return
+    for (const link of this.collectable(this.init.gcIdleMs)) {
+      if (open <= this.init.gcThreshold) break
+      this.stats.gcClosed++
+      this.closeLink(link, 'gc')
+      open--
+    }
+  }
+}

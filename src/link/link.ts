@@ -1,0 +1,151 @@
+import type { PeerId } from '../core/id.js'
+import type { Priority } from './priority.js'
+import { RateEstimator } from './rate-estimator.js'
+import { Reassembler } from './reassembler.js'
+import { PriorityScheduler, type SchedulerInit } from './scheduler.js'
+import type { Connection } from './transport.js'
+
+export interface PacingInit {
+  /**
+   * How much the transport may buffer, in time at the link's measured rate.
+   * @default 4
+   */
+  bufferTargetMs?: number
+  /** @default 256 */
+  minBufferBytes?: number
+  /** @default 65536 */
+  maxBufferBytes?: number
+  /**
+   * Target time on the wire of one fragment: about the most a bulk message delays a move.
+   * @default 8
+   */
+  fragmentTargetMs?: number
+  /**
+   * Fragments are whole multiples of this, so none ends in a mostly empty packet:
+   * the user data one SCTP packet carries in Chromium (MTU 1191 minus 28 bytes of
+   * SCTP headers).
+   * @default 1163
+   */
+  fragmentUnitBytes?: number
+  /** @default 16384 */
+  maxFragmentBytes?: number
+}
+
+export type LinkState = 'connecting' | 'open' | 'closed'
+
+/** Queue length and bytes of one class. */
+export interface ClassQueueStats {
+  count: number
+  bytes: number
+}
+
+/**
+ * One link to a remote peer, shared by every protocol: the connection, its
+ * scheduler, reassembly of fragments, pacing and counters. The LinkManager
+ * decides when links open and close; this class moves bytes.
+ */
+export class Link {
+  state: LinkState = 'connecting'
+  conn: Connection | undefined
+  /** The peer that introduced this link (routes its signaling), if any. */
+  via: PeerId | undefined
+  /** How this link's signaling travelled: through a linked peer or the bootstrap node. */
+  route: 'intro' | 'signaling' | undefined
+  initiator: boolean
+  readonly createdAt: number
+  openedAt = -1
+  lastSentAt: number
+  lastRecvAt: number
+  /** Last frame of a protocol other than the link's own keepalive, either way. */
+  lastUseAt: number
+  bytesSent = 0
+  bytesReceived = 0
+  framesReceived = 0
+  badFrames = 0
+  readonly scheduler: PriorityScheduler
+  readonly reassembler = new Reassembler()
+  readonly rate = new RateEstimator()
+  private handed = 0
+  private readonly pacing: Required<PacingInit>
+
+  constructor(
+    readonly remote: PeerId,
+    initiator: boolean,
+    now: number,
+    scheduler: SchedulerInit,
+    pacing: PacingInit,
+  ) {
+    this.initiator = initiator
+    this.createdAt = now
+    this.lastSentAt = now
+    this.lastRecvAt = now
+    this.lastUseAt = now
+    this.scheduler = new PriorityScheduler(scheduler)
+    this.pacing = {
+      bufferTargetMs: pacing.bufferTargetMs ?? 4,
+      minBufferBytes: pacing.minBufferBytes ?? 256,
+      maxBufferBytes: pacing.maxBufferBytes ?? 64 * 1024,
+      fragmentTargetMs: pacing.fragmentTargetMs ?? 8,
+      fragmentUnitBytes: pacing.fragmentUnitBytes ?? 1163,
+      maxFragmentBytes: pacing.maxFragmentBytes ?? 16 * 1024,
+    }
+  }
+
+  /** Bytes the transport may hold before we stop handing it more. */
+  get bufferThreshold(): number {
+    const p = this.pacing
+    return sized(this.rate.bytesPerSec, p.bufferTargetMs, p.minBufferBytes, p.maxBufferBytes)
+  }
+
+  /** Largest piece handed to the transport at once, a whole number of fragment units. */
+  get fragmentBytes(): number {
+    const p = this.pacing
+    const unit = p.fragmentUnitBytes
+    const maxUnits = Math.max(1, Math.floor(p.maxFragmentBytes / unit))
+    const r = this.rate.bytesPerSec
+    const units = r === undefined ? 1 : Math.round((r * p.fragmentTargetMs) / 1000 / unit)
+    return unit * Math.max(1, Math.min(maxUnits, units))
+  }
+
+  /** Time one fragment takes on the wire at the measured rate (ms), if known. */
+  get chunkMs(): number | undefined {
+    const r = this.rate.bytesPerSec
+    return r === undefined ? undefined : (this.fragmentBytes * 1000) / r
+  }
+
+  queueStats(cls: Priority): ClassQueueStats {
+    return { count: this.scheduler.length(cls), bytes: this.scheduler.queuedBytes(cls) }
+  }
+
+  /**
+   * Hands pieces to the transport while its buffer is under the threshold.
+   * Called on enqueue, and with `drained` when the transport reports its buffer
+   * fell to the threshold.
+   */
+  pump(now: number, drained = false): void {
+    const conn = this.conn
+    if (this.state !== 'open' || conn === undefined) return
+    const before = conn.bufferedAmount
+    this.rate.observe(now, this.handed - before, drained || before > 0, before > 0 || !this.scheduler.isEmpty())
+    const threshold = this.bufferThreshold
+    if (conn.bufferedAmountLowThreshold !== threshold) conn.bufferedAmountLowThreshold = threshold
+    const fragment = this.fragmentBytes
+    let sent = false
+    while (conn.bufferedAmount <= threshold) {
+      const out = this.scheduler.next(now, fragment)
+      if (out === null) break
+      conn.send(out.bytes)
+      this.handed += out.bytes.length
+      this.bytesSent += out.bytes.length
+      sent = true
+    }
+    if (sent) this.lastSentAt = now
+    const after = conn.bufferedAmount
+    this.rate.observe(now, this.handed - after, true, after > 0)
+  }
+}
+
+function sized(bytesPerSec: number | undefined, targetMs: number, min: number, max: number): number {
+  if (bytesPerSec === undefined) return min
+  return Math.max(min, Math.min(max, Math.floor((bytesPerSec * targetMs) / 1000)))
+}

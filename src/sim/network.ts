@@ -1,0 +1,207 @@
+import type { PeerId } from '../core/id.js'
+import type { Transport } from '../link/transport.js'
+import { SimConnection } from './sim-connection.js'
+import type { SeededRng } from './rng.js'
+import type { Simulator } from './simulator.js'
+
+/** Where a simulated peer sits and what its access link can carry. */
+export interface SimNodeSpec {
+  /** Position in a latency plane, in ms: one-way latency includes the Euclidean distance. */
+  x: number
+  y: number
+  /** One-way delay of this node's access link, added to every message to or from it. @default 0 */
+  accessMs?: number
+  /** Uplink rate; 0 means unlimited. @default 0 */
+  upBytesPerSec?: number
+  /** Downlink rate; 0 means unlimited. @default 0 */
+  downBytesPerSec?: number
+}
+
+export interface SimNetworkInit {
+  /** Extra one-way delay, uniform in [0, jitterMs); delivery stays in order per link. @default 0 */
+  jitterMs?: number
+  /** Per-packet loss; the reliable channel recovers each loss after one RTT. @default 0 */
+  lossRate?: number
+  /**
+   * User data per packet: messages are cut into packets of this size. Chromium's
+   * SCTP MTU is 1191 bytes, less 12 (common header) and 16 (DATA chunk header).
+   * @default 1163
+   */
+  packetPayloadBytes?: number
+  /**
+   * Headers per packet charged on the wire: SCTP 28, DTLS 1.2 with AES-GCM 37
+   * (record 13, nonce 8, tag 16), UDP 8, IPv4 20.
+   * @default 93
+   */
+  packetOverheadBytes?: number
+  /** Round trips after the answer arrives before the link opens (ICE, DTLS, SCTP). @default 3 */
+  setupRtts?: number
+  /** Fixed connection setup cost (certificate, candidate gathering). @default 30 */
+  setupFixedMs?: number
+  /** Mix every delivered message's bytes into the trace hash (slower). @default false */
+  traceMessages?: boolean
+}
+
+/** Per-node traffic counters. `bytes` are our frames; `wire` adds packet headers. */
+export interface SimNodeStats {
+  messagesSent: number
+  messagesReceived: number
+  bytesSent: number
+  bytesReceived: number
+  wireBytesSent: number
+  wireBytesReceived: number
+}
+
+export interface SimNode {
+  readonly id: PeerId
+  readonly index: number
+  readonly spec: Required<SimNodeSpec>
+  upFreeAt: number
+  downFreeAt: number
+  crashed: boolean
+  readonly conns: Set<SimConnection>
+  readonly stats: SimNodeStats
+}
+
+/**
+ * The simulated network: latency from coordinates plus jitter, serialisation at
+ * each node's up- and downlink rate (so `bufferedAmount` and queueing are real),
+ * loss recovered by retransmission, partitions, crashes, and the real cost of
+ * setting up a link (signaling round trip plus ICE/DTLS round trips).
+ */
+export class SimNetwork {
+  readonly init: Required<SimNetworkInit>
+  readonly rng: SeededRng
+  private readonly nodes = new Map<PeerId, SimNode>()
+  private readonly conns = new Map<number, SimConnection>()
+  private nextConnId = 1
+  private blocked: ((a: PeerId, b: PeerId) => boolean) | undefined
+
+  constructor(
+    readonly sim: Simulator,
+    init: SimNetworkInit = {},
+  ) {
+    this.init = {
+      jitterMs: init.jitterMs ?? 0,
+      lossRate: init.lossRate ?? 0,
+      packetPayloadBytes: init.packetPayloadBytes ?? 1163,
+      packetOverheadBytes: init.packetOverheadBytes ?? 93,
+      setupRtts: init.setupRtts ?? 3,
+      setupFixedMs: init.setupFixedMs ?? 30,
+      traceMessages: init.traceMessages ?? false,
+    }
+    this.rng = sim.rng('network')
+  }
+
+  /** Adds a peer and returns its transport. */
+  addNode(id: PeerId, spec: SimNodeSpec): Transport {
+    if (this.nodes.has(id)) throw new Error(`invariant: node ${id.slice(0, 8)} added twice`)
+    const node: SimNode = {
+      id,
+      index: this.nodes.size,
+      spec: { accessMs: 0, upBytesPerSec: 0, downBytesPerSec: 0, ...spec },
+      upFreeAt: 0,
+      downFreeAt: 0,
+      crashed: false,
+      conns: new Set(),
+      stats: { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, wireBytesSent: 0, wireBytesReceived: 0 },
+    }
+    this.nodes.set(id, node)
+    return {
+      open: (remote, initiator, events) => {
+        const conn = new SimConnection(this, node, remote, initiator, events, this.nextConnId++)
+        if (!node.crashed) {
+          this.conns.set(conn.cid, conn)
+          node.conns.add(conn)
+          conn.start()
+        }
+        return conn
+      },
+    }
+  }
+
+  node(id: PeerId): SimNode | undefined {
+    return this.nodes.get(id)
+  }
+
+  connection(cid: number): SimConnection | undefined {
+    return this.conns.get(cid)
+  }
+
+  forget(conn: SimConnection): void {
+    this.conns.delete(conn.cid)
+    conn.local.conns.delete(conn)
+  }
+
+  /** The node stops: its connections go silent and remotes learn only by timeout. */
+  crash(id: PeerId): void {
+    const node = this.nodes.get(id)
+    if (node === undefined || node.crashed) return
+    node.crashed = true
+    for (const conn of [...node.conns]) conn.die()
+  }
+
+  /**
+   * Blocks traffic between every pair for which `blocked` returns true; undefined
+   * heals. Data sent across the cut is held (a reliable channel retransmits) and
+   * delivered on healing, unless a side gives up on the link first.
+   */
+  setPartition(blocked: ((a: PeerId, b: PeerId) => boolean) | undefined): void {
+    this.blocked = blocked
+    for (const conn of [...this.conns.values()]) conn.resume()
+  }
+
+  /** Splits the network into groups; peers in different groups cannot reach each other. */
+  partition(groups: readonly (readonly PeerId[])[]): void {
+    const groupOf = new Map<PeerId, number>()
+    groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)))
+    this.setPartition((a, b) => {
+      const ga = groupOf.get(a)
+      const gb = groupOf.get(b)
+      return ga !== undefined && gb !== undefined && ga !== gb
+    })
+  }
+
+  reachable(a: PeerId, b: PeerId): boolean {
+    const na = this.nodes.get(a)
+    const nb = this.nodes.get(b)
+    if (na === undefined || nb === undefined || na.crashed || nb.crashed) return false
+    return this.blocked === undefined || !this.blocked(a, b)
+  }
+
+  /** Base one-way latency between two nodes, without jitter (ms). */
+  oneWayMs(a: PeerId, b: PeerId): number {
+    const na = this.nodes.get(a)
+    const nb = this.nodes.get(b)
+    if (na === undefined || nb === undefined) return 0
+    return na.spec.accessMs + nb.spec.accessMs + Math.hypot(na.spec.x - nb.spec.x, na.spec.y - nb.spec.y)
+  }
+
+  /** One-way latency from a node to a point of the latency plane (a server). */
+  oneWayToPointMs(id: PeerId, x: number, y: number, accessMs: number): number {
+    const n = this.nodes.get(id)
+    if (n === undefined) return 0
+    return n.spec.accessMs + accessMs + Math.hypot(n.spec.x - x, n.spec.y - y)
+  }
+
+  /** Bytes a message of `size` occupies on the wire, packet headers included. */
+  wireBytes(size: number): number {
+    const packets = Math.max(1, Math.ceil(size / this.init.packetPayloadBytes))
+    return size + packets * this.init.packetOverheadBytes
+  }
+
+  /** Extra delay from losses recovered by retransmission (one RTT each). */
+  lossDelayMs(wire: number, rttMs: number): number {
+    const p = this.init.lossRate
+    if (p <= 0) return 0
+    const packets = Math.max(1, Math.ceil(wire / (this.init.packetPayloadBytes + this.init.packetOverheadBytes)))
+    const pAny = 1 - Math.pow(1 - p, packets)
+    let extra = 0
+    for (let i = 0; i < 16 && this.rng.next() < pAny; i++) extra += rttMs
+    return extra
+  }
+
+  jitterMs(): number {
+    return this.init.jitterMs > 0 ? this.rng.next() * this.init.jitterMs : 0
+  }
+}

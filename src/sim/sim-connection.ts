@@ -1,0 +1,209 @@
+import type { PeerId } from '../core/id.js'
+import { Deque } from '../link/deque.js'
+import type { Connection, ConnectionEvents, SignalData } from '../link/transport.js'
+import type { SimEvent } from './event-queue.js'
+import type { SimNetwork, SimNode } from './network.js'
+
+type State = 'new' | 'paired' | 'open' | 'closed'
+
+/**
+ * A simulated data channel. Signaling is real: the initiator emits an offer that
+ * the link layer must carry to the responder (through a peer or the bootstrap
+ * node), the responder answers the same way, and only then do ICE/DTLS round
+ * trips run. Sends are serialised on the sender's uplink and the receiver's
+ * downlink, so `bufferedAmount` drains at the link rate as in a browser.
+ */
+export class SimConnection implements Connection {
+  bufferedAmountLowThreshold = 0
+  private state: State = 'new'
+  private peer: SimConnection | undefined
+  private readonly pending = new Deque<{ done: number; size: number }>()
+  /** Sent while the remote was unreachable: held, as SCTP holds unacknowledged data. */
+  private stalled: Uint8Array[] = []
+  private buffered = 0
+  private lastArrival = 0
+  private drainEvent: SimEvent | undefined
+
+  constructor(
+    private readonly net: SimNetwork,
+    readonly local: SimNode,
+    readonly remote: PeerId,
+    readonly initiator: boolean,
+    private readonly events: ConnectionEvents,
+    readonly cid: number,
+  ) {}
+
+  /** Called once registered: the initiator gathers and emits its offer. */
+  start(): void {
+    if (this.initiator) this.emit(() => this.events.onSignal({ t: 'offer', c: this.cid }))
+  }
+
+  get bufferedAmount(): number {
+    const now = this.net.sim.now
+    let head = this.pending.peek()
+    while (head !== undefined && head.done <= now) {
+      this.buffered -= head.size
+      this.pending.shift()
+      head = this.pending.peek()
+    }
+    return this.buffered
+  }
+
+  signal(data: SignalData): void {
+    if (this.state === 'closed' || this.local.crashed) return
+    const other = typeof data.c === 'number' ? this.net.connection(data.c) : undefined
+    if (other === undefined || other.local.id !== this.remote || other.remote !== this.local.id) return
+    if (data.t === 'offer' && !this.initiator && other.initiator && this.state === 'new' && other.state === 'new') {
+      this.pair(other)
+      this.emit(() => this.events.onSignal({ t: 'answer', c: this.cid }))
+    } else if (data.t === 'answer' && this.initiator && this.peer === other && this.state === 'paired') {
+      this.connect(other)
+    }
+  }
+
+  send(data: Uint8Array): void {
+    const peer = this.peer
+    if (this.state !== 'open' || peer === undefined) return
+    const net = this.net
+    if (this.stalled.length > 0 || !net.reachable(this.local.id, this.remote)) {
+      this.stalled.push(data)
+      this.buffered += data.length
+      return
+    }
+    const now = net.sim.now
+    const node = this.local
+    const wire = net.wireBytes(data.length)
+    const up = node.spec.upBytesPerSec
+    const start = Math.max(now, node.upFreeAt)
+    const done = up > 0 ? start + (wire * 1000) / up : start
+    node.upFreeAt = done
+    node.stats.messagesSent++
+    node.stats.bytesSent += data.length
+    node.stats.wireBytesSent += wire
+    if (done > now) {
+      this.pending.push({ done, size: data.length })
+      this.buffered += data.length
+      this.scheduleDrain()
+    }
+    const oneWay = net.oneWayMs(node.id, this.remote)
+    let arrival = done + oneWay + net.jitterMs() + net.lossDelayMs(wire, 2 * oneWay)
+    if (arrival < this.lastArrival) arrival = this.lastArrival
+    this.lastArrival = arrival
+    net.sim.at(arrival, () => peer.arrive(data, wire, node.index))
+  }
+
+  /** The partition changed: data held for an unreachable remote goes out if it is reachable now. */
+  resume(): void {
+    if (this.state !== 'open' || this.stalled.length === 0 || !this.net.reachable(this.local.id, this.remote)) return
+    const held = this.stalled
+    this.stalled = []
+    for (const data of held) {
+      this.buffered -= data.length
+      this.send(data)
+    }
+  }
+
+  close(): void {
+    if (this.state === 'closed') return
+    const peer = this.peer
+    this.shutdown()
+    if (peer !== undefined && this.net.reachable(this.local.id, this.remote)) {
+      this.net.sim.after(this.net.oneWayMs(this.local.id, this.remote), () => peer.remoteClosed())
+    }
+  }
+
+  /** The node crashed: silent, the remote is not told. */
+  die(): void {
+    this.shutdown()
+  }
+
+  private shutdown(): void {
+    this.state = 'closed'
+    if (this.drainEvent !== undefined) this.net.sim.cancel(this.drainEvent)
+    this.drainEvent = undefined
+    this.pending.clear()
+    this.stalled = []
+    this.buffered = 0
+    this.net.forget(this)
+  }
+
+  private remoteClosed(): void {
+    if (this.state === 'closed') return
+    this.shutdown()
+    this.events.onClose('remote-closed')
+  }
+
+  private pair(other: SimConnection): void {
+    this.peer = other
+    other.peer = this
+    this.state = 'paired'
+    other.state = 'paired'
+  }
+
+  /** The answer reached the initiator: ICE checks, DTLS and SCTP take a few RTTs. */
+  private connect(responder: SimConnection): void {
+    const net = this.net
+    if (!net.reachable(this.local.id, this.remote)) return
+    const oneWay = net.oneWayMs(this.local.id, this.remote)
+    const openAt = net.sim.now + net.init.setupFixedMs + net.init.setupRtts * 2 * oneWay
+    net.sim.at(openAt - oneWay, () => responder.opened())
+    net.sim.at(openAt, () => this.opened())
+  }
+
+  private opened(): void {
+    if (this.state !== 'paired' || this.local.crashed) return
+    this.state = 'open'
+    this.events.onOpen()
+  }
+
+  private arrive(data: Uint8Array, wire: number, fromIndex: number): void {
+    if (this.state !== 'open' || this.local.crashed) return
+    const node = this.local
+    const down = node.spec.downBytesPerSec
+    if (down > 0) {
+      const now = this.net.sim.now
+      const done = Math.max(now, node.downFreeAt) + (wire * 1000) / down
+      node.downFreeAt = done
+      this.net.sim.at(done, () => this.deliver(data, wire, fromIndex))
+    } else {
+      this.deliver(data, wire, fromIndex)
+    }
+  }
+
+  private deliver(data: Uint8Array, wire: number, fromIndex: number): void {
+    if (this.state !== 'open' || this.local.crashed) return
+    const stats = this.local.stats
+    stats.messagesReceived++
+    stats.bytesReceived += data.length
+    stats.wireBytesReceived += wire
+    const sim = this.net.sim
+    sim.trace(fromIndex, this.local.index, data.length)
+    if (this.net.init.traceMessages) sim.traceBytes(data)
+    this.events.onData(data)
+  }
+
+  /** Fires onDrain when the buffer falls to the threshold, as `bufferedamountlow` does. */
+  private scheduleDrain(): void {
+    if (this.drainEvent !== undefined || this.bufferedAmount <= this.bufferedAmountLowThreshold) return
+    let left = this.buffered
+    let when = this.net.sim.now
+    for (const p of this.pending) {
+      left -= p.size
+      when = p.done
+      if (left <= this.bufferedAmountLowThreshold) break
+    }
+    this.drainEvent = this.net.sim.at(when, () => {
+      this.drainEvent = undefined
+      if (this.state !== 'open') return
+      if (this.bufferedAmount <= this.bufferedAmountLowThreshold) this.events.onDrain()
+      else this.scheduleDrain()
+    })
+  }
+
+  /** Transport callbacks never run inside the call that caused them. */
+  private emit(fn: () => void): void {
+    this.net.sim.after(0, () => {
+      if (this.state !== 'closed' && !this.local.crashed) fn()
+    })
+  }
+}

@@ -1,0 +1,40 @@
+import { SILENT_LOG, type Crypto, type Env, type KeyValueStore, type Log } from '../core/env.js'
+import { MemoryStore } from '../platform/memory-store.js'
+import type { SimEvent } from './event-queue.js'
+import type { SeededRng } from './rng.js'
+import type { Simulator } from './simulator.js'
+
+/** A simulated peer's Env; `kill()` stops its timers, as if its tab died. */
+export interface SimPeerEnv extends Env {
+  readonly rng: SeededRng
+  readonly alive: boolean
+  kill(): void
+}
+
+export interface SimEnvInit {
+  rng: SeededRng
+  crypto: Crypto
+  store?: KeyValueStore
+  log?: Log
+}
+
+export function createSimEnv(sim: Simulator, init: SimEnvInit): SimPeerEnv {
+  let alive = true
+  return {
+    clock: { now: () => sim.now },
+    timers: {
+      setTimeout: (fn, delayMs) => sim.after(delayMs, () => alive && fn()),
+      clearTimeout: (handle) => sim.cancel(handle as SimEvent),
+    },
+    rng: init.rng,
+    crypto: init.crypto,
+    store: init.store ?? new MemoryStore(),
+    log: init.log ?? SILENT_LOG,
+    get alive() {
+      return alive
+    },
+    kill() {
+      alive = false
+    },
+  }
+}

@@ -1,0 +1,68 @@
+import type { PeerId } from '../core/id.js'
+import type { SignalingChannel } from '../link/link-manager.js'
+import type { SignalData } from '../link/transport.js'
+import type { SimNetwork } from './network.js'
+
+/** What the bootstrap node delivers signaling to: a peer's LinkManager. */
+export interface SignalReceiver {
+  receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: PeerId | null): void
+}
+
+export interface SimSignalingInit {
+  /** The node's position in the latency plane (ms). @default 0, 0 */
+  x?: number
+  y?: number
+  /** @default 5 */
+  accessMs?: number
+}
+
+/**
+ * The bootstrap signaling node in the simulator: relays signaling between two
+ * attached peers with the latency of both legs, and can be taken down to show
+ * the world keeps working on introductions alone.
+ */
+export class SimSignalingServer {
+  up = true
+  relayed = 0
+  private readonly peers = new Map<PeerId, SignalReceiver>()
+  private readonly x: number
+  private readonly y: number
+  private readonly accessMs: number
+
+  constructor(
+    private readonly net: SimNetwork,
+    init: SimSignalingInit = {},
+  ) {
+    this.x = init.x ?? 0
+    this.y = init.y ?? 0
+    this.accessMs = init.accessMs ?? 5
+  }
+
+  /** Registers a peer and returns the channel its LinkManager signals through. */
+  attach(id: PeerId, receiver: SignalReceiver): SignalingChannel {
+    this.peers.set(id, receiver)
+    return {
+      send: (to, initiator, data) => this.relay(id, to, initiator, data),
+    }
+  }
+
+  detach(id: PeerId): void {
+    this.peers.delete(id)
+  }
+
+  private relay(from: PeerId, to: PeerId, initiator: boolean, data: SignalData): boolean {
+    if (!this.up || !this.peers.has(from) || this.net.node(from)?.crashed === true) return false
+    const delay = this.legMs(from) + this.legMs(to)
+    this.net.sim.after(delay, () => {
+      const target = this.peers.get(to)
+      if (!this.up || target === undefined || this.net.node(to)?.crashed === true) return
+      this.relayed++
+      target.receiveSignal(from, initiator, data, null)
+    })
+    return true
+  }
+
+  private legMs(id: PeerId): number {
+    return this.net.oneWayToPointMs(id, this.x, this.y, this.accessMs)
+  }
+}

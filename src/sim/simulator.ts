@@ -1,0 +1,113 @@
+import { EventQueue, type SimEvent } from './event-queue.js'
+import { SeededRng } from './rng.js'
+
+export interface SimulatorInit {
+  /** The scenario seed: every random stream of the run derives from it. */
+  seed: string | number
+}
+
+/**
+ * The discrete-event kernel: a virtual clock in milliseconds, an event queue
+ * ordered by (time, sequence), seeded random streams, and a running hash of
+ * everything that happened, so two runs can be compared in one string.
+ */
+export class Simulator {
+  readonly seed: string | number
+  now = 0
+  eventsRun = 0
+  private readonly queue = new EventQueue()
+  private seq = 0
+  private h1 = 0x811c9dc5
+  private h2 = 0x9e3779b9
+  private readonly f64 = new Float64Array(1)
+  private readonly u32 = new Uint32Array(this.f64.buffer)
+
+  constructor(init: SimulatorInit) {
+    this.seed = init.seed
+  }
+
+  /** An independent random stream for `label` under this run's seed. */
+  rng(label: string): SeededRng {
+    return new SeededRng(this.seed, label)
+  }
+
+  at(time: number, fn: () => void): SimEvent {
+    const ev: SimEvent = { time: Math.max(time, this.now), seq: this.seq++, fn, cancelled: false }
+    this.queue.push(ev)
+    return ev
+  }
+
+  after(delayMs: number, fn: () => void): SimEvent {
+    return this.at(this.now + Math.max(0, delayMs), fn)
+  }
+
+  cancel(ev: SimEvent): void {
+    ev.cancelled = true
+  }
+
+  get pending(): number {
+    return this.queue.size
+  }
+
+  /** Runs one event; false when none is left. */
+  step(): boolean {
+    for (;;) {
+      const ev = this.queue.pop()
+      if (ev === undefined) return false
+      if (ev.cancelled) continue
+      this.now = ev.time
+      this.eventsRun++
+      this.mixNumber(ev.time)
+      ev.fn()
+      return true
+    }
+  }
+
+  /** Runs every event up to and including `timeMs`, then sets the clock to it. */
+  runUntil(timeMs: number): void {
+    for (;;) {
+      const ev = this.queue.peek()
+      if (ev === undefined || ev.time > timeMs) break
+      this.step()
+    }
+    if (timeMs > this.now) this.now = timeMs
+  }
+
+  /** Runs while `cond()` holds and events remain, up to `maxTimeMs`. */
+  runWhile(cond: () => boolean, maxTimeMs: number): void {
+    while (cond()) {
+      const ev = this.queue.peek()
+      if (ev === undefined || ev.time > maxTimeMs) break
+      this.step()
+    }
+  }
+
+  /** Mixes numbers into the run's trace hash (who sent what, when). */
+  trace(...values: number[]): void {
+    for (const v of values) this.mixNumber(v)
+  }
+
+  traceBytes(bytes: Uint8Array): void {
+    let h1 = this.h1
+    let h2 = this.h2
+    for (let i = 0; i < bytes.length; i++) {
+      h1 = Math.imul(h1 ^ bytes[i]!, 0x01000193)
+      h2 = Math.imul(h2 ^ h1, 0x85ebca6b) ^ (h2 >>> 13)
+    }
+    this.h1 = h1
+    this.h2 = h2
+  }
+
+  /** 64-bit digest of every event time and traced value so far. */
+  get traceHash(): string {
+    return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0')
+  }
+
+  private mixNumber(v: number): void {
+    this.f64[0] = v
+    for (const w of this.u32) {
+      this.h1 = Math.imul(this.h1 ^ w, 0x01000193)
+      this.h2 = Math.imul(this.h2 ^ this.h1, 0x85ebca6b) ^ (this.h2 >>> 13)
+    }
+  }
+}
