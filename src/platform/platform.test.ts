@@ -68,3 +68,25 @@ describe('MemoryStore', () => {
     expect(await s.get('player/a')).toBeUndefined()
   })
 })
+
+describe('FileStore', () => {
+  it('persists values across instances and lists keys by prefix', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { FileStore } = await import('./node/file-store.js')
+    const dir = await mkdtemp(join(tmpdir(), 'filestore-'))
+    try {
+      const a = new FileStore(dir)
+      await a.set('player/ab', new Uint8Array([1, 2, 3]))
+      await a.set('peers/x y/z', new Uint8Array([4]))
+      const b = new FileStore(dir)
+      expect(await b.get('player/ab')).toEqual(new Uint8Array([1, 2, 3]))
+      expect(await b.keys('peers/')).toEqual(['peers/x y/z'])
+      await b.delete('player/ab')
+      expect(await a.get('player/ab')).toBeUndefined()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,124 @@
+/**
+ * npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]
+ *                [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
+ *
+ * Runs one scenario of the deterministic simulator with a progress bar, then
+ * writes DIR/metrics.json, DIR/report.html and, with --trace, DIR/trace.jsonl.
+ */
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs'
+import { join } from 'node:path'
+import { renderReport } from './report.js'
+import type { MetricValue, TraceSink } from './scenario.js'
+import { SCENARIOS, findScenario } from './scenarios/index.js'
+
+function parse(argv: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>()
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}" (flags look like --name value)`)
+    const next = argv[i + 1]
+    if (next !== undefined && !next.startsWith('--')) {
+      out.set(a.slice(2), next)
+      i++
+    } else out.set(a.slice(2), 'true')
+  }
+  return out
+}
+
+function usage(): string {
+  const names = SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')
+  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]\nscenarios:\n${names}`
+}
+
+class ProgressBar {
+  private last = -1
+  private readonly tty = process.stderr.isTTY === true
+  peakRss = process.memoryUsage().rss
+
+  update(fraction: number): void {
+    const rss = process.memoryUsage().rss
+    if (rss > this.peakRss) this.peakRss = rss
+    const pct = Math.max(0, Math.min(100, Math.floor(fraction * 100)))
+    if (pct === this.last) return
+    this.last = pct
+    const mb = (rss / 2 ** 20).toFixed(0)
+    if (this.tty) {
+      const filled = Math.round(pct / 2.5)
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(40 - filled)}] ${String(pct).padStart(3)} %  ${mb} MiB`)
+    } else if (pct % 10 === 0) {
+      process.stderr.write(`${pct} % (${mb} MiB)\n`)
+    }
+  }
+
+  done(): void {
+    if (this.tty) process.stderr.write('\n')
+  }
+}
+
+function main(): number {
+  const args = parse(process.argv.slice(2))
+  const name = args.get('scenario')
+  if (name === undefined || args.has('help')) {
+    console.error(usage())
+    return name === undefined && !args.has('help') ? 2 : 0
+  }
+  const scenario = findScenario(name)
+  if (scenario === undefined) {
+    console.error(`unknown scenario "${name}"\n${usage()}`)
+    return 2
+  }
+  const num = (key: string, dflt: number): number => {
+    const raw = args.get(key)
+    const v = raw === undefined ? dflt : Number(raw)
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${key} must be a positive number, got "${raw}"`)
+    return v
+  }
+  const peers = Math.round(num('peers', scenario.defaults.peers))
+  const seconds = num('seconds', scenario.defaults.seconds)
+  const seed = args.get('seed') ?? '1'
+  const out = args.get('out') ?? join('out', `${name}-${peers}-${seed}`)
+  mkdirSync(out, { recursive: true })
+  let traceStream: WriteStream | undefined
+  let trace: TraceSink | undefined
+  if (args.get('trace') === 'true') {
+    traceStream = createWriteStream(join(out, 'trace.jsonl'))
+    trace = { write: (record) => traceStream!.write(JSON.stringify(record) + '\n') }
+  }
+  const options = new Map([...args].filter(([k]) => !['scenario', 'peers', 'seconds', 'seed', 'out', 'trace'].includes(k)))
+  const command = `npm run sim -- ${process.argv.slice(2).join(' ')}`
+  console.error(`${scenario.name}: ${peers} peers, ${seconds} virtual s, seed ${seed} -> ${out}`)
+
+  const bar = new ProgressBar()
+  const started = performance.now()
+  const result = scenario.run({ peers, seconds, seed, trace, options, progress: (f) => bar.update(f) })
+  bar.update(1)
+  bar.done()
+  traceStream?.end()
+
+  const metrics: Record<string, MetricValue> = {
+    scenario: scenario.name,
+    seed,
+    peers,
+    seconds,
+    ...result.metrics,
+    wallSeconds: (performance.now() - started) / 1000,
+    peakMemoryBytes: bar.peakRss,
+    peakMemoryBytesPerPeer: bar.peakRss / peers,
+  }
+  writeFileSync(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
+  writeFileSync(
+    join(out, 'report.html'),
+    renderReport({ title: `${scenario.name}: ${peers} peers`, command, metrics, series: result.series, overlay: result.overlay, notes: result.notes }),
+  )
+  for (const note of result.notes ?? []) console.log(note)
+  for (const [k, v] of Object.entries(metrics)) console.log(`${k.padEnd(34)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : v}`)
+  console.log(`wrote ${join(out, 'metrics.json')}, ${join(out, 'report.html')}${trace ? `, ${join(out, 'trace.jsonl')}` : ''}`)
+  return 0
+}
+
+try {
+  process.exitCode = main()
+} catch (err) {
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`)
+  process.exitCode = 2
+}
