@@ -61,6 +61,32 @@ describe('LinkManager', () => {
     expect(hub.links.stats.relayed).toBe(2)
   })
 
+  it('introduces along a route of linked peers, and through a first hop still connecting', () => {
+    const { world, peers } = makeWorld(5)
+    const [a, b, c, d, e] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer, SimLinkPeer, SimLinkPeer]
+    a.links.connect(b.id)
+    b.links.connect(c.id)
+    c.links.connect(d.id)
+    world.sim.runUntil(2000)
+    world.signaling.up = false
+    const got = inbox(d)
+    a.links.connect(d.id, { via: [b.id, c.id] })
+    a.links.send(d.id, T, 1, 'three hops away', Priority.HIGH)
+    world.sim.runUntil(4000)
+    expect(got.map((m) => m.payload)).toEqual(['three hops away'])
+    expect(b.links.stats.relayed).toBe(2) // offer and answer
+    expect(c.links.stats.relayed).toBe(2)
+    expect(d.links.stats.introduced).toBe(1)
+    // E links to D by introduction through A while E's link to A is still being set up.
+    world.signaling.up = true
+    e.links.connect(a.id)
+    e.links.connect(d.id, { via: a.id })
+    world.sim.runUntil(8000)
+    expect(e.links.isOpen(d.id)).toBe(true)
+    expect(e.links.stats.introduced).toBe(1)
+    expect(e.links.stats.viaSignaling).toBe(1)
+  })
+
   it('resolves glare (both sides dial at once) into one link', () => {
     const { world, peers } = makeWorld(3)
     const [a, hub, c] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer]

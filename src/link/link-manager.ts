@@ -76,6 +76,9 @@ export interface LinkManagerStats {
 
 const PING_FRAME = encodeFrame(LINK_PROTO, LinkMsg.PING, null)
 
+/** Longest route an introduction may take through the overlay. */
+export const MAX_ROUTE_HOPS = 32
+
 /**
  * Owns every connection of a peer. Overlays ask for links and send on them with
  * a protocol, a type and a priority; they never open or close sockets. One link
@@ -140,17 +143,23 @@ export class LinkManager {
 
   /**
    * Ensures a link to `peer`. With `via`, signaling goes through that linked peer
-   * (an introduction); otherwise, or when `via` has no open link, through the
-   * bootstrap node. At the link cap, GC closes one link no protocol insists on.
+   * (an introduction), or along a route of peers each linked to the next, the
+   * last one linked to `peer` (an overlay path, at most 32 hops); a first hop
+   * still connecting carries it once open. Without `via`, or when its first hop
+   * has no link, signaling goes through the bootstrap node. At the link cap, GC
+   * closes one link no protocol insists on.
    */
-  connect(peer: PeerId, opts: { via?: PeerId } = {}): ConnectResult {
+  connect(peer: PeerId, opts: { via?: PeerId | readonly PeerId[] } = {}): ConnectResult {
     if (this.closed) throw P2PError.LINK_CLOSED('link manager closed')
     if (peer === this.localId) return 'self'
     const existing = this.links.get(peer)
     if (existing !== undefined) return existing.state === 'open' ? 'open' : 'connecting'
     if (!this.makeRoom()) return 'limit'
     const link = this.createLink(peer, true)
-    if (opts.via !== undefined && opts.via !== peer) link.via = opts.via
+    const route = opts.via === undefined ? [] : typeof opts.via === 'string' ? [opts.via] : [...opts.via]
+    if (route.length > 0 && route.length <= MAX_ROUTE_HOPS && !route.includes(peer) && !route.includes(this.localId)) {
+      link.via = route
+    }
     return 'connecting'
   }
 
@@ -217,10 +226,11 @@ export class LinkManager {
   }
 
   /**
-   * Signaling data for us from `from`, relayed by the linked peer `via` or, when
-   * `via` is null, by the bootstrap node. `initiator` says which side sent it.
+   * Signaling data for us from `from`, relayed by linked peers (`via`: the route
+   * from us towards `from`) or, when `via` is null, by the bootstrap node.
+   * `initiator` says which side sent it.
    */
-  receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: PeerId | null): void {
+  receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: readonly PeerId[] | null): void {
     if (this.closed || from === this.localId) return
     let link = this.links.get(from)
     if (!initiator) {
@@ -243,7 +253,7 @@ export class LinkManager {
       if (!this.makeRoom()) return
       link = this.createLink(from, false)
     }
-    if (via !== null) link.via = via
+    if (via !== null) link.via = [...via]
     link.route = via === null ? 'signaling' : 'intro'
     link.conn?.signal(data)
   }
@@ -284,15 +294,16 @@ export class LinkManager {
   }
 
   private routeSignal(link: Link, data: SignalData): void {
-    const frame = encodeSignalRelay(link.remote, this.localId, link.initiator, data)
+    const route = link.via ?? []
+    const frame = encodeSignalRelay(link.remote, this.localId, link.initiator, data, route)
     if (frame.length > this.init.maxSignalBytes) {
       this.closeLink(link, 'signal-too-large')
       return
     }
-    const via = link.via === undefined ? undefined : this.links.get(link.via)
-    if (via !== undefined && via.state === 'open') {
-      via.scheduler.enqueue(Priority.MEDIUM, frame, this.env.clock.now())
-      via.pump(this.env.clock.now())
+    const first = route[0] === undefined ? undefined : this.links.get(route[0])
+    if (first !== undefined && first.state !== 'closed') {
+      first.scheduler.enqueue(Priority.MEDIUM, frame, this.env.clock.now())
+      first.pump(this.env.clock.now())
       link.route ??= 'intro'
     } else if (this.signaling?.send(link.remote, link.initiator, data) === true) {
       link.route ??= 'signaling'
@@ -355,13 +366,22 @@ export class LinkManager {
     }
   }
 
-  /** A peer relays signaling only for itself as origin and only one hop. */
+  /**
+   * Relays signaling one step along its route. Each hop accepts it only from the
+   * hop before it (the first only from the origin itself) and passes it only over
+   * an open link, so no peer can inject signaling under another's name into a route.
+   */
   private onSignalRelay(link: Link, payload: unknown, frameBytes: Uint8Array): void {
     const relay = decodeSignalRelay(payload)
     if (relay === null) return this.bad(link)
-    if (relay.to === this.localId) return this.receiveSignal(relay.from, relay.initiator, relay.data, link.remote)
-    if (relay.from !== link.remote) return this.bad(link)
-    const target = this.links.get(relay.to)
+    const route = relay.route
+    if (relay.to === this.localId) {
+      if (route.length > 0 && route[route.length - 1] !== link.remote) return this.bad(link)
+      return this.receiveSignal(relay.from, relay.initiator, relay.data, route.length === 0 ? [link.remote] : [...route].reverse())
+    }
+    const i = route.length === 0 ? 0 : route.indexOf(this.localId)
+    if (i < 0 || link.remote !== (i === 0 ? relay.from : route[i - 1])) return this.bad(link)
+    const target = this.links.get(route[i + 1] ?? relay.to)
     if (target === undefined || target.state !== 'open') return
     this.stats.relayed++
     const now = this.env.clock.now()

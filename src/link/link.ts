@@ -47,8 +47,8 @@ export interface ClassQueueStats {
 export class Link {
   state: LinkState = 'connecting'
   conn: Connection | undefined
-  /** The peer that introduced this link (routes its signaling), if any. */
-  via: PeerId | undefined
+  /** The peers that route this link's signaling (first hop is linked to us), if any. */
+  via: PeerId[] | undefined
   /** How this link's signaling travelled: through a linked peer or the bootstrap node. */
   route: 'intro' | 'signaling' | undefined
   initiator: boolean

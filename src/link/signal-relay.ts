@@ -3,28 +3,46 @@ import { idToBytes, peerIdFromBytes, type PeerId } from '../core/id.js'
 import { LINK_PROTO, LinkMsg } from './link-messages.js'
 import type { SignalData } from './transport.js'
 
-/** Signaling data relayed one hop through a linked peer (an introduction). */
+/** Longest relay route a frame may carry. */
+const MAX_ROUTE = 32
+
+/** Signaling data relayed through linked peers (an introduction). */
 export interface SignalRelay {
   readonly to: PeerId
   readonly from: PeerId
   readonly initiator: boolean
   readonly data: SignalData
+  /** The relays from `from` towards `to`; empty: the one peer that passed it on. */
+  readonly route: readonly PeerId[]
 }
 
-export function encodeSignalRelay(to: PeerId, from: PeerId, initiator: boolean, data: SignalData): Uint8Array {
-  return encodeFrame(LINK_PROTO, LinkMsg.SIGNAL, [idToBytes(to), idToBytes(from), initiator ? 1 : 0, data])
+export function encodeSignalRelay(to: PeerId, from: PeerId, initiator: boolean, data: SignalData, route: readonly PeerId[] = []): Uint8Array {
+  const payload: unknown[] = [idToBytes(to), idToBytes(from), initiator ? 1 : 0, data]
+  if (route.length > 1) payload.push(route.map(idToBytes))
+  return encodeFrame(LINK_PROTO, LinkMsg.SIGNAL, payload)
 }
 
 /** Validates a SIGNAL payload from a remote peer; null when malformed. */
 export function decodeSignalRelay(payload: unknown): SignalRelay | null {
-  if (!Array.isArray(payload) || payload.length !== 4) return null
-  const [to, from, initiator, data] = payload as [unknown, unknown, unknown, unknown]
+  if (!Array.isArray(payload) || (payload.length !== 4 && payload.length !== 5)) return null
+  const [to, from, initiator, data, rawRoute] = payload as [unknown, unknown, unknown, unknown, unknown]
   if (!isBytes(to) || !isBytes(from) || (initiator !== 0 && initiator !== 1)) return null
   if (!isSignalData(data)) return null
   const toId = peerIdFromBytes(to)
   const fromId = peerIdFromBytes(from)
   if (toId === null || fromId === null) return null
-  return { to: toId, from: fromId, initiator: initiator === 1, data }
+  let route: PeerId[] = []
+  if (rawRoute !== undefined) {
+    if (!Array.isArray(rawRoute) || rawRoute.length < 2 || rawRoute.length > MAX_ROUTE) return null
+    for (const hop of rawRoute) {
+      const id = isBytes(hop) ? peerIdFromBytes(hop) : null
+      if (id === null) return null
+      route.push(id)
+    }
+    if (new Set(route).size !== route.length || route.includes(toId) || route.includes(fromId)) route = []
+    if (route.length === 0) return null
+  }
+  return { to: toId, from: fromId, initiator: initiator === 1, data, route }
 }
 
 export function isSignalData(v: unknown): v is SignalData {

@@ -5,7 +5,7 @@ import type { SimNetwork } from './network.js'
 
 /** What the bootstrap node delivers signaling to: a peer's LinkManager. */
 export interface SignalReceiver {
-  receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: PeerId | null): void
+  receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: readonly PeerId[] | null): void
 }
 
 export interface SimSignalingInit {
