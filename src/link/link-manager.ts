@@ -39,9 +39,9 @@ export interface LinkManagerComponents {
 export interface LinkManagerInit extends PacingInit, SchedulerInit {
   /** Hard cap on links (Chromium fails past ~500 RTCPeerConnections). @default 100 */
   maxLinks?: number
-  /** Link GC runs when more links than this are open. @default 80 */
+  /** Link GC runs when more links than this are open. @default 32 */
   gcThreshold?: number
-  /** A link is idle after this long without protocol traffic. @default 30000 */
+  /** A link is idle after this long without protocol traffic. @default 15000 */
   gcIdleMs?: number
   /** Send a keepalive on a link that sent nothing for this long. @default 1000 */
   keepaliveMs?: number
@@ -49,6 +49,8 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
   deadAfterMs?: number
   /** Give up on a connection attempt after this long. @default 10000 */
   connectTimeoutMs?: number
+  /** An introduction not answered this long is retried through the bootstrap node. @default 3000 */
+  introTimeoutMs?: number
   /** Largest signaling message relayed or accepted. @default 16384 */
   maxSignalBytes?: number
   /** Malformed frames tolerated on one link before it is closed. @default 64 */
@@ -75,6 +77,9 @@ export interface LinkManagerStats {
 }
 
 const PING_FRAME = encodeFrame(LINK_PROTO, LinkMsg.PING, null)
+
+/** Key under which the link layer tags signaling data with its connection attempt. */
+const ATTEMPT_KEY = '_a'
 
 /** Longest route an introduction may take through the overlay. */
 export const MAX_ROUTE_HOPS = 32
@@ -106,6 +111,7 @@ export class LinkManager {
   private readonly protocols: LinkProtocol[] = []
   private readonly handlers = new Map<number, MessageHandler>()
   private tickTimer: unknown = undefined
+  private nextAttempt = 1
   private closed = false
 
   constructor(components: LinkManagerComponents, init: LinkManagerInit = {}) {
@@ -115,11 +121,12 @@ export class LinkManager {
     this.signaling = components.signaling
     this.init = {
       maxLinks: init.maxLinks ?? 100,
-      gcThreshold: init.gcThreshold ?? 80,
-      gcIdleMs: init.gcIdleMs ?? 30_000,
+      gcThreshold: init.gcThreshold ?? 32,
+      gcIdleMs: init.gcIdleMs ?? 15_000,
       keepaliveMs: init.keepaliveMs ?? 1000,
       deadAfterMs: init.deadAfterMs ?? 3000,
       connectTimeoutMs: init.connectTimeoutMs ?? 10_000,
+      introTimeoutMs: init.introTimeoutMs ?? 3000,
       maxSignalBytes: init.maxSignalBytes ?? 16 * 1024,
       maxBadFrames: init.maxBadFrames ?? 64,
       strict: init.strict ?? false,
@@ -182,6 +189,22 @@ export class LinkManager {
     return result
   }
 
+  /**
+   * Queues one message for several peers, encoding it once (a move to every
+   * neighbour). Peers without a link are skipped.
+   */
+  broadcast(peers: Iterable<PeerId>, proto: number, type: number, payload: unknown, priority: Priority, opts?: { key?: string }): void {
+    const bytes = encodeFrame(proto, type, payload)
+    if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
+    const now = this.env.clock.now()
+    for (const peer of peers) {
+      const link = this.links.get(peer)
+      if (link === undefined || link.scheduler.enqueue(priority, bytes, now, opts?.key) === 'rejected') continue
+      link.lastUseAt = now
+      link.pump(now)
+    }
+  }
+
   linkState(peer: PeerId): LinkState | undefined {
     return this.links.get(peer)?.state
   }
@@ -232,12 +255,18 @@ export class LinkManager {
    */
   receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: readonly PeerId[] | null): void {
     if (this.closed || from === this.localId) return
+    const attempt = typeof data[ATTEMPT_KEY] === 'number' ? (data[ATTEMPT_KEY] as number) : -1
     let link = this.links.get(from)
     if (!initiator) {
-      if (link !== undefined && link.initiator && link.conn !== undefined) {
-        link.route = via === null ? 'signaling' : 'intro'
+      // An answer (or a later candidate) for our attempt; anything for an older attempt is stale.
+      if (link !== undefined && link.initiator && link.conn !== undefined && link.attempt === attempt) {
+        link.answered = true
         link.conn.signal(data)
       }
+      return
+    }
+    if (link !== undefined && link.attempt === attempt && !link.initiator) {
+      link.conn?.signal(data) // more of the same attempt (trickled candidates)
       return
     }
     if (link !== undefined && link.initiator && link.state === 'connecting') {
@@ -248,12 +277,16 @@ export class LinkManager {
       // The remote lost its side (reload, timeout) and dials again: start afresh.
       this.closeLink(link, 'redialled')
       link = undefined
+    } else if (link !== undefined) {
+      // A new attempt replaces one whose offer or answer was lost.
+      this.replaceConnection(link, false)
     }
     if (link === undefined) {
       if (!this.makeRoom()) return
       link = this.createLink(from, false)
     }
-    if (via !== null) link.via = [...via]
+    link.attempt = attempt
+    link.via = via === null ? undefined : [...via]
     link.route = via === null ? 'signaling' : 'intro'
     link.conn?.signal(data)
   }
@@ -281,6 +314,9 @@ export class LinkManager {
     link.conn = undefined
     old?.close()
     link.initiator = initiator
+    link.attemptAt = this.env.clock.now()
+    link.answered = false
+    if (initiator) link.attempt = this.nextAttempt++
     let conn: Connection | undefined = undefined
     const current = (): boolean => conn !== undefined && link.conn === conn
     conn = this.transport.open(link.remote, initiator, {
@@ -293,7 +329,9 @@ export class LinkManager {
     link.conn = conn
   }
 
-  private routeSignal(link: Link, data: SignalData): void {
+  private routeSignal(link: Link, raw: SignalData): void {
+    // Tag every signal with its attempt, so a retried or glared attempt never mixes with an old one.
+    const data = { ...raw, [ATTEMPT_KEY]: link.attempt }
     const route = link.via ?? []
     const frame = encodeSignalRelay(link.remote, this.localId, link.initiator, data, route)
     if (frame.length > this.init.maxSignalBytes) {
@@ -382,7 +420,7 @@ export class LinkManager {
     const i = route.length === 0 ? 0 : route.indexOf(this.localId)
     if (i < 0 || link.remote !== (i === 0 ? relay.from : route[i - 1])) return this.bad(link)
     const target = this.links.get(route[i + 1] ?? relay.to)
-    if (target === undefined || target.state !== 'open') return
+    if (target === undefined || target.state === 'closed') return
     this.stats.relayed++
     const now = this.env.clock.now()
     target.scheduler.enqueue(Priority.MEDIUM, frameBytes, now)
@@ -444,6 +482,12 @@ export class LinkManager {
     for (const link of [...this.links.values()]) {
       if (link.state === 'connecting') {
         if (now - link.createdAt > this.init.connectTimeoutMs) this.closeLink(link, 'connect-timeout')
+        else if (link.initiator && !link.answered && link.route === 'intro' && now - link.attemptAt > this.init.introTimeoutMs) {
+          // The introduction went unanswered (a relay lost its link): dial again through the bootstrap node.
+          link.via = undefined
+          link.route = undefined
+          this.replaceConnection(link, true)
+        }
       } else if (now - link.lastRecvAt > this.init.deadAfterMs) {
         this.closeLink(link, 'timeout')
       } else if (now - link.lastSentAt >= this.init.keepaliveMs && link.scheduler.isEmpty()) {

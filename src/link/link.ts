@@ -52,6 +52,11 @@ export class Link {
   /** How this link's signaling travelled: through a linked peer or the bootstrap node. */
   route: 'intro' | 'signaling' | undefined
   initiator: boolean
+  /** The connection attempt: ours when initiating, the remote's when answering. */
+  attempt = -1
+  /** When the current attempt started, and whether the remote answered it. */
+  attemptAt: number
+  answered = false
   readonly createdAt: number
   openedAt = -1
   lastSentAt: number
@@ -67,6 +72,7 @@ export class Link {
   readonly rate = new RateEstimator()
   private handed = 0
   private readonly pacing: Required<PacingInit>
+  private sizes: { rate: number | undefined; threshold: number; fragment: number } = { rate: undefined, threshold: 0, fragment: 0 }
 
   constructor(
     readonly remote: PeerId,
@@ -77,6 +83,7 @@ export class Link {
   ) {
     this.initiator = initiator
     this.createdAt = now
+    this.attemptAt = now
     this.lastSentAt = now
     this.lastRecvAt = now
     this.lastUseAt = now
@@ -93,18 +100,29 @@ export class Link {
 
   /** Bytes the transport may hold before we stop handing it more. */
   get bufferThreshold(): number {
-    const p = this.pacing
-    return sized(this.rate.bytesPerSec, p.bufferTargetMs, p.minBufferBytes, p.maxBufferBytes)
+    this.resize()
+    return this.sizes.threshold
   }
 
   /** Largest piece handed to the transport at once, a whole number of fragment units. */
   get fragmentBytes(): number {
+    this.resize()
+    return this.sizes.fragment
+  }
+
+  /** Recomputes threshold and fragment size when the rate estimate changed. */
+  private resize(): void {
+    const r = this.rate.bytesPerSec
+    if (r === this.sizes.rate && this.sizes.fragment > 0) return
     const p = this.pacing
     const unit = p.fragmentUnitBytes
     const maxUnits = Math.max(1, Math.floor(p.maxFragmentBytes / unit))
-    const r = this.rate.bytesPerSec
     const units = r === undefined ? 1 : Math.round((r * p.fragmentTargetMs) / 1000 / unit)
-    return unit * Math.max(1, Math.min(maxUnits, units))
+    this.sizes = {
+      rate: r,
+      threshold: sized(r, p.bufferTargetMs, p.minBufferBytes, p.maxBufferBytes),
+      fragment: unit * Math.max(1, Math.min(maxUnits, units)),
+    }
   }
 
   /** Time one fragment takes on the wire at the measured rate (ms), if known. */
@@ -126,6 +144,10 @@ export class Link {
     const conn = this.conn
     if (this.state !== 'open' || conn === undefined) return
     const before = conn.bufferedAmount
+    if (before === 0 && this.scheduler.isEmpty() && !drained) {
+      this.rate.idle()
+      return
+    }
     this.rate.observe(now, this.handed - before, drained || before > 0, before > 0 || !this.scheduler.isEmpty())
     const threshold = this.bufferThreshold
     if (conn.bufferedAmountLowThreshold !== threshold) conn.bufferedAmountLowThreshold = threshold

@@ -16,6 +16,11 @@ export class RateEstimator {
     private readonly weight = 0.25,
   ) {}
 
+  /** The transport ran dry with nothing waiting: the current window ends unmeasured. */
+  idle(): void {
+    this.started = false
+  }
+
   /**
    * One look at the transport. `drained` counts every byte it has put on the wire
    * so far. `busySinceLast`: the transport never ran dry since the previous look

@@ -97,7 +97,8 @@ export class PriorityScheduler {
   private readonly queues: [Deque<Entry>, Deque<Entry>, Deque<Entry>]
   private readonly counts = [0, 0, 0]
   private readonly bytes = [0, 0, 0]
-  private keyed: Map<string, Entry> | undefined
+  /** Waiting messages by replacement key, one map per class (made on first use). */
+  private readonly keyed: (Map<string, Entry> | undefined)[] = [undefined, undefined, undefined]
 
   constructor(init: SchedulerInit = {}) {
     this.agingBoundMs = init.agingBoundMs ?? 100
@@ -126,9 +127,8 @@ export class PriorityScheduler {
    */
   enqueue(cls: Priority, bytes: Uint8Array, now: number, key?: string): EnqueueResult {
     let result: EnqueueResult = 'queued'
-    const mapKey = key === undefined ? undefined : `${cls}:${key}`
-    if (mapKey !== undefined) {
-      const old = this.keyed?.get(mapKey)
+    if (key !== undefined) {
+      const old = this.keyed[cls]?.get(key)
       if (old !== undefined && !old.dead && old.offset === 0) {
         this.remove(old)
         this.stats.replaced[cls]++
@@ -148,11 +148,11 @@ export class PriorityScheduler {
       this.stats.dropped[cls]++
       result = 'dropped-oldest'
     }
-    const entry: Entry = { bytes, cls, enqueuedAt: now, key: mapKey, offset: 0, dead: false }
+    const entry: Entry = { bytes, cls, enqueuedAt: now, key, offset: 0, dead: false }
     this.queueOf(cls).push(entry)
     this.counts[cls]!++
     this.bytes[cls]! += bytes.length
-    if (mapKey !== undefined) (this.keyed ??= new Map()).set(mapKey, entry)
+    if (key !== undefined) (this.keyed[cls] ??= new Map()).set(key, entry)
     return result
   }
 
@@ -190,7 +190,7 @@ export class PriorityScheduler {
     for (const q of this.queues) q.clear()
     this.counts.fill(0)
     this.bytes.fill(0)
-    this.keyed = undefined
+    this.keyed.fill(undefined)
   }
 
   private pick(now: number): Entry | undefined {
@@ -241,6 +241,7 @@ export class PriorityScheduler {
   }
 
   private forgetKey(entry: Entry): void {
-    if (entry.key !== undefined && this.keyed?.get(entry.key) === entry) this.keyed.delete(entry.key)
+    const keyed = this.keyed[entry.cls]
+    if (entry.key !== undefined && keyed?.get(entry.key) === entry) keyed.delete(entry.key)
   }
 }

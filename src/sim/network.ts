@@ -162,6 +162,11 @@ export class SimNetwork {
     })
   }
 
+  /** Whether a partition separates a and b (crashes aside). */
+  blocks(a: PeerId, b: PeerId): boolean {
+    return this.blocked !== undefined && this.blocked(a, b)
+  }
+
   reachable(a: PeerId, b: PeerId): boolean {
     const na = this.nodes.get(a)
     const nb = this.nodes.get(b)

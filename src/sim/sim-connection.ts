@@ -21,6 +21,8 @@ export class SimConnection implements Connection {
   /** Sent while the remote was unreachable: held, as SCTP holds unacknowledged data. */
   private stalled: Uint8Array[] = []
   private buffered = 0
+  /** Base one-way latency to the remote (positions in the latency plane are fixed). */
+  private oneWayMs = 0
   private lastArrival = 0
   private drainEvent: SimEvent | undefined
 
@@ -39,6 +41,7 @@ export class SimConnection implements Connection {
   }
 
   get bufferedAmount(): number {
+    if (this.buffered === 0) return 0
     const now = this.net.sim.now
     let head = this.pending.peek()
     while (head !== undefined && head.done <= now) {
@@ -65,7 +68,7 @@ export class SimConnection implements Connection {
     const peer = this.peer
     if (this.state !== 'open' || peer === undefined) return
     const net = this.net
-    if (this.stalled.length > 0 || !net.reachable(this.local.id, this.remote)) {
+    if (this.stalled.length > 0 || peer.local.crashed || net.blocks(this.local.id, this.remote)) {
       this.stalled.push(data)
       this.buffered += data.length
       return
@@ -85,7 +88,7 @@ export class SimConnection implements Connection {
       this.buffered += data.length
       this.scheduleDrain()
     }
-    const oneWay = net.oneWayMs(node.id, this.remote)
+    const oneWay = this.oneWayMs
     let arrival = done + oneWay + net.jitterMs() + net.lossDelayMs(wire, 2 * oneWay)
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
@@ -136,6 +139,7 @@ export class SimConnection implements Connection {
   private pair(other: SimConnection): void {
     this.peer = other
     other.peer = this
+    this.oneWayMs = other.oneWayMs = this.net.oneWayMs(this.local.id, this.remote)
     this.state = 'paired'
     other.state = 'paired'
   }

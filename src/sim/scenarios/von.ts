@@ -1,0 +1,86 @@
+import { numberOption, type Scenario, type ScenarioArgs } from '../scenario.js'
+import { runVon, type VonRunInit } from '../von-world.js'
+
+/** VAST's workload: 100 peers in 1200 x 1200, AOI 100, 5 units/step at 10 steps/s. */
+const VAST = { width: 1200, peers: 100, aoi: 100, speed: 5, stepsPerSec: 10 }
+const VAST_DENSITY = VAST.peers / (VAST.width * VAST.width)
+
+/** Flags shared by every VON scenario: --world, --aoi, --speed, --steps-per-sec, --join-seconds ... */
+function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number; mobility: VonRunInit['mobility'] }): VonRunInit {
+  const o = args.options
+  const world = numberOption(o, 'world', d.world)
+  return {
+    seed: args.seed,
+    peers: args.peers,
+    width: world,
+    height: world,
+    aoi: numberOption(o, 'aoi', d.aoi),
+    speed: numberOption(o, 'speed', d.speed),
+    stepsPerSec: numberOption(o, 'steps-per-sec', VAST.stepsPerSec),
+    mobility: d.mobility,
+    joinSeconds: numberOption(o, 'join-seconds', Math.max(5, Math.min(30, args.peers / 100))),
+    settleSeconds: numberOption(o, 'settle-seconds', 5),
+    seconds: args.seconds,
+    sampleMs: numberOption(o, 'sample-ms', 200),
+    buffer: o.has('buffer') ? numberOption(o, 'buffer', 30) : undefined,
+    von: o.has('max-aoi-neighbours') ? { maxAoiNeighbours: numberOption(o, 'max-aoi-neighbours', 40) } : undefined,
+    trace: args.trace,
+    progress: (f) => args.progress(f),
+  }
+}
+
+/** World side that keeps VAST's density for `peers`. */
+const sideAtVastDensity = (peers: number): number => Math.round(Math.sqrt(peers / VAST_DENSITY))
+
+export const VON_SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'vast',
+    description: "VAST's workload: 1200 x 1200, AOI 100, speed 5/step, 10 steps/s, random waypoint",
+    defaults: { peers: VAST.peers, seconds: 120 },
+    run: (args) => runVon(base(args, { world: VAST.width, aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' })),
+  },
+  {
+    name: 'scale',
+    description: "VAST's density at any size: the world grows with the peer count",
+    defaults: { peers: 1000, seconds: 120 },
+    run: (args) => runVon(base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' })),
+  },
+  {
+    name: 'dense',
+    description: 'about 20 peers inside each AOI on average (hotspot clusters off: uniform waypoint)',
+    defaults: { peers: 1000, seconds: 60 },
+    run: (args) => {
+      const side = Math.round(Math.sqrt((args.peers * Math.PI * VAST.aoi ** 2) / 20))
+      return runVon(base(args, { world: side, aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }))
+    },
+  },
+  {
+    name: 'hotspot',
+    description: 'Gaussian clusters with a small chance to switch cluster, VAST density',
+    defaults: { peers: 1000, seconds: 60 },
+    run: (args) => runVon(base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'hotspot' })),
+  },
+  {
+    name: 'flash-crowd',
+    description: 'every peer heads for one point after joining; crowding control shrinks the AOI',
+    defaults: { peers: 300, seconds: 60 },
+    run: (args) => {
+      const r = runVon(base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'flash' }))
+      const m = r.metrics
+      const notes = [
+        `crowding control: ${m.peersWithShrunkAoi} of ${args.peers} peers shrank their AOI; mean AOI radius at the end ${Number(m.aoiMeanAtEnd).toFixed(1)} (from ${m.aoiRadius}); most links on one peer ${m.linksPerPeerMax} (cap 100)`,
+      ]
+      return { ...r, notes }
+    },
+  },
+  {
+    name: 'mass-failure',
+    description: "30 % of the peers fail at once 10 s into the measurement, VAST density",
+    defaults: { peers: 1000, seconds: 30 },
+    run: (args) =>
+      runVon({
+        ...base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }),
+        failure: { atSeconds: numberOption(args.options, 'fail-at', 10), fraction: numberOption(args.options, 'fail-fraction', 0.3) },
+      }),
+  },
+]

@@ -1,0 +1,67 @@
+import { Delaunay } from 'd3-delaunay'
+
+/** A site of a local Voronoi diagram: index 0 is always the peer itself. */
+export interface Site {
+  readonly x: number
+  readonly y: number
+  /** A tiny fixed offset (from the peer id) so identical positions never coincide. */
+  readonly jx: number
+  readonly jy: number
+}
+
+/** The offset for a peer id: identical positions break a Voronoi diagram. */
+export function jitterOf(id: string): { jx: number; jy: number } {
+  const h = parseInt(id.slice(0, 8), 16)
+  return { jx: ((h & 0xffff) / 0xffff - 0.5) * 1e-3, jy: ((h >>> 16) / 0xffff - 0.5) * 1e-3 }
+}
+
+/** Far enough that clipping never cuts a real cell edge in any world we run. */
+const BOUNDS = [-1e8, -1e8, 1e8, 1e8] as const
+
+/**
+ * A peer's local Voronoi diagram over itself and the neighbours it knows
+ * (d3-delaunay). Rebuilt when the site set or positions changed; at our sizes
+ * (a few to a few dozen sites) a rebuild takes microseconds, so no incremental
+ * algorithm is needed.
+ */
+export class LocalDiagram {
+  private readonly delaunay: Delaunay<Site>
+  private voronoi: ReturnType<Delaunay<Site>['voronoi']> | undefined
+
+  constructor(private readonly sites: readonly Site[]) {
+    const coords = new Float64Array(sites.length * 2)
+    sites.forEach((s, i) => {
+      coords[2 * i] = s.x + s.jx
+      coords[2 * i + 1] = s.y + s.jy
+    })
+    this.delaunay = new Delaunay(coords)
+  }
+
+  /** Indices of the sites whose cells share an edge with site `i` (its enclosing neighbours). */
+  enclosing(i: number): number[] {
+    if (this.sites.length < 2) return []
+    if (this.sites.length === 2) return [1 - i]
+    return [...this.delaunay.neighbors(i)]
+  }
+
+  /**
+   * Whether site `i`'s cell reaches outside the circle of radius `r` around
+   * (cx, cy): unbounded, or a vertex farther than `r`. Such a neighbour can see
+   * past the circle's edge (a boundary neighbour).
+   */
+  reachesBeyond(i: number, cx: number, cy: number, r: number): boolean {
+    this.voronoi ??= this.delaunay.voronoi(BOUNDS as unknown as [number, number, number, number])
+    const poly = this.voronoi.cellPolygon(i)
+    if (poly === null || poly === undefined) return true
+    const r2 = r * r
+    for (const [x, y] of poly) {
+      if ((x - cx) ** 2 + (y - cy) ** 2 > r2) return true
+    }
+    return false
+  }
+
+  /** Index of the site nearest to (x, y): the owner of the cell containing it. */
+  owner(x: number, y: number): number {
+    return this.delaunay.find(x, y)
+  }
+}

@@ -1,0 +1,155 @@
+import { isBytes, isUint } from '../core/codec.js'
+import { idToBytes, peerIdFromBytes, type PeerId } from '../core/id.js'
+
+/** VON message types (protocol 1). Moves go HIGH, everything else MEDIUM. */
+export const VonMsg = {
+  /** [qid, joiner, x, y, aoi, path]: find the acceptor of (x, y), greedily. */
+  QUERY: 1,
+  /** [qid, joiner, path, hop, final, acceptor, nodes]: the answer, back along the path. */
+  ACCEPT: 2,
+  /** [x, y, aoi, seq]: I hold you as a neighbour; insert me. */
+  HELLO: 3,
+  /** [x, y, aoi, seq]: my new position (and AOI radius). */
+  MOVE: 4,
+  /** [nodes]: nodes that are relevant to you. */
+  NODES: 5,
+  /** []: I no longer hold you as a neighbour. */
+  BYE: 6,
+} as const
+
+/** Positions travel as integers in hundredths of a unit: 5 bytes instead of 9. */
+const SCALE = 100
+/** Coordinates and radii outside this range are refused. */
+export const MAX_COORD = 1e7
+/** Most nodes one NODES or ACCEPT message carries. */
+export const MAX_NODES = 64
+/** Longest query path (also the longest introduction route). */
+export const MAX_PATH = 24
+
+/** What a peer knows of another: id, position, AOI radius, and the newest move seq. */
+export interface NodeInfo {
+  readonly id: PeerId
+  readonly x: number
+  readonly y: number
+  readonly aoi: number
+  readonly seq: number
+}
+
+export interface State {
+  readonly x: number
+  readonly y: number
+  readonly aoi: number
+  readonly seq: number
+}
+
+export interface Query {
+  readonly qid: number
+  readonly joiner: PeerId
+  readonly x: number
+  readonly y: number
+  readonly aoi: number
+  readonly path: readonly PeerId[]
+}
+
+export interface Accept {
+  readonly qid: number
+  readonly joiner: PeerId
+  readonly path: readonly PeerId[]
+  /** Index in `path` of the peer this copy is for; -1: the joiner. */
+  readonly hop: number
+  /** False: a waypoint, not the acceptor (the path grew too long); query again from it. */
+  readonly final: boolean
+  readonly acceptor: NodeInfo
+  readonly nodes: readonly NodeInfo[]
+}
+
+const q = (v: number): number => Math.round(v * SCALE)
+const coord = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= MAX_COORD * SCALE ? v / SCALE : null
+const radius = (v: unknown): number | null => {
+  const r = coord(v)
+  return r !== null && r > 0 ? r : null
+}
+
+export function encodeState(s: State): unknown[] {
+  return [q(s.x), q(s.y), q(s.aoi), s.seq]
+}
+
+export function decodeState(p: unknown): State | null {
+  if (!Array.isArray(p) || p.length !== 4) return null
+  const x = coord(p[0])
+  const y = coord(p[1])
+  const aoi = radius(p[2])
+  if (x === null || y === null || aoi === null || !isUint(p[3])) return null
+  return { x, y, aoi, seq: p[3] }
+}
+
+export function encodeNode(n: NodeInfo): unknown[] {
+  return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq]
+}
+
+function decodeNode(p: unknown): NodeInfo | null {
+  if (!Array.isArray(p) || p.length !== 5) return null
+  const id = isBytes(p[0], 32) ? peerIdFromBytes(p[0]) : null
+  const s = id === null ? null : decodeState(p.slice(1))
+  return id === null || s === null ? null : { id, ...s }
+}
+
+export function encodeNodes(nodes: readonly NodeInfo[]): unknown[] {
+  return nodes.slice(0, MAX_NODES).map(encodeNode)
+}
+
+/** Decodes a node list; null if it is not a list or any entry is malformed. */
+export function decodeNodes(p: unknown): NodeInfo[] | null {
+  if (!Array.isArray(p) || p.length > MAX_NODES) return null
+  const out: NodeInfo[] = []
+  for (const raw of p) {
+    const n = decodeNode(raw)
+    if (n === null) return null
+    out.push(n)
+  }
+  return out
+}
+
+function decodePath(p: unknown): PeerId[] | null {
+  if (!Array.isArray(p) || p.length > MAX_PATH) return null
+  const out: PeerId[] = []
+  for (const raw of p) {
+    const id = isBytes(raw, 32) ? peerIdFromBytes(raw) : null
+    if (id === null) return null
+    out.push(id)
+  }
+  return new Set(out).size === out.length ? out : null
+}
+
+export function encodeQuery(m: Query): unknown[] {
+  return [m.qid, idToBytes(m.joiner), q(m.x), q(m.y), q(m.aoi), m.path.map(idToBytes)]
+}
+
+export function decodeQuery(p: unknown): Query | null {
+  if (!Array.isArray(p) || p.length !== 6 || !isUint(p[0])) return null
+  const joiner = isBytes(p[1], 32) ? peerIdFromBytes(p[1]) : null
+  const x = coord(p[2])
+  const y = coord(p[3])
+  const aoi = radius(p[4])
+  const path = decodePath(p[5])
+  if (joiner === null || x === null || y === null || aoi === null || path === null) return null
+  return { qid: p[0], joiner, x, y, aoi, path }
+}
+
+export function encodeAccept(m: Accept): unknown[] {
+  return [m.qid, idToBytes(m.joiner), m.path.map(idToBytes), m.hop, m.final ? 1 : 0, encodeNode(m.acceptor), encodeNodes(m.nodes)]
+}
+
+export function decodeAccept(p: unknown): Accept | null {
+  if (!Array.isArray(p) || p.length !== 7 || !isUint(p[0])) return null
+  const joiner = isBytes(p[1], 32) ? peerIdFromBytes(p[1]) : null
+  const path = decodePath(p[2])
+  const hop = p[3]
+  const acceptor = decodeNode(p[5])
+  const nodes = decodeNodes(p[6])
+  if (joiner === null || path === null || acceptor === null || nodes === null) return null
+  if (typeof hop !== 'number' || !Number.isInteger(hop) || hop < -1 || hop >= path.length) return null
+  if (p[4] !== 0 && p[4] !== 1) return null
+  return { qid: p[0], joiner, path, hop, final: p[4] === 1, acceptor, nodes }
+}

@@ -1,0 +1,112 @@
+import type { PeerId } from '../core/id.js'
+import { jitterOf } from './geometry.js'
+import type { NodeInfo, State } from './messages.js'
+
+/** A known neighbour, with what the last housekeeping tick saw of it. */
+export interface Neighbour {
+  readonly id: PeerId
+  x: number
+  y: number
+  readonly jx: number
+  readonly jy: number
+  aoi: number
+  seq: number
+  /** Position at the last tick: "before" for relevance transitions. */
+  ox: number
+  oy: number
+  /** Present at the last tick. */
+  seen: boolean
+  /** Its enclosing neighbours in our diagram at the last tick. */
+  enclosing: ReadonlySet<PeerId>
+  /** Moved (or arrived) since the last tick. */
+  changed: boolean
+  /** Tell it everything relevant at the next tick, not just what changed. */
+  resync: boolean
+  /** When it was first seen out of range and not enclosing; -1 while relevant. */
+  farSince: number
+  /** When we last told it about each other neighbour (pruned at every tick). */
+  told: Map<PeerId, number>
+  info(): NodeInfo
+}
+
+/** The neighbours a VON peer knows, bounded, in insertion order (deterministic). */
+export class NeighbourTable {
+  private readonly map = new Map<PeerId, Neighbour>()
+
+  constructor(
+    private readonly localId: PeerId,
+    private readonly max: number,
+  ) {}
+
+  get size(): number {
+    return this.map.size
+  }
+
+  has(id: PeerId): boolean {
+    return this.map.has(id)
+  }
+
+  get(id: PeerId): Neighbour | undefined {
+    return this.map.get(id)
+  }
+
+  values(): IterableIterator<Neighbour> {
+    return this.map.values()
+  }
+
+  keys(): IterableIterator<PeerId> {
+    return this.map.keys()
+  }
+
+  /** Adds a neighbour; undefined when it is this peer, already known, or the table is full. */
+  add(info: NodeInfo): Neighbour | undefined {
+    if (info.id === this.localId || this.map.has(info.id) || this.map.size >= this.max) return undefined
+    const n: Neighbour = {
+      id: info.id,
+      x: info.x,
+      y: info.y,
+      ...jitterOf(info.id),
+      aoi: info.aoi,
+      seq: info.seq,
+      ox: info.x,
+      oy: info.y,
+      seen: false,
+      enclosing: new Set(),
+      changed: true,
+      resync: false,
+      farSince: -1,
+      told: new Map(),
+      info() {
+        return { id: this.id, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }
+      },
+    }
+    this.map.set(info.id, n)
+    return n
+  }
+
+  /** Applies a state the neighbour sent; false (and no change) when it is older than what we hold. */
+  update(n: Neighbour, s: State): boolean {
+    if (s.seq < n.seq) return false
+    n.x = s.x
+    n.y = s.y
+    n.aoi = s.aoi
+    n.seq = s.seq
+    n.changed = true
+    return true
+  }
+
+  /** Records what this tick saw, as the "before" of the next one; forgets old "told" marks. */
+  settle(n: Neighbour, enclosing: ReadonlySet<PeerId>, toldBefore: number): void {
+    for (const [id, at] of n.told) if (at < toldBefore || !this.map.has(id)) n.told.delete(id)
+    n.ox = n.x
+    n.oy = n.y
+    n.seen = true
+    n.changed = false
+    n.resync = false
+    n.enclosing = enclosing
+  }
+
+  delete(id: PeerId): boolean {
+    return this.map.delete(id)
+  }
+}

@@ -1,0 +1,477 @@
+import type { Env } from '../core/env.js'
+import type { PeerId } from '../core/id.js'
+import type { LinkManager } from '../link/link-manager.js'
+import { PROTOCOL } from '../link/link-messages.js'
+import { Priority } from '../link/priority.js'
+import { LocalDiagram, jitterOf, type Site } from './geometry.js'
+import {
+  MAX_NODES,
+  MAX_PATH,
+  VonMsg,
+  decodeAccept,
+  decodeNodes,
+  decodeQuery,
+  decodeState,
+  encodeAccept,
+  encodeNodes,
+  encodeQuery,
+  encodeState,
+  type Accept,
+  type NodeInfo,
+  type Query,
+} from './messages.js'
+import { NeighbourTable } from './neighbour-table.js'
+
+export interface VonInit {
+  /** AOI radius (world units). @default 200 */
+  aoiRadius?: number
+  /**
+   * Margin beyond the AOI inside which neighbours are already discovered, so they
+   * are known before they enter the AOI. VAST's rule: speed x 3 hops x 2.
+   * @default 30
+   */
+  buffer?: number
+  /** Housekeeping period: notifications, drops, crowding control. @default 200 */
+  tickMs?: number
+  /** A neighbour neither enclosing nor within AOI + 1.25 buffer this long is dropped. @default 2000 */
+  dropAfterMs?: number
+  /** Crowding control: shrink the AOI while more AOI neighbours than this. @default 40 */
+  maxAoiNeighbours?: number
+  /** The AOI never shrinks below this fraction of `aoiRadius`. @default 0.1 */
+  minAoiFraction?: number
+  /** Hard cap on the neighbour table (the link cap bounds links anyway). @default 90 */
+  maxNeighbours?: number
+  /** A join query unanswered this long is sent again through the next gateway. @default 5000 */
+  joinTimeoutMs?: number
+}
+
+/** What the game hears from the overlay. */
+export interface VonListener {
+  onEnter?(id: PeerId, x: number, y: number): void
+  onMove?(id: PeerId, x: number, y: number): void
+  onLeave?(id: PeerId): void
+}
+
+export interface VonComponents {
+  env: Pick<Env, 'clock' | 'timers'>
+  links: LinkManager
+  localId: PeerId
+  listener?: VonListener
+}
+
+export interface VonStats {
+  queriesForwarded: number
+  accepted: number
+  notificationsSent: number
+  dropped: number
+  aoiShrinks: number
+  badMessages: number
+}
+
+/**
+ * One peer of the VON Voronoi overlay (Hu, Chen & Chen 2006): it knows exactly
+ * the peers inside its area of interest plus its enclosing neighbours, which
+ * hold the overlay together. Every neighbour watches its neighbours move and
+ * tells a mover about peers that just became relevant to it (mutual
+ * notification); link loss triggers repair of the enclosing ring.
+ */
+export class VonPeer {
+  readonly localId: PeerId
+  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0 }
+  x = 0
+  y = 0
+  /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
+  aoi: number
+  seq = 0
+  joined = false
+  readonly table: NeighbourTable
+  private readonly env: VonComponents['env']
+  private readonly links: LinkManager
+  private readonly listener: VonListener | undefined
+  private readonly cfg: Required<VonInit>
+  private diagram: LocalDiagram | undefined
+  private diagramSites: (Site & { id: PeerId })[] = []
+  private readonly jitter: { jx: number; jy: number }
+  private selfEnclosing = new Set<PeerId>()
+  private repair = false
+  private nextQid = 1
+  private query: { qid: number; gateway: PeerId } | undefined
+  private timer: unknown
+  private stopped = false
+
+  constructor(components: VonComponents, init: VonInit = {}) {
+    this.env = components.env
+    this.links = components.links
+    this.localId = components.localId
+    this.listener = components.listener
+    this.cfg = {
+      aoiRadius: init.aoiRadius ?? 200,
+      buffer: init.buffer ?? 30,
+      tickMs: init.tickMs ?? 200,
+      dropAfterMs: init.dropAfterMs ?? 2000,
+      maxAoiNeighbours: init.maxAoiNeighbours ?? 40,
+      minAoiFraction: init.minAoiFraction ?? 0.1,
+      maxNeighbours: init.maxNeighbours ?? 90,
+      joinTimeoutMs: init.joinTimeoutMs ?? 5000,
+    }
+    this.aoi = this.cfg.aoiRadius
+    this.jitter = jitterOf(this.localId)
+    this.table = new NeighbourTable(this.localId, this.cfg.maxNeighbours)
+    const l = this.links
+    l.register({
+      id: PROTOCOL.VON,
+      insists: (peer) => this.table.has(peer) || this.query?.gateway === peer,
+      onLinkOpen: (peer) => this.onLinkOpen(peer),
+      onLinkClosed: (peer) => this.onLinkClosed(peer),
+    })
+    l.handle(PROTOCOL.VON, VonMsg.QUERY, (from, p) => this.onQuery(from, p))
+    l.handle(PROTOCOL.VON, VonMsg.ACCEPT, (from, p) => this.onAccept(from, p))
+    l.handle(PROTOCOL.VON, VonMsg.HELLO, (from, p) => this.onHello(from, p))
+    l.handle(PROTOCOL.VON, VonMsg.MOVE, (from, p) => this.onMove(from, p))
+    l.handle(PROTOCOL.VON, VonMsg.NODES, (from, p) => this.onNodes(from, p))
+    l.handle(PROTOCOL.VON, VonMsg.BYE, (from) => this.onBye(from))
+  }
+
+  get buffer(): number {
+    return this.cfg.buffer
+  }
+
+  /**
+   * Enters the world at (x, y). With gateways (peers already in the world, e.g.
+   * the bootstrap node's host cache), a link to one is opened through the
+   * bootstrap node and a query walks greedily to the acceptor; an unanswered
+   * query is retried with the next gateway. Without any, this peer starts the world.
+   */
+  join(x: number, y: number, gateways: readonly PeerId[] = []): void {
+    this.x = x
+    this.y = y
+    this.startTicking()
+    const usable = gateways.filter((g) => g !== this.localId)
+    if (usable.length === 0) {
+      this.joined = true
+      return
+    }
+    let attempt = 0
+    const tryNext = (): void => {
+      if (this.joined || this.stopped) return
+      this.sendQuery(usable[attempt++ % usable.length]!, [])
+      this.env.timers.setTimeout(tryNext, this.cfg.joinTimeoutMs)
+    }
+    tryNext()
+  }
+
+  /** Moves to (x, y) and tells every neighbour at once (HIGH priority). */
+  move(x: number, y: number): void {
+    if (x === this.x && y === this.y) return
+    this.x = x
+    this.y = y
+    this.broadcastState()
+  }
+
+  /** Leaves the world: BYE to every neighbour; links close when GC finds them unwanted. */
+  leave(): void {
+    for (const n of this.table.values()) this.links.send(n.id, PROTOCOL.VON, VonMsg.BYE, null, Priority.MEDIUM)
+    for (const n of [...this.table.values()]) this.remove(n.id)
+    this.stopped = true
+    this.joined = false
+    if (this.timer !== undefined) this.env.timers.clearTimeout(this.timer)
+  }
+
+  /** Whether `id` is an enclosing neighbour in the latest local diagram. */
+  isEnclosing(id: PeerId): boolean {
+    return this.selfEnclosing.has(id)
+  }
+
+  /** Whether `id`'s cell reaches beyond this peer's AOI (a boundary neighbour). */
+  isBoundary(id: PeerId): boolean {
+    const i = this.diagramSites.findIndex((n) => n.id === id)
+    return i > 0 && this.diagram !== undefined && this.diagram.reachesBeyond(i, this.x, this.y, this.aoi)
+  }
+
+  // ---- join ----
+
+  private sendQuery(gateway: PeerId, path: readonly PeerId[]): void {
+    const qid = this.nextQid++
+    this.query = { qid, gateway }
+    if (path.length === 0) this.links.connect(gateway)
+    else this.links.connect(gateway, { via: path })
+    const msg: Query = { qid, joiner: this.localId, x: this.x, y: this.y, aoi: this.aoi, path: [] }
+    this.links.send(gateway, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(msg), Priority.MEDIUM)
+  }
+
+  private onQuery(from: PeerId, payload: unknown): void {
+    const m = decodeQuery(payload)
+    if (m === null || m.joiner === this.localId || m.path.includes(this.localId)) return this.bad()
+    if (!this.joined) return
+    const next = this.closestTo(m.x, m.y)
+    if (next !== undefined && m.path.length < MAX_PATH - 1) {
+      this.stats.queriesForwarded++
+      const fwd: Query = { ...m, path: [...m.path, this.localId] }
+      this.links.send(next, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(fwd), Priority.MEDIUM)
+      return
+    }
+    // This peer's cell holds the position (or the path is long: answer as a waypoint).
+    const final = next === undefined
+    if (final) this.stats.accepted++
+    const nodes = final ? this.relevantTo(m.joiner, m.x, m.y, m.aoi) : []
+    const reply: Accept = { qid: m.qid, joiner: m.joiner, path: m.path, hop: m.path.length - 1, final, acceptor: this.info(), nodes }
+    this.links.send(m.path.length === 0 ? from : m.path[m.path.length - 1]!, PROTOCOL.VON, VonMsg.ACCEPT, encodeAccept(reply), Priority.MEDIUM)
+  }
+
+  private onAccept(from: PeerId, payload: unknown): void {
+    const m = decodeAccept(payload)
+    if (m === null) return this.bad()
+    if (m.hop >= 0) {
+      // Relaying back along the path: only from the next hop (or the acceptor).
+      if (m.path[m.hop] !== this.localId) return this.bad()
+      const expected = m.hop === m.path.length - 1 ? m.acceptor.id : m.path[m.hop + 1]
+      if (from !== expected) return this.bad()
+      const to = m.hop === 0 ? m.joiner : m.path[m.hop - 1]!
+      this.links.send(to, PROTOCOL.VON, VonMsg.ACCEPT, encodeAccept({ ...m, hop: m.hop - 1 }), Priority.MEDIUM)
+      return
+    }
+    if (m.joiner !== this.localId || this.query === undefined || m.qid !== this.query.qid) return
+    // The query's path leads from our gateway to the acceptor: introductions follow it.
+    const route = m.path
+    if (!m.final) {
+      this.sendQuery(m.acceptor.id, route)
+      return
+    }
+    this.query = undefined
+    this.joined = true
+    this.insert(m.acceptor, route.length > 0 ? route : undefined)
+    for (const n of m.nodes) if (n.id !== this.localId) this.insert(n, [m.acceptor.id])
+  }
+
+  /** The neighbour with an open link strictly closer to (x, y) than this peer; ties break on the smaller id. */
+  private closestTo(x: number, y: number): PeerId | undefined {
+    let best: PeerId | undefined
+    let bestD = (this.x - x) ** 2 + (this.y - y) ** 2
+    let bestId: PeerId = this.localId
+    for (const n of this.table.values()) {
+      if (!this.links.isOpen(n.id)) continue
+      const d = (n.x - x) ** 2 + (n.y - y) ** 2
+      if (d < bestD || (d === bestD && n.id < bestId)) {
+        best = n.id
+        bestD = d
+        bestId = n.id
+      }
+    }
+    return best
+  }
+
+  // ---- neighbours ----
+
+  private onLinkOpen(peer: PeerId): void {
+    if (this.table.has(peer)) this.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, encodeState(this), Priority.MEDIUM)
+  }
+
+  private onLinkClosed(peer: PeerId): void {
+    if (this.query?.gateway === peer) this.query = undefined
+    if (!this.table.has(peer)) return
+    this.remove(peer)
+    // A neighbour vanished: re-announce the enclosing view so the hole is filled.
+    this.repair = true
+  }
+
+  private onHello(from: PeerId, payload: unknown): void {
+    const s = decodeState(payload)
+    if (s === null) return this.bad()
+    const known = this.table.get(from)
+    if (known === undefined) {
+      this.insert({ id: from, ...s }, undefined)
+      return
+    }
+    this.table.update(known, s)
+    known.resync = true
+  }
+
+  private onMove(from: PeerId, payload: unknown): void {
+    const s = decodeState(payload)
+    if (s === null) return this.bad()
+    const n = this.table.get(from)
+    if (n === undefined) {
+      if (this.relevant(this.x, this.y, this.aoi, s.x, s.y, s.aoi, this.cfg.buffer)) this.insert({ id: from, ...s }, undefined)
+      return
+    }
+    if (this.table.update(n, s)) this.listener?.onMove?.(from, s.x, s.y)
+  }
+
+  private onNodes(from: PeerId, payload: unknown): void {
+    const nodes = decodeNodes(payload)
+    if (nodes === null) return this.bad()
+    if (!this.table.has(from) || !this.joined) return
+    const fresh = nodes.filter((n) => n.id !== this.localId && !this.table.has(n.id))
+    if (fresh.length === 0) return
+    // One diagram over what we know plus every candidate: keep those in range or enclosing.
+    const inRange = (n: NodeInfo): boolean => this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, this.cfg.buffer)
+    const far = fresh.filter((n) => !inRange(n))
+    for (const n of fresh) if (inRange(n)) this.insert(n, [from])
+    if (far.length === 0) return
+    const sites: Site[] = [this.self(), ...this.table.values(), ...far.map((n) => ({ x: n.x, y: n.y, ...jitterOf(n.id) }))]
+    const base = 1 + this.table.size
+    for (const i of new LocalDiagram(sites).enclosing(0)) if (i >= base) this.insert(far[i - base]!, [from])
+  }
+
+  private onBye(from: PeerId): void {
+    const n = this.table.get(from)
+    if (n === undefined) return
+    if (this.selfEnclosing.has(from) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, this.cfg.buffer)) {
+      // We still need it: say so, and it inserts us again.
+      this.links.send(from, PROTOCOL.VON, VonMsg.HELLO, encodeState(this), Priority.MEDIUM)
+      return
+    }
+    this.remove(from)
+  }
+
+  private insert(info: NodeInfo, via: readonly PeerId[] | undefined): void {
+    if (info.id === this.localId || this.table.has(info.id)) return
+    const n = this.table.add(info)
+    if (n === undefined) return
+    const result = this.links.connect(info.id, via === undefined ? {} : { via })
+    if (result === 'limit') {
+      this.table.delete(info.id)
+      return
+    }
+    if (result === 'open') this.links.send(info.id, PROTOCOL.VON, VonMsg.HELLO, encodeState(this), Priority.MEDIUM)
+    this.listener?.onEnter?.(info.id, info.x, info.y)
+  }
+
+  private remove(id: PeerId): void {
+    if (!this.table.delete(id)) return
+    this.selfEnclosing.delete(id)
+    this.listener?.onLeave?.(id)
+  }
+
+  private broadcastState(): void {
+    this.seq++
+    this.links.broadcast(this.table.keys(), PROTOCOL.VON, VonMsg.MOVE, encodeState(this), Priority.HIGH, MOVE_KEY)
+  }
+
+  private self(): Site {
+    return { x: this.x, y: this.y, jx: this.jitter.jx, jy: this.jitter.jy }
+  }
+
+  private info(): NodeInfo {
+    return { id: this.localId, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }
+  }
+
+  /** AOI relevance: either lies within the other's AOI plus `margin`. */
+  private relevant(ax: number, ay: number, aAoi: number, bx: number, by: number, bAoi: number, margin: number): boolean {
+    const r = Math.max(aAoi, bAoi) + margin
+    return (ax - bx) ** 2 + (ay - by) ** 2 <= r * r
+  }
+
+  /** The nodes a joiner at (x, y) needs: those in range, and its enclosing neighbours with it inserted. */
+  private relevantTo(joiner: PeerId, x: number, y: number, aoi: number): NodeInfo[] {
+    const known = [...this.table.values()].filter((n) => n.id !== joiner)
+    const sites: Site[] = [{ x, y, ...jitterOf(joiner) }, this.self(), ...known]
+    const enclosing = new Set(new LocalDiagram(sites).enclosing(0))
+    const out: NodeInfo[] = []
+    known.forEach((n, i) => {
+      if (enclosing.has(i + 2) || this.relevant(x, y, aoi, n.x, n.y, n.aoi, this.cfg.buffer)) out.push(n.info())
+    })
+    return out.slice(0, MAX_NODES)
+  }
+
+  // ---- housekeeping ----
+
+  private startTicking(): void {
+    if (this.timer !== undefined || this.stopped) return
+    const tick = (): void => {
+      this.timer = undefined
+      if (this.stopped) return
+      this.tick()
+      this.timer = this.env.timers.setTimeout(tick, this.cfg.tickMs)
+    }
+    this.timer = this.env.timers.setTimeout(tick, this.cfg.tickMs)
+  }
+
+  /**
+   * Mutual notification, drops and crowding control, once per tick over one
+   * fresh diagram: for each neighbour that moved or arrived since the last tick,
+   * tell it about our other neighbours that are relevant to it (in range, or
+   * enclosing it in our diagram) and that we have not told it of yet.
+   */
+  private tick(): void {
+    if (!this.joined) return
+    const now = this.env.clock.now()
+    const sites = [...this.table.values()]
+    this.diagramSites = [{ id: this.localId, ...this.self() }, ...sites]
+    const diagram = new LocalDiagram(this.diagramSites)
+    this.diagram = diagram
+    this.selfEnclosing = new Set(diagram.enclosing(0).map((i) => this.diagramSites[i]!.id))
+    const mine = this.selfEnclosing
+    const enclosing: Set<PeerId>[] = sites.map((_, i) => new Set(diagram.enclosing(i + 1).map((j) => this.diagramSites[j]!.id)))
+    const repair = this.repair
+    this.repair = false
+    const buffer = this.cfg.buffer
+    sites.forEach((c, ci) => {
+      const full = c.resync || (repair && mine.has(c.id))
+      if (!full && !c.changed) return
+      const tell: NodeInfo[] = []
+      for (const d of sites) {
+        if (d === c) continue
+        if (!enclosing[ci]!.has(d.id) && !this.relevant(c.x, c.y, c.aoi, d.x, d.y, d.aoi, buffer)) continue
+        // Relevant now; news only if it was not at the last tick (or we never told it).
+        const before = !full && c.seen && (c.enclosing.has(d.id) || this.relevant(c.ox, c.oy, c.aoi, d.ox, d.oy, d.aoi, buffer))
+        // Told recently: it cannot have dropped d since (drops wait dropAfterMs).
+        if (before || (!full && now - (c.told.get(d.id) ?? -Infinity) < this.cfg.dropAfterMs)) continue
+        c.told.set(d.id, now)
+        tell.push(d.info())
+      }
+      if (tell.length > 0) {
+        this.stats.notificationsSent++
+        this.links.send(c.id, PROTOCOL.VON, VonMsg.NODES, encodeNodes(tell), Priority.MEDIUM)
+      }
+    })
+    sites.forEach((c, ci) => this.table.settle(c, enclosing[ci]!, now - this.cfg.dropAfterMs))
+    this.dropFar(now)
+    this.controlCrowding()
+  }
+
+  private dropFar(now: number): void {
+    const margin = this.cfg.buffer * 1.25
+    for (const n of [...this.table.values()]) {
+      if (this.selfEnclosing.has(n.id) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, margin)) {
+        n.farSince = -1
+      } else if (n.farSince < 0) {
+        n.farSince = now
+      } else if (now - n.farSince >= this.cfg.dropAfterMs) {
+        this.stats.dropped++
+        this.links.send(n.id, PROTOCOL.VON, VonMsg.BYE, null, Priority.MEDIUM)
+        this.remove(n.id)
+      }
+    }
+  }
+
+  /** Shrinks the AOI while it holds too many neighbours; grows it back as the crowd disperses. */
+  private controlCrowding(): void {
+    const cap = this.cfg.maxAoiNeighbours
+    const inside = (r: number): number => {
+      let count = 0
+      for (const n of this.table.values()) if ((n.x - this.x) ** 2 + (n.y - this.y) ** 2 <= r * r) count++
+      return count
+    }
+    const min = this.cfg.aoiRadius * this.cfg.minAoiFraction
+    let aoi = this.aoi
+    if (inside(aoi) > cap && aoi > min) {
+      aoi = Math.max(min, aoi * 0.9)
+      this.stats.aoiShrinks++
+    } else if (aoi < this.cfg.aoiRadius) {
+      const grown = Math.min(this.cfg.aoiRadius, aoi * 1.05)
+      if (inside(grown + this.cfg.buffer) <= cap * 0.8) aoi = grown
+    }
+    if (aoi !== this.aoi) {
+      this.aoi = aoi
+      this.broadcastState()
+    }
+  }
+
+  private bad(): void {
+    this.stats.badMessages++
+  }
+}
+
+/** A newer move replaces one still waiting in a link's queue. */
+const MOVE_KEY = { key: 'move' }
