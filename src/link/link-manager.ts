@@ -41,7 +41,7 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
   maxLinks?: number
   /** Link GC runs when more links than this are open. @default 32 */
   gcThreshold?: number
-  /** A link is idle after this long without protocol traffic. @default 15000 */
+  /** A link is idle after this long without protocol traffic; an idle link nobody insists on stops its keepalives and closes. @default 10000 */
   gcIdleMs?: number
   /** Send a keepalive on a link that sent nothing for this long. @default 1000 */
   keepaliveMs?: number
@@ -77,6 +77,8 @@ export interface LinkManagerStats {
 }
 
 const PING_FRAME = encodeFrame(LINK_PROTO, LinkMsg.PING, null)
+/** A keepalive that says "I still want this link". */
+const WANTED_PING = encodeFrame(LINK_PROTO, LinkMsg.PING, 1)
 
 /** Key under which the link layer tags signaling data with its connection attempt. */
 const ATTEMPT_KEY = '_a'
@@ -122,7 +124,7 @@ export class LinkManager {
     this.init = {
       maxLinks: init.maxLinks ?? 100,
       gcThreshold: init.gcThreshold ?? 32,
-      gcIdleMs: init.gcIdleMs ?? 15_000,
+      gcIdleMs: init.gcIdleMs ?? 10_000,
       keepaliveMs: init.keepaliveMs ?? 1000,
       deadAfterMs: init.deadAfterMs ?? 3000,
       connectTimeoutMs: init.connectTimeoutMs ?? 10_000,
@@ -181,11 +183,10 @@ export class LinkManager {
     const bytes = encodeFrame(proto, type, payload)
     if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
     const now = this.env.clock.now()
+    link.lastUseAt = now
+    if (link.trySendNow(bytes, now)) return 'queued'
     const result = link.scheduler.enqueue(priority, bytes, now, opts?.key)
-    if (result !== 'rejected') {
-      link.lastUseAt = now
-      link.pump(now)
-    }
+    if (result !== 'rejected') link.pump(now)
     return result
   }
 
@@ -199,9 +200,9 @@ export class LinkManager {
     const now = this.env.clock.now()
     for (const peer of peers) {
       const link = this.links.get(peer)
-      if (link === undefined || link.scheduler.enqueue(priority, bytes, now, opts?.key) === 'rejected') continue
+      if (link === undefined) continue
       link.lastUseAt = now
-      link.pump(now)
+      if (!link.trySendNow(bytes, now) && link.scheduler.enqueue(priority, bytes, now, opts?.key) !== 'rejected') link.pump(now)
     }
   }
 
@@ -374,6 +375,7 @@ export class LinkManager {
     if (frame.proto !== LINK_PROTO) return this.deliver(link, frame, now)
     switch (frame.type) {
       case LinkMsg.PING:
+        if (frame.payload === 1) link.remoteWantsUntil = now + this.init.deadAfterMs
         return
       case LinkMsg.FRAG: {
         const whole = link.reassembler.push(frame.payload)
@@ -461,10 +463,20 @@ export class LinkManager {
     const out: Link[] = []
     for (const link of this.links.values()) {
       if (link.state !== 'open' || now - link.lastUseAt < idleMs) continue
-      if (this.protocols.some((p) => p.insists?.(link.remote) === true)) continue
+      if (this.insisted(link)) continue
       out.push(link)
     }
     return out.sort((a, b) => a.lastUseAt - b.lastUseAt)
+  }
+
+  private insisted(link: Link): boolean {
+    for (const p of this.protocols) if (p.insists?.(link.remote) === true) return true
+    return false
+  }
+
+  private ping(link: Link, frame: Uint8Array, now: number): void {
+    link.scheduler.enqueue(Priority.MEDIUM, frame, now)
+    link.pump(now)
   }
 
   private ensureTicking(): void {
@@ -491,8 +503,11 @@ export class LinkManager {
       } else if (now - link.lastRecvAt > this.init.deadAfterMs) {
         this.closeLink(link, 'timeout')
       } else if (now - link.lastSentAt >= this.init.keepaliveMs && link.scheduler.isEmpty()) {
-        link.scheduler.enqueue(Priority.MEDIUM, PING_FRAME, now)
-        link.pump(now)
+        // Keep alive what someone needs: a link a protocol insists on or used lately
+        // (WANTED), or one the remote still wants (a courtesy ping). A link neither
+        // side wants goes quiet, and both ends close it after deadAfterMs.
+        if (now - link.lastUseAt < this.init.gcIdleMs || this.insisted(link)) this.ping(link, WANTED_PING, now)
+        else if (now < link.remoteWantsUntil) this.ping(link, PING_FRAME, now)
       }
     }
     let open = 0

@@ -63,6 +63,8 @@ export class Link {
   lastRecvAt: number
   /** Last frame of a protocol other than the link's own keepalive, either way. */
   lastUseAt: number
+  /** Until when the remote said (by keepalive) that it still wants this link. */
+  remoteWantsUntil = 0
   bytesSent = 0
   bytesReceived = 0
   framesReceived = 0
@@ -133,6 +135,28 @@ export class Link {
 
   queueStats(cls: Priority): ClassQueueStats {
     return { count: this.scheduler.length(cls), bytes: this.scheduler.queuedBytes(cls) }
+  }
+
+  /**
+   * The common case without a queue: nothing waits, the transport's buffer is
+   * under the threshold and the frame needs no fragmenting, so it goes straight
+   * to the transport, exactly as a pass through the empty scheduler would.
+   */
+  trySendNow(bytes: Uint8Array, now: number): boolean {
+    const conn = this.conn
+    if (this.state !== 'open' || conn === undefined || !this.scheduler.isEmpty() || bytes.length > this.fragmentBytes) return false
+    const before = conn.bufferedAmount
+    const threshold = this.bufferThreshold
+    if (before > threshold) return false
+    if (conn.bufferedAmountLowThreshold !== threshold) conn.bufferedAmountLowThreshold = threshold
+    this.rate.observe(now, this.handed - before, before > 0, true)
+    conn.send(bytes)
+    this.handed += bytes.length
+    this.bytesSent += bytes.length
+    this.lastSentAt = now
+    const after = conn.bufferedAmount
+    this.rate.observe(now, this.handed - after, true, after > 0)
+    return true
   }
 
   /**

@@ -92,7 +92,7 @@ export class SimConnection implements Connection {
     let arrival = done + oneWay + net.jitterMs() + net.lossDelayMs(wire, 2 * oneWay)
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
-    net.sim.at(arrival, () => peer.arrive(data, wire, node.index))
+    net.sim.atWith(arrival, peer.onArrive, data)
   }
 
   /** The partition changed: data held for an unreachable remote goes out if it is reachable now. */
@@ -160,28 +160,29 @@ export class SimConnection implements Connection {
     this.events.onOpen()
   }
 
-  private arrive(data: Uint8Array, wire: number, fromIndex: number): void {
+  /** A message reached this node: through its downlink, if that is limited. */
+  private readonly onArrive = (data: Uint8Array): void => {
     if (this.state !== 'open' || this.local.crashed) return
     const node = this.local
     const down = node.spec.downBytesPerSec
     if (down > 0) {
       const now = this.net.sim.now
-      const done = Math.max(now, node.downFreeAt) + (wire * 1000) / down
+      const done = Math.max(now, node.downFreeAt) + (this.net.wireBytes(data.length) * 1000) / down
       node.downFreeAt = done
-      this.net.sim.at(done, () => this.deliver(data, wire, fromIndex))
+      this.net.sim.atWith(done, this.onDeliver, data)
     } else {
-      this.deliver(data, wire, fromIndex)
+      this.onDeliver(data)
     }
   }
 
-  private deliver(data: Uint8Array, wire: number, fromIndex: number): void {
+  private readonly onDeliver = (data: Uint8Array): void => {
     if (this.state !== 'open' || this.local.crashed) return
     const stats = this.local.stats
     stats.messagesReceived++
     stats.bytesReceived += data.length
-    stats.wireBytesReceived += wire
+    stats.wireBytesReceived += this.net.wireBytes(data.length)
     const sim = this.net.sim
-    sim.trace(fromIndex, this.local.index, data.length)
+    sim.trace(this.peer!.local.index, this.local.index, data.length)
     if (this.net.init.traceMessages) sim.traceBytes(data)
     this.events.onData(data)
   }

@@ -12,7 +12,7 @@ describe('EventQueue', () => {
     const rng = new SeededRng(1)
     const events: SimEvent[] = []
     for (let seq = 0; seq < 2000; seq++) {
-      const ev = { time: rng.int(50), seq, fn: () => {}, cancelled: false }
+      const ev = { time: rng.int(50), seq, fn: () => {}, arg: undefined, cancelled: false }
       events.push(ev)
       q.push(ev)
     }

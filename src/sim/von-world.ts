@@ -1,4 +1,5 @@
 import type { PeerId } from '../core/id.js'
+import type { LinkManagerInit } from '../link/link-manager.js'
 import { VonPeer, type VonInit } from '../von/von-peer.js'
 import { massFailure } from './churn.js'
 import { FlashCrowd, Hotspots, RandomWaypoint, type Mobility, type Point } from './mobility.js'
@@ -30,6 +31,8 @@ export interface VonRunInit {
   /** Fail `fraction` of the peers at once, `atSeconds` into the measured window. */
   failure?: { atSeconds: number; fraction: number }
   von?: VonInit
+  /** LinkManager options of every peer. */
+  link?: LinkManagerInit
   /** Mean one-way latency is about 20 ms of access plus the plane's mean distance. @default 60 */
   latencyPlaneMs?: number
   /** Uplink of every peer (bytes/s). @default 250000 (2 Mbit/s) */
@@ -59,7 +62,7 @@ export function runVon(init: VonRunInit): ScenarioResult {
   const stepMs = 1000 / init.stepsPerSec
   const sampleMs = init.sampleMs ?? 200
   const buffer = init.buffer ?? Math.max(10, init.speed * 3 * 2)
-  const world = new SimWorld({ seed: init.seed })
+  const world = new SimWorld({ seed: init.seed, link: init.link })
   const sim = world.sim
   const rng = sim.rng('von-world')
   const box = { width: init.width, height: init.height }

@@ -13,7 +13,7 @@ export const VonMsg = {
   MOVE: 4,
   /** [nodes]: nodes that are relevant to you. */
   NODES: 5,
-  /** []: I no longer hold you as a neighbour. */
+  /** null: I no longer hold you as a neighbour; 1: I am leaving the world. */
   BYE: 6,
 } as const
 

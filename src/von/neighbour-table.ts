@@ -17,14 +17,14 @@ export interface Neighbour {
   /** Present at the last tick. */
   seen: boolean
   /** Its enclosing neighbours in our diagram at the last tick. */
-  enclosing: ReadonlySet<PeerId>
+  enclosing: readonly PeerId[]
   /** Moved (or arrived) since the last tick. */
   changed: boolean
   /** Tell it everything relevant at the next tick, not just what changed. */
   resync: boolean
   /** When it was first seen out of range and not enclosing; -1 while relevant. */
   farSince: number
-  /** When we last told it about each other neighbour (pruned at every tick). */
+  /** When we last told it about each other current neighbour. */
   told: Map<PeerId, number>
   info(): NodeInfo
 }
@@ -71,7 +71,7 @@ export class NeighbourTable {
       ox: info.x,
       oy: info.y,
       seen: false,
-      enclosing: new Set(),
+      enclosing: [],
       changed: true,
       resync: false,
       farSince: -1,
@@ -95,9 +95,8 @@ export class NeighbourTable {
     return true
   }
 
-  /** Records what this tick saw, as the "before" of the next one; forgets old "told" marks. */
-  settle(n: Neighbour, enclosing: ReadonlySet<PeerId>, toldBefore: number): void {
-    for (const [id, at] of n.told) if (at < toldBefore || !this.map.has(id)) n.told.delete(id)
+  /** Records what this tick saw, as the "before" of the next one. */
+  settle(n: Neighbour, enclosing: readonly PeerId[]): void {
     n.ox = n.x
     n.oy = n.y
     n.seen = true

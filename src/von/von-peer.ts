@@ -124,12 +124,16 @@ export class VonPeer {
       onLinkOpen: (peer) => this.onLinkOpen(peer),
       onLinkClosed: (peer) => this.onLinkClosed(peer),
     })
-    l.handle(PROTOCOL.VON, VonMsg.QUERY, (from, p) => this.onQuery(from, p))
-    l.handle(PROTOCOL.VON, VonMsg.ACCEPT, (from, p) => this.onAccept(from, p))
-    l.handle(PROTOCOL.VON, VonMsg.HELLO, (from, p) => this.onHello(from, p))
-    l.handle(PROTOCOL.VON, VonMsg.MOVE, (from, p) => this.onMove(from, p))
-    l.handle(PROTOCOL.VON, VonMsg.NODES, (from, p) => this.onNodes(from, p))
-    l.handle(PROTOCOL.VON, VonMsg.BYE, (from) => this.onBye(from))
+    const on = (type: number, fn: (from: PeerId, payload: unknown) => void): void =>
+      l.handle(PROTOCOL.VON, type, (from, p) => {
+        if (!this.stopped) fn(from, p)
+      })
+    on(VonMsg.QUERY, (from, p) => this.onQuery(from, p))
+    on(VonMsg.ACCEPT, (from, p) => this.onAccept(from, p))
+    on(VonMsg.HELLO, (from, p) => this.onHello(from, p))
+    on(VonMsg.MOVE, (from, p) => this.onMove(from, p))
+    on(VonMsg.NODES, (from, p) => this.onNodes(from, p))
+    on(VonMsg.BYE, (from, p) => this.onBye(from, p === LEAVING))
   }
 
   get buffer(): number {
@@ -170,7 +174,7 @@ export class VonPeer {
 
   /** Leaves the world: BYE to every neighbour; links close when GC finds them unwanted. */
   leave(): void {
-    for (const n of this.table.values()) this.links.send(n.id, PROTOCOL.VON, VonMsg.BYE, null, Priority.MEDIUM)
+    for (const n of this.table.values()) this.links.send(n.id, PROTOCOL.VON, VonMsg.BYE, LEAVING, Priority.MEDIUM)
     for (const n of [...this.table.values()]) this.remove(n.id)
     this.stopped = true
     this.joined = false
@@ -313,9 +317,14 @@ export class VonPeer {
     for (const i of new LocalDiagram(sites).enclosing(0)) if (i >= base) this.insert(far[i - base]!, [from])
   }
 
-  private onBye(from: PeerId): void {
+  private onBye(from: PeerId, leaving: boolean): void {
     const n = this.table.get(from)
     if (n === undefined) return
+    if (leaving) {
+      this.remove(from)
+      this.repair = true
+      return
+    }
     if (this.selfEnclosing.has(from) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, this.cfg.buffer)) {
       // We still need it: say so, and it inserts us again.
       this.links.send(from, PROTOCOL.VON, VonMsg.HELLO, encodeState(this), Priority.MEDIUM)
@@ -339,6 +348,7 @@ export class VonPeer {
 
   private remove(id: PeerId): void {
     if (!this.table.delete(id)) return
+    for (const n of this.table.values()) n.told.delete(id)
     this.selfEnclosing.delete(id)
     this.listener?.onLeave?.(id)
   }
@@ -402,30 +412,35 @@ export class VonPeer {
     this.diagram = diagram
     this.selfEnclosing = new Set(diagram.enclosing(0).map((i) => this.diagramSites[i]!.id))
     const mine = this.selfEnclosing
-    const enclosing: Set<PeerId>[] = sites.map((_, i) => new Set(diagram.enclosing(i + 1).map((j) => this.diagramSites[j]!.id)))
+    const enclosing: PeerId[][] = sites.map((_, i) => diagram.enclosing(i + 1).map((j) => this.diagramSites[j]!.id))
     const repair = this.repair
     this.repair = false
     const buffer = this.cfg.buffer
-    sites.forEach((c, ci) => {
+    const dropAfterMs = this.cfg.dropAfterMs
+    for (let ci = 0; ci < sites.length; ci++) {
+      const c = sites[ci]!
       const full = c.resync || (repair && mine.has(c.id))
-      if (!full && !c.changed) return
-      const tell: NodeInfo[] = []
+      if (!full && !c.changed) continue
+      const ens = enclosing[ci]!
+      let tell: NodeInfo[] | undefined
       for (const d of sites) {
         if (d === c) continue
-        if (!enclosing[ci]!.has(d.id) && !this.relevant(c.x, c.y, c.aoi, d.x, d.y, d.aoi, buffer)) continue
+        const r = Math.max(c.aoi, d.aoi) + buffer
+        if ((c.x - d.x) ** 2 + (c.y - d.y) ** 2 > r * r && !ens.includes(d.id)) continue
         // Relevant now; news only if it was not at the last tick (or we never told it).
-        const before = !full && c.seen && (c.enclosing.has(d.id) || this.relevant(c.ox, c.oy, c.aoi, d.ox, d.oy, d.aoi, buffer))
+        if (!full && c.seen && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
         // Told recently: it cannot have dropped d since (drops wait dropAfterMs).
-        if (before || (!full && now - (c.told.get(d.id) ?? -Infinity) < this.cfg.dropAfterMs)) continue
+        const told = c.told.get(d.id)
+        if (!full && told !== undefined && now - told < dropAfterMs) continue
         c.told.set(d.id, now)
-        tell.push(d.info())
+        ;(tell ??= []).push(d.info())
       }
-      if (tell.length > 0) {
+      if (tell !== undefined) {
         this.stats.notificationsSent++
         this.links.send(c.id, PROTOCOL.VON, VonMsg.NODES, encodeNodes(tell), Priority.MEDIUM)
       }
-    })
-    sites.forEach((c, ci) => this.table.settle(c, enclosing[ci]!, now - this.cfg.dropAfterMs))
+    }
+    for (let ci = 0; ci < sites.length; ci++) this.table.settle(sites[ci]!, enclosing[ci]!)
     this.dropFar(now)
     this.controlCrowding()
   }
@@ -472,6 +487,9 @@ export class VonPeer {
     this.stats.badMessages++
   }
 }
+
+/** BYE payload of a peer leaving the world (a plain BYE only drops us as its neighbour). */
+const LEAVING = 1
 
 /** A newer move replaces one still waiting in a link's queue. */
 const MOVE_KEY = { key: 'move' }

@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest'
+import { encodeFrame } from '../core/codec.js'
+import type { PeerId } from '../core/id.js'
+import { PROTOCOL } from '../link/link-messages.js'
+import { Priority } from '../link/priority.js'
+import { runVon } from '../sim/von-world.js'
+import { SimWorld, type SimLinkPeer } from '../sim/world.js'
+import { VonMsg, decodeAccept, decodeNodes, decodeQuery, decodeState, encodeNodes, encodeState } from './messages.js'
+import { VonPeer, type VonInit } from './von-peer.js'
+
+const SEED = process.env.SEED ?? '5'
+
+interface Node {
+  peer: SimLinkPeer
+  von: VonPeer
+  events: string[]
+}
+
+function world(init: VonInit = {}, seed = SEED): { w: SimWorld; add: (x: number, y: number, gateway?: Node) => Node; nodes: Node[] } {
+  const w = new SimWorld({ seed })
+  const rng = w.sim.rng('place')
+  const nodes: Node[] = []
+  const add = (x: number, y: number, gateway?: Node): Node => {
+    const peer = w.addPeer({ x: rng.next() * 40, y: rng.next() * 40, accessMs: 5 })
+    const events: string[] = []
+    const von = new VonPeer(
+      {
+        env: peer.env,
+        links: peer.links,
+        localId: peer.id,
+        listener: {
+          onEnter: (id) => events.push(`enter:${id}`),
+          onLeave: (id) => events.push(`leave:${id}`),
+        },
+      },
+      { aoiRadius: 100, ...init },
+    )
+    const n = { peer, von, events }
+    nodes.push(n)
+    von.join(x, y, gateway === undefined ? [] : [gateway.peer.id])
+    return n
+  }
+  return { w, add, nodes }
+}
+
+/** A 5 x 5 grid of peers 150 apart around (500, 500), so peers far apart are not enclosing each other. */
+function grid(add: (x: number, y: number, gateway?: Node) => Node): Node[] {
+  const out: Node[] = []
+  for (let i = 0; i < 25; i++) out.push(add(200 + (i % 5) * 150, 200 + Math.floor(i / 5) * 150, out[0]))
+  return out
+}
+
+/** Peers truly within each one's AOI (strict), by id. */
+function truth(nodes: readonly Node[], n: Node): Set<PeerId> {
+  return new Set(
+    nodes
+      .filter((o) => o !== n && o.peer.env.alive && Math.hypot(o.von.x - n.von.x, o.von.y - n.von.y) < n.von.aoi)
+      .map((o) => o.peer.id),
+  )
+}
+
+function missing(nodes: readonly Node[]): string[] {
+  const out: string[] = []
+  for (const n of nodes) {
+    if (!n.peer.env.alive) continue
+    for (const id of truth(nodes, n)) if (!n.von.table.has(id)) out.push(`${n.peer.index} misses ${id.slice(0, 6)}`)
+  }
+  return out
+}
+
+describe('VON messages', () => {
+  it('round-trip and reject malformed payloads', () => {
+    const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7 }
+    expect(decodeState(encodeState(state))).toEqual(state)
+    const nodes = [{ id: 'ab'.repeat(32) as PeerId, x: 1, y: 2, aoi: 3, seq: 4 }]
+    expect(decodeNodes(encodeNodes(nodes))).toEqual(nodes)
+    for (const bad of [null, 1, 'x', [], [1, 2, 3], [1.5, 2, 3, 4], [1, 2, -3, 4], [1, 2, 0, 4], [1e12, 2, 3, 4], [1, 2, 3, -1]]) {
+      expect(decodeState(bad)).toBeNull()
+    }
+    expect(decodeNodes([[new Uint8Array(31), 1, 2, 3, 4]])).toBeNull()
+    expect(decodeNodes(new Array(65).fill(encodeNodes(nodes)[0]))).toBeNull()
+    expect(decodeQuery([1, new Uint8Array(32), 0, 0, 100, new Array(25).fill(new Uint8Array(32))])).toBeNull()
+    expect(decodeAccept([1, new Uint8Array(32), [], 0, 1, [], []])).toBeNull() // hop beyond the path
+  })
+})
+
+describe('VON overlay', () => {
+  it('joins peers through one gateway; each knows exactly its AOI neighbours; the graph is connected', () => {
+    const { w, add, nodes } = world()
+    const rng = w.sim.rng('pos')
+    const first = add(300, 300)
+    for (let i = 1; i < 30; i++) w.sim.at(i * 200, () => add(rng.next() * 600, rng.next() * 600, nodes[rng.int(nodes.length)] ?? first))
+    w.sim.runUntil(15_000)
+    expect(nodes.every((n) => n.von.joined), `SEED=${SEED}`).toBe(true)
+    expect(missing(nodes), `SEED=${SEED}`).toEqual([])
+    // Connected through neighbour relations: a walk from the first peer reaches everyone.
+    const seen = new Set([first.peer.id])
+    const stack = [first]
+    while (stack.length > 0) {
+      for (const id of stack.pop()!.von.table.keys()) {
+        if (seen.has(id)) continue
+        seen.add(id)
+        stack.push(nodes.find((n) => n.peer.id === id)!)
+      }
+    }
+    expect(seen.size).toBe(nodes.length)
+    // Most links after the first were introduced through the overlay, not the bootstrap node.
+    const intro = nodes.reduce((a, n) => a + n.peer.links.stats.introduced, 0)
+    const viaSignaling = nodes.reduce((a, n) => a + n.peer.links.stats.viaSignaling, 0)
+    expect(intro / (intro + viaSignaling)).toBeGreaterThan(0.8)
+  })
+
+  it('survives identical positions', () => {
+    const { w, add, nodes } = world()
+    const a = add(100, 100)
+    add(100, 100, a)
+    add(100, 100, a)
+    add(150, 100, a)
+    w.sim.runUntil(5000)
+    expect(nodes.every((n) => n.von.joined)).toBe(true)
+    expect(missing(nodes)).toEqual([])
+  })
+
+  it('discovers a peer walking in before it enters the AOI and drops it after it walks away', () => {
+    const { w, add, nodes } = world({ buffer: 30, dropAfterMs: 2000 })
+    const g = grid(add)
+    const a = g[12]! // the centre, at (500, 500)
+    const walker = add(1100, 520, g[0])
+    w.sim.runUntil(8000)
+    expect(a.von.table.has(walker.peer.id)).toBe(false)
+    let knewBeforeEntering = false
+    for (let t = 0; t < 120; t++) {
+      w.sim.after(t * 100, () => {
+        walker.von.move(1100 - t * 5, 520)
+        const d = Math.hypot(walker.von.x - a.von.x, walker.von.y - a.von.y)
+        if (d >= 100 && d < 130 && a.von.table.has(walker.peer.id)) knewBeforeEntering = true
+      })
+    }
+    w.sim.runUntil(w.sim.now + 13_000)
+    expect(knewBeforeEntering).toBe(true)
+    expect(a.events).toContain(`enter:${walker.peer.id}`)
+    expect(missing(nodes)).toEqual([])
+    for (let t = 0; t < 120; t++) w.sim.after(t * 100, () => walker.von.move(505 + t * 5, 520))
+    w.sim.runUntil(w.sim.now + 16_000)
+    expect(a.von.table.has(walker.peer.id)).toBe(false)
+    expect(a.events).toContain(`leave:${walker.peer.id}`)
+    expect(missing(nodes)).toEqual([])
+  })
+
+  it('removes a leaving peer and repairs around a crashed one', () => {
+    const { w, add, nodes } = world()
+    const rng = w.sim.rng('pos')
+    const first = add(200, 200)
+    for (let i = 1; i < 25; i++) w.sim.at(i * 100, () => add(rng.next() * 400, rng.next() * 400, first))
+    w.sim.runUntil(8000)
+    const leaver = nodes[3]!
+    leaver.von.leave()
+    w.sim.runUntil(w.sim.now + 1000)
+    expect(nodes.filter((n) => n !== leaver && n.von.table.has(leaver.peer.id))).toEqual([])
+    leaver.peer.env.kill() // gone from the truth too
+    const victim = nodes[7]!
+    w.crash(victim.peer)
+    w.sim.runUntil(w.sim.now + 6000)
+    expect(nodes.filter((n) => n.peer.env.alive && n.von.table.has(victim.peer.id))).toEqual([])
+    expect(missing(nodes)).toEqual([])
+  })
+
+  it('shrinks the AOI in a crowd and grows it back as the crowd disperses', () => {
+    const { w, add, nodes } = world({ maxAoiNeighbours: 10 })
+    const rng = w.sim.rng('pos')
+    const first = add(500, 500)
+    for (let i = 1; i < 40; i++) w.sim.at(i * 100, () => add(500 + rng.normal() * 30, 500 + rng.normal() * 30, first))
+    w.sim.runUntil(12_000)
+    const crowded = nodes.filter((n) => n.von.aoi < 100)
+    expect(crowded.length).toBeGreaterThan(20)
+    for (const n of nodes) {
+      const inside = [...n.von.table.values()].filter((o) => Math.hypot(o.x - n.von.x, o.y - n.von.y) <= n.von.aoi).length
+      expect(inside).toBeLessThanOrEqual(10)
+    }
+    expect(missing(nodes)).toEqual([]) // consistent for the shrunk AOI
+    nodes.forEach((n, i) => w.sim.after(0, () => n.von.move(100 + (i % 8) * 150, 100 + Math.floor(i / 8) * 150)))
+    w.sim.runUntil(w.sim.now + 20_000)
+    expect(nodes.filter((n) => n.von.aoi < 100)).toEqual([])
+  })
+
+  it('sends moves HIGH and everything else MEDIUM, and insists on its neighbours links', () => {
+    const { w, add } = world({ dropAfterMs: 1000 })
+    const g = grid(add)
+    const a = g[12]!
+    w.sim.runUntil(6000)
+    const seen = new Map<number, Set<Priority>>()
+    const note = (proto: number, type: number, priority: Priority): void => {
+      if (proto === PROTOCOL.VON) (seen.get(type) ?? seen.set(type, new Set()).get(type)!).add(priority)
+    }
+    const links = a.peer.links
+    const orig = { send: links.send.bind(links), broadcast: links.broadcast.bind(links) }
+    links.send = (peer, proto, type, payload, priority, opts) => {
+      note(proto, type, priority)
+      return orig.send(peer, proto, type, payload, priority, opts)
+    }
+    links.broadcast = (peers, proto, type, payload, priority, opts) => {
+      note(proto, type, priority)
+      orig.broadcast(peers, proto, type, payload, priority, opts)
+    }
+    for (let t = 0; t < 50; t++) w.sim.after(t * 100, () => a.von.move(500 + t * 8, 500 + t * 6))
+    w.sim.runUntil(w.sim.now + 8000)
+    expect(seen.get(VonMsg.MOVE)).toEqual(new Set([Priority.HIGH]))
+    for (const [type, prios] of seen) if (type !== VonMsg.MOVE) expect(prios).toEqual(new Set([Priority.MEDIUM]))
+    expect(seen.has(VonMsg.BYE)).toBe(true) // a walked away from some neighbours and dropped them
+    // Link GC never closes a link to a current neighbour.
+    for (const id of a.von.table.keys()) expect(links.linkState(id)).toBeDefined()
+  })
+
+  it('drops hostile and malformed messages without harm', () => {
+    const { w, add } = world()
+    const a = add(100, 100)
+    const evil = add(120, 100, a)
+    w.sim.runUntil(3000)
+    const raw = evil.peer.links.link(a.peer.id)!.conn!
+    const rng = w.sim.rng('fuzz')
+    for (let i = 0; i < 2000; i++) {
+      const type = 1 + rng.int(6)
+      const payload = [rng.int(3) === 0 ? rng.bytes(32) : rng.next() * 1e9, rng.bytes(rng.int(40)), [rng.bytes(32)], -1, 2, null]
+      raw.send(encodeFrame(PROTOCOL.VON, type, payload.slice(0, rng.int(7))))
+    }
+    w.sim.runUntil(w.sim.now + 2000)
+    expect(a.von.stats.badMessages).toBeGreaterThan(100)
+    expect(a.von.table.has(evil.peer.id)).toBe(true) // the link still works
+    expect(a.peer.links.stats.handlerErrors).toBe(0)
+  })
+})
+
+describe('VON world (simulator)', () => {
+  it('reaches full consistency on a small moving world, deterministically', () => {
+    const init = {
+      seed: SEED,
+      peers: 40,
+      width: 700,
+      height: 700,
+      aoi: 100,
+      speed: 5,
+      stepsPerSec: 10,
+      mobility: 'waypoint' as const,
+      joinSeconds: 4,
+      settleSeconds: 4,
+      seconds: 10,
+    }
+    const a = runVon(init)
+    const b = runVon(init)
+    expect(a.metrics.topologyConsistency, `SEED=${SEED}`).toBeGreaterThan(0.99)
+    expect(a.metrics.graphConnected).toBe(true)
+    expect(a.metrics.joinedPeers).toBe(40)
+    expect(b.metrics).toEqual(a.metrics)
+  })
+})
