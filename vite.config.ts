@@ -1,10 +1,25 @@
+import { nodePolyfills } from 'vite-plugin-node-polyfills'
 import { defineConfig } from 'vitest/config'
 
+// simple-peer 9 is written for Node streams and events; the browser bundle needs
+// these polyfills. Tests run in Node against the real modules (ws, @roamhq/wrtc),
+// so vitest must not get the aliases.
+const browserPolyfills = process.env.VITEST === undefined
+  ? [nodePolyfills({ include: ['events', 'buffer', 'process', 'stream', 'util'], globals: { Buffer: true, global: true, process: true } })]
+  : []
+
 export default defineConfig({
+  plugins: browserPolyfills,
   build: {
     target: 'es2022',
     outDir: 'dist',
     sourcemap: true,
+    rolldownOptions: {
+      // The browser platform (simple-peer and its polyfills) is built as a second
+      // entry until src/main.ts wires it into a peer.
+      input: { main: 'index.html', platform: 'src/platform/browser/index.ts' },
+      preserveEntrySignatures: 'exports-only',
+    },
   },
   test: {
     include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'signaling/**/*.test.ts', 'scripts/**/*.test.ts'],

@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto'
+import type { Server as HttpServer, IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { Clock, Crypto, Log } from '../src/core/env.js'
+import { peerIdFromPublicKey, type PeerId } from '../src/core/id.js'
+import {
+  authMessage, encodeSignalingMessage, NONCE_BYTES, parseClientMessage,
+  SIGNALING_VERSION, type ClientMessage, type ServerErrorCode, type ServerMessage,
+} from '../src/platform/signaling/signaling-protocol.js'
+import { resolveOptions, type SignalingServerInit, type SignalingServerOptions } from './options.js'
+import { Room } from './room.js'
+import { TokenBucket } from './token-bucket.js'
+
+export type { SignalingServerInit } from './options.js'
+
+export interface SignalingServerComponents {
+  crypto: Crypto
+  log: Log
+  /** Monotonic time for rate limits. @default performance.now() */
+  clock?: Clock
+}
+
+interface Client {
+  readonly ws: WebSocket
+  readonly nonce: Uint8Array
+  readonly addr: string
+  readonly messages: TokenBucket
+  readonly bytes: TokenBucket
+  id?: PeerId
+  world?: string
+  alive: boolean
+  bad: number
+  dropped: number
+  /** A 'rate-limited' error was sent since the last accepted frame: don't echo a flood. */
+  limitedNotified: boolean
+  authTimer?: ReturnType<typeof setTimeout>
+}
+
+export interface SignalingServerStats {
+  connections: number
+  authenticated: number
+  relayed: number
+  badFrames: number
+  rateLimited: number
+  heartbeatTimeouts: number
+}
+
+/**
+ * The bootstrap node: a peer proves its id by signing a fresh nonce, joins a world,
+ * gets a few live peers of it (the host cache) and relays WebRTC signaling to
+ * peers of the same world. It holds no state beyond its open sockets. Wire
+ * protocol: docs/signaling.md.
+ */
+export class SignalingServer {
+  readonly stats: SignalingServerStats = { connections: 0, authenticated: 0, relayed: 0, badFrames: 0, rateLimited: 0, heartbeatTimeouts: 0 }
+  private readonly crypto: Crypto
+  private readonly log: Log
+  private readonly clock: Clock
+  private readonly init: SignalingServerOptions
+  private readonly external: HttpServer | undefined
+  private readonly clients = new Set<Client>()
+  private readonly byId = new Map<PeerId, Client>()
+  private readonly worlds = new Map<string, Room<Client>>()
+  private wss: WebSocketServer | undefined
+  private heartbeat: ReturnType<typeof setInterval> | undefined
+
+  constructor(components: SignalingServerComponents, init: SignalingServerInit = {}) {
+    this.crypto = components.crypto
+    this.log = components.log
+    this.clock = components.clock ?? { now: () => performance.now() }
+    this.external = init.server
+    this.init = resolveOptions(init)
+  }
+
+  /** Starts listening (or attaches to `server`); resolves with the port. */
+  async start(): Promise<number> {
+    if (this.wss !== undefined) return this.port
+    const common = { maxPayload: this.init.maxFrameBytes, perMessageDeflate: false, clientTracking: false }
+    const wss = this.external !== undefined
+      ? new WebSocketServer({ ...common, server: this.external })
+      : new WebSocketServer({ ...common, port: this.init.port, host: this.init.host })
+    this.wss = wss
+    wss.on('connection', (ws, req) => this.onConnection(ws, req))
+    if (this.external === undefined || !this.external.listening) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          wss.once('listening', resolve)
+          wss.once('error', reject)
+        })
+      } catch (err) {
+        this.wss = undefined
+        wss.close()
+        throw err
+      }
+    }
+    wss.on('error', (err) => this.log.error('server error', { err }))
+    this.heartbeat = setInterval(() => this.beat(), this.init.heartbeatMs)
+    this.log.info('listening', { port: this.port, host: this.external === undefined ? this.init.host : undefined })
+    return this.port
+  }
+
+  get port(): number {
+    const addr = (this.external ?? this.wss)?.address()
+    return typeof addr === 'object' && addr !== null ? (addr as AddressInfo).port : 0
+  }
+
+  get clientCount(): number {
+    return this.clients.size
+  }
+
+  /** Closes every socket and stops listening. */
+  async stop(): Promise<void> {
+    const wss = this.wss
+    if (wss === undefined) return
+    this.wss = undefined
+    clearInterval(this.heartbeat)
+    for (const c of [...this.clients]) {
+      this.forget(c)
+      c.ws.terminate()
+    }
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+    this.log.info('stopped', {})
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const addr = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
+    ws.on('error', (err) => this.log.warn('socket error', { addr, err }))
+    if (this.clients.size >= this.init.maxClients) {
+      this.log.warn('full, refusing connection', { addr })
+      ws.close(1013, 'server full')
+      return
+    }
+    const now = this.clock.now()
+    const c: Client = {
+      ws, addr, nonce: new Uint8Array(randomBytes(NONCE_BYTES)), alive: true, bad: 0, dropped: 0, limitedNotified: false,
+      messages: new TokenBucket(this.init.messagesPerSec, this.init.burstMessages, now),
+      bytes: new TokenBucket(this.init.bytesPerSec, this.init.burstBytes, now),
+    }
+    this.clients.add(c)
+    this.stats.connections++
+    c.authTimer = setTimeout(() => this.drop(c, 1008, 'auth timeout'), this.init.authTimeoutMs)
+    ws.on('pong', () => { c.alive = true })
+    ws.on('message', (raw, isBinary) => this.onMessage(c, raw, isBinary))
+    ws.on('close', (code, reason) => {
+      this.forget(c)
+      this.log.info('closed', { addr, peer: c.id?.slice(0, 12), code, reason: reason.toString() })
+    })
+    this.log.info('connected', { addr })
+    this.send(c, { t: 'challenge', v: SIGNALING_VERSION, nonce: c.nonce })
+  }
+
+  private onMessage(c: Client, raw: RawData, isBinary: boolean): void {
+    if (!this.clients.has(c)) return // dropped: frames already read are ignored
+    const size = Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength
+    const now = this.clock.now()
+    if (!c.messages.take(1, now) || !c.bytes.take(size, now)) {
+      this.stats.rateLimited++
+      if (++c.dropped > this.init.maxDropped) return this.drop(c, 1008, 'rate limit exceeded')
+      if (!c.limitedNotified) this.reject(c, 'rate-limited', 'too many messages: slow down; frames are being dropped')
+      c.limitedNotified = true
+      return
+    }
+    c.limitedNotified = false
+    let msg: ClientMessage | null = null
+    try {
+      msg = isBinary ? null : parseClientMessage(text(raw), this.init.maxFrameBytes)
+      if (msg === null) return this.bad(c, isBinary ? 'binary frames are not part of the protocol' : 'not a valid JSON message')
+      this.handle(c, msg)
+    } catch (err) {
+      this.log.error('handler failed', { addr: c.addr, err })
+      this.bad(c, 'internal error on this message')
+    }
+  }
+
+  private handle(c: Client, msg: ClientMessage): void {
+    if (msg.t === 'auth') return this.auth(c, msg.key, msg.sig)
+    if (c.id === undefined) return this.bad(c, 'authenticate first', 'not-authenticated')
+    if (msg.t === 'join') return this.join(c, c.id, msg.world)
+    if (c.world === undefined) return this.bad(c, 'join a world first', 'not-joined')
+    const target = this.byId.get(msg.to)
+    if (target === undefined || target.world !== c.world || target === c) {
+      return this.reject(c, 'unknown-peer', 'no such peer in your world', msg.to)
+    }
+    if (target.ws.bufferedAmount > this.init.maxBufferedBytes) return this.reject(c, 'peer-busy', 'peer is not reading', msg.to)
+    this.send(target, { t: 'signal', from: c.id, initiator: msg.initiator, data: msg.data })
+    this.stats.relayed++
+  }
+
+  private auth(c: Client, key: Uint8Array, sig: Uint8Array): void {
+    if (c.id !== undefined) return this.bad(c, 'already authenticated')
+    if (!this.crypto.verify(key, authMessage(c.nonce), sig)) {
+      this.reject(c, 'auth-failed', 'signature does not verify with this key and nonce')
+      return this.drop(c, 1008, 'auth failed')
+    }
+    const id = peerIdFromPublicKey(this.crypto, key)
+    const old = this.byId.get(id)
+    if (old !== undefined) this.drop(old, 4000, 'replaced by a newer connection')
+    clearTimeout(c.authTimer)
+    c.id = id
+    this.byId.set(id, c)
+    this.stats.authenticated++
+    this.log.info('authenticated', { addr: c.addr, peer: id.slice(0, 12) })
+    this.send(c, { t: 'welcome', id })
+  }
+
+  private join(c: Client, id: PeerId, world: string): void {
+    if (c.world !== world) {
+      this.leave(c)
+      c.world = world
+      let room = this.worlds.get(world)
+      if (room === undefined) this.worlds.set(world, (room = new Room<Client>()))
+      room.add(c)
+      this.log.info('joined', { peer: id.slice(0, 12), world, size: room.size })
+    }
+    const hosts = this.worlds.get(world)!.sample(this.init.hostCacheSize, c, Math.random)
+    this.send(c, { t: 'peers', world, peers: hosts.map((h) => h.id!) })
+  }
+
+  private bad(c: Client, message: string, code: ServerErrorCode = 'bad-frame'): void {
+    this.stats.badFrames++
+    this.reject(c, code, message)
+    if (++c.bad > this.init.maxBadFrames) this.drop(c, 1008, 'too many malformed frames')
+  }
+
+  private reject(c: Client, code: ServerErrorCode, message: string, to?: PeerId): void {
+    this.log.warn('rejected', { addr: c.addr, peer: c.id?.slice(0, 12), code, message })
+    this.send(c, to === undefined ? { t: 'error', code, message } : { t: 'error', code, message, to })
+  }
+
+  private send(c: Client, msg: ServerMessage): void {
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(encodeSignalingMessage(msg))
+  }
+
+  private drop(c: Client, code: number, reason: string): void {
+    this.log.warn('closing', { addr: c.addr, peer: c.id?.slice(0, 12), code, reason })
+    this.forget(c)
+    c.ws.close(code, reason)
+  }
+
+  private leave(c: Client): void {
+    if (c.world === undefined) return
+    const room = this.worlds.get(c.world)
+    room?.delete(c)
+    if (room?.size === 0) this.worlds.delete(c.world)
+    c.world = undefined
+  }
+
+  /** Removes every trace of `c`; idempotent. */
+  private forget(c: Client): void {
+    clearTimeout(c.authTimer)
+    if (!this.clients.delete(c)) return
+    this.leave(c)
+    if (c.id !== undefined && this.byId.get(c.id) === c) this.byId.delete(c.id)
+  }
+
+  private beat(): void {
+    for (const c of [...this.clients]) {
+      if (!c.alive) {
+        this.stats.heartbeatTimeouts++
+        this.log.warn('heartbeat timeout', { addr: c.addr, peer: c.id?.slice(0, 12) })
+        this.forget(c)
+        c.ws.terminate()
+        continue
+      }
+      c.alive = false
+      c.ws.ping()
+    }
+  }
+}
+
+function text(raw: RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8')
+  return Buffer.from(raw as ArrayBuffer).toString('utf8')
+}

@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { SignalingServer } from '../../../signaling/server.js'
+import { SILENT_LOG, type Rng, type Timers } from '../../core/env.js'
+import type { PeerId } from '../../core/id.js'
+import type { SignalData } from '../../link/transport.js'
+import { NodeCrypto } from '../node/node-crypto.js'
+import { NodeRng } from '../node/node-rng.js'
+import { SignalingClient, type SignalingClientInit } from './signaling-client.js'
+
+const crypto = new NodeCrypto()
+const rng = new NodeRng()
+const timers: Timers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) }
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = performance.now() + timeoutMs
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+const cleanup: (() => unknown)[] = []
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn()
+})
+
+async function server(port = 0): Promise<SignalingServer> {
+  const s = new SignalingServer({ crypto, log: SILENT_LOG }, { port })
+  await s.start()
+  cleanup.push(() => s.stop())
+  return s
+}
+
+function client(url: string, init: Partial<SignalingClientInit> = {}) {
+  const got: { from: PeerId; initiator: boolean; data: SignalData }[] = []
+  const hostsSeen: (readonly PeerId[])[] = []
+  const c = new SignalingClient(
+    { keyPair: crypto.keyPairFromSeed(rng.bytes(32)), crypto, timers, rng, log: SILENT_LOG, WebSocket },
+    { url, world: 'w', backoffMinMs: 20, backoffMaxMs: 200, onSignal: (from, initiator, data) => got.push({ from, initiator, data }), onHosts: (h) => hostsSeen.push(h), ...init },
+  )
+  cleanup.push(() => c.close())
+  c.start()
+  return { c, got, hostsSeen }
+}
+
+describe('SignalingClient', () => {
+  it('joins, exposes the host cache and relays signaling both ways', async () => {
+    const s = await server()
+    const url = `ws://127.0.0.1:${s.port}`
+    const a = client(url)
+    await until(() => a.c.state === 'joined')
+    const b = client(url)
+    await until(() => b.c.state === 'joined')
+    expect(b.c.hosts).toEqual([a.c.id])
+    expect(b.hostsSeen).toEqual([[a.c.id]])
+    expect(b.c.send(a.c.id, true, { type: 'offer', sdp: 'v=0', _a: 3 })).toBe(true)
+    await until(() => a.got.length === 1)
+    expect(a.got[0]).toEqual({ from: b.c.id, initiator: true, data: { type: 'offer', sdp: 'v=0', _a: 3 } })
+    expect(b.c.refreshHosts()).toBe(true)
+    await until(() => b.hostsSeen.length === 2)
+  })
+
+  it('reports a relay the node refused', async () => {
+    const s = await server()
+    const errors: string[] = []
+    const a = client(`ws://127.0.0.1:${s.port}`, { onError: (code) => errors.push(code) })
+    await until(() => a.c.state === 'joined')
+    a.c.send('ab'.repeat(32) as PeerId, true, {})
+    await until(() => errors.length === 1)
+    expect(errors).toEqual(['unknown-peer'])
+  })
+
+  it('reconnects with backoff when the node goes away and rejoins when it is back', async () => {
+    const first = await server()
+    const port = first.port
+    const url = `ws://127.0.0.1:${port}`
+    const a = client(url)
+    const b = client(url)
+    await until(() => a.c.state === 'joined' && b.c.state === 'joined')
+    await first.stop()
+    await until(() => a.c.state === 'backoff')
+    expect(a.c.send(b.c.id, true, {})).toBe(false)
+    await new Promise((r) => setTimeout(r, 150)) // a few refused attempts
+    expect(a.c.stats.connects).toBeGreaterThan(1)
+    await server(port)
+    await until(() => a.c.state === 'joined' && b.c.state === 'joined', 3000)
+    expect(a.c.stats.joins).toBe(2)
+    expect(a.c.send(b.c.id, true, { again: true })).toBe(true)
+    await until(() => b.got.length === 1)
+    a.c.close()
+    const connects = a.c.stats.connects
+    await new Promise((r) => setTimeout(r, 100))
+    expect(a.c.stats.connects).toBe(connects)
+    expect(a.c.state).toBe('closed')
+  })
+
+  it('doubles the retry delay up to the cap, with jitter in [50 %, 100 %]', async () => {
+    const delays: number[] = []
+    const pending: (() => void)[] = []
+    const fakeTimers: Timers = {
+      setTimeout: (fn, ms) => {
+        delays.push(ms)
+        pending.push(fn)
+        return pending.length
+      },
+      clearTimeout: () => {},
+    }
+    // A socket that fails as soon as it is created.
+    class Refused {
+      readyState = 3
+      onclose: ((e: { code: number; reason: string }) => void) | null = null
+      onmessage = null
+      onerror = null
+      constructor() {
+        queueMicrotask(() => this.onclose?.({ code: 1006, reason: '' }))
+      }
+      send() {}
+      close() {}
+    }
+    const maxRng: Rng = { next: () => 0.999999, int: () => 0, bytes: (n) => new Uint8Array(n) }
+    const c = new SignalingClient(
+      { keyPair: crypto.keyPairFromSeed(rng.bytes(32)), crypto, timers: fakeTimers, rng: maxRng, log: SILENT_LOG, WebSocket: Refused },
+      { url: 'ws://nowhere', world: 'w', backoffMinMs: 100, backoffMaxMs: 1000, onSignal: () => {} },
+    )
+    c.start()
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 0))
+      pending.at(-1)!() // fire the backoff timer: connect again
+    }
+    c.close()
+    // Each attempt arms a join timeout (10 s) and, once refused, a backoff.
+    const backoffs = delays.filter((d) => d !== 10_000).map(Math.round)
+    expect(backoffs).toEqual([100, 200, 400, 800, 1000, 1000])
+  })
+})

@@ -1,0 +1,136 @@
+import { concatBytes, fromHex, utf8 } from '../../core/bytes.js'
+import { parsePeerId, type PeerId } from '../../core/id.js'
+import type { SignalData } from '../../link/transport.js'
+
+/**
+ * The signaling node's wire protocol: one JSON object per WebSocket text frame,
+ * told apart by `t`. See docs/signaling.md. Parsers take untrusted text and
+ * return null for anything malformed; they never throw.
+ */
+export const SIGNALING_VERSION = 1
+
+/** Largest frame either side sends or accepts. */
+export const MAX_SIGNALING_FRAME_BYTES = 64 * 1024
+
+/** What a client signs to prove its id: this tag, then the server's 32-byte nonce. */
+const AUTH_TAG = utf8('p2p-world/signaling-auth/v1\n')
+
+export const NONCE_BYTES = 32
+
+export function authMessage(nonce: Uint8Array): Uint8Array {
+  return concatBytes([AUTH_TAG, nonce])
+}
+
+/** World names: short, printable, safe to log. */
+const WORLD_RE = /^[A-Za-z0-9_.-]{1,64}$/
+
+export type ClientMessage =
+  | { t: 'auth'; key: Uint8Array; sig: Uint8Array }
+  | { t: 'join'; world: string }
+  | { t: 'signal'; to: PeerId; initiator: boolean; data: SignalData }
+
+export type ServerErrorCode =
+  | 'bad-frame'
+  | 'not-authenticated'
+  | 'auth-failed'
+  | 'not-joined'
+  | 'unknown-peer'
+  | 'peer-busy'
+  | 'rate-limited'
+
+export type ServerMessage =
+  | { t: 'challenge'; v: number; nonce: Uint8Array }
+  | { t: 'welcome'; id: PeerId }
+  | { t: 'peers'; world: string; peers: PeerId[] }
+  | { t: 'signal'; from: PeerId; initiator: boolean; data: SignalData }
+  | { t: 'error'; code: string; message: string; to?: PeerId }
+
+export function isWorldName(v: unknown): v is string {
+  return typeof v === 'string' && WORLD_RE.test(v)
+}
+
+function parseObject(text: unknown, maxBytes: number): Record<string, unknown> | null {
+  if (typeof text !== 'string' || text.length > maxBytes) return null
+  try {
+    const v: unknown = JSON.parse(text)
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
+function hexBytes(v: unknown, length: number): Uint8Array | null {
+  if (typeof v !== 'string' || v.length !== length * 2) return null
+  return fromHex(v)
+}
+
+function isData(v: unknown): v is SignalData {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Parses a frame from a client; null when malformed. */
+export function parseClientMessage(text: unknown, maxBytes = MAX_SIGNALING_FRAME_BYTES): ClientMessage | null {
+  const m = parseObject(text, maxBytes)
+  if (m === null) return null
+  switch (m.t) {
+    case 'auth': {
+      const key = hexBytes(m.key, 32)
+      const sig = hexBytes(m.sig, 64)
+      return key !== null && sig !== null ? { t: 'auth', key, sig } : null
+    }
+    case 'join':
+      return isWorldName(m.world) ? { t: 'join', world: m.world } : null
+    case 'signal': {
+      const to = parsePeerId(m.to)
+      if (to === null || typeof m.initiator !== 'boolean' || !isData(m.data)) return null
+      return { t: 'signal', to, initiator: m.initiator, data: m.data }
+    }
+    default:
+      return null
+  }
+}
+
+/** Parses a frame from the server; null when malformed. */
+export function parseServerMessage(text: unknown, maxBytes = MAX_SIGNALING_FRAME_BYTES): ServerMessage | null {
+  const m = parseObject(text, maxBytes)
+  if (m === null) return null
+  switch (m.t) {
+    case 'challenge': {
+      const nonce = hexBytes(m.nonce, NONCE_BYTES)
+      return nonce !== null && typeof m.v === 'number' ? { t: 'challenge', v: m.v, nonce } : null
+    }
+    case 'welcome': {
+      const id = parsePeerId(m.id)
+      return id === null ? null : { t: 'welcome', id }
+    }
+    case 'peers': {
+      if (!isWorldName(m.world) || !Array.isArray(m.peers) || m.peers.length > 256) return null
+      const peers = m.peers.map(parsePeerId)
+      return peers.every((p) => p !== null) ? { t: 'peers', world: m.world, peers: peers as PeerId[] } : null
+    }
+    case 'signal': {
+      const from = parsePeerId(m.from)
+      if (from === null || typeof m.initiator !== 'boolean' || !isData(m.data)) return null
+      return { t: 'signal', from, initiator: m.initiator, data: m.data }
+    }
+    case 'error': {
+      if (typeof m.code !== 'string' || typeof m.message !== 'string') return null
+      const to = parsePeerId(m.to)
+      return to === null ? { t: 'error', code: m.code, message: m.message } : { t: 'error', code: m.code, message: m.message, to }
+    }
+    default:
+      return null
+  }
+}
+
+function hexReplacer(_key: string, value: unknown): unknown {
+  if (!(value instanceof Uint8Array)) return value
+  let out = ''
+  for (const b of value) out += b.toString(16).padStart(2, '0')
+  return out
+}
+
+/** Encodes a message for the wire; byte fields become lower-case hex. */
+export function encodeSignalingMessage(m: ClientMessage | ServerMessage): string {
+  return JSON.stringify(m, hexReplacer)
+}

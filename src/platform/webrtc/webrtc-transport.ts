@@ -1,0 +1,71 @@
+import { SILENT_LOG, type Clock, type Crypto, type KeyPair, type Log, type Rng, type Timers } from '../../core/env.js'
+import { peerIdFromPublicKey, type PeerId } from '../../core/id.js'
+import type { Connection, ConnectionEvents, Transport } from '../../link/transport.js'
+import { AUTH_NONCE_BYTES } from './link-auth.js'
+import { WebRtcConnection } from './webrtc-connection.js'
+
+export interface WebRtcTransportComponents {
+  /** This peer's identity: connections prove it to the remote. */
+  keyPair: KeyPair
+  crypto: Crypto
+  clock: Clock
+  timers: Timers
+  /** Nonces for peer authentication; must be cryptographically strong. */
+  rng: Rng
+  /** @default SILENT_LOG */
+  log?: Log
+  /** Node only: the `@roamhq/wrtc` module. Browsers use their own WebRTC. */
+  wrtc?: object
+}
+
+export interface WebRtcTransportInit {
+  /**
+   * STUN and TURN servers. None by default: host candidates are enough on one
+   * machine or LAN; real deployments across NATs need at least STUN, and TURN
+   * for symmetric NATs.
+   * @default []
+   */
+  iceServers?: RTCIceServer[]
+  /** Close a connection whose peer has not proved its id this long after the channel opened. @default 5000 */
+  authTimeoutMs?: number
+  /** Where `bufferedamountlow` is missing (@roamhq/wrtc), how often to poll a full buffer. @default 2 */
+  drainPollMs?: number
+  /**
+   * Where reading `bufferedAmount` is costly (@roamhq/wrtc), reuse a sample this
+   * young plus the bytes sent since.
+   * @default 1
+   */
+  bufferedSampleMs?: number
+  /** Largest SDP accepted from a remote. @default 16384 */
+  maxSdpBytes?: number
+  /** ICE candidates accepted per connection; the rest are ignored. @default 64 */
+  maxCandidates?: number
+}
+
+/**
+ * WebRTC data channels through simple-peer, in the browser and in Node (with
+ * `@roamhq/wrtc`). Every connection authenticates both peer ids before it opens.
+ */
+export class WebRtcTransport implements Transport {
+  readonly localId: PeerId
+  private readonly c: WebRtcTransportComponents & { log: Log }
+  private readonly init: Required<WebRtcTransportInit>
+
+  constructor(components: WebRtcTransportComponents, init: WebRtcTransportInit = {}) {
+    this.c = { ...components, log: components.log ?? SILENT_LOG }
+    this.localId = peerIdFromPublicKey(components.crypto, components.keyPair.publicKey)
+    this.init = {
+      iceServers: init.iceServers ?? [],
+      authTimeoutMs: init.authTimeoutMs ?? 5000,
+      drainPollMs: init.drainPollMs ?? 2,
+      bufferedSampleMs: init.bufferedSampleMs ?? 1,
+      maxSdpBytes: init.maxSdpBytes ?? 16 * 1024,
+      maxCandidates: init.maxCandidates ?? 64,
+    }
+  }
+
+  open(remote: PeerId, initiator: boolean, events: ConnectionEvents): Connection {
+    const nonce = this.c.rng.bytes(AUTH_NONCE_BYTES)
+    return new WebRtcConnection(this.c, { ...this.init, localId: this.localId, remote, initiator, nonce }, events)
+  }
+}
