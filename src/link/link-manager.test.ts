@@ -120,15 +120,33 @@ describe('LinkManager', () => {
     const { world, peers } = makeWorld(2, { deadAfterMs: 3000, keepaliveMs: 1000 })
     const [a, b] = peers as [SimLinkPeer, SimLinkPeer]
     const closed: { reason: string; at: number }[] = []
-    a.links.register({ id: T, onLinkClosed: (_p, reason) => closed.push({ reason, at: world.sim.now }) })
+    a.links.register({ id: T, insists: () => true, onLinkClosed: (_p, reason) => closed.push({ reason, at: world.sim.now }) })
     a.links.connect(b.id)
     world.sim.runUntil(10_000)
-    expect(a.links.isOpen(b.id)).toBe(true) // keepalives hold an idle link open
+    expect(a.links.isOpen(b.id)).toBe(true) // keepalives hold an idle link open while a protocol insists
     world.crash(b)
     world.sim.runUntil(20_000)
     expect(closed).toHaveLength(1)
     expect(closed[0]!.reason).toBe('timeout')
     expect(closed[0]!.at - 10_000).toBeLessThanOrEqual(3000 + 1000)
+  })
+
+  it('lets a link nobody wants go quiet and close after gcIdleMs, on both sides', () => {
+    const { world, peers } = makeWorld(2, { gcIdleMs: 5000 })
+    const [a, b] = peers as [SimLinkPeer, SimLinkPeer]
+    const closed: string[] = []
+    a.links.register({ id: T, onLinkClosed: (_p, reason) => closed.push(reason) })
+    b.links.register({ id: T, onLinkClosed: (_p, reason) => closed.push(reason) })
+    a.links.connect(b.id)
+    world.sim.runUntil(1000)
+    a.links.send(b.id, T, 1, 'last use', Priority.HIGH)
+    const sentBefore = world.net.node(a.id)!.stats.messagesSent
+    world.sim.runUntil(5000)
+    expect(a.links.isOpen(b.id)).toBe(true) // recently used: lingers, silently
+    expect(world.net.node(a.id)!.stats.messagesSent).toBe(sentBefore)
+    world.sim.runUntil(9000)
+    expect(a.links.linkCount + b.links.linkCount).toBe(0)
+    expect(closed).toContain('idle')
   })
 
   it('link GC closes only idle links no protocol insists on, and tells every protocol', () => {

@@ -500,14 +500,18 @@ export class LinkManager {
           link.route = undefined
           this.replaceConnection(link, true)
         }
-      } else if (now - link.lastRecvAt > this.init.deadAfterMs) {
-        this.closeLink(link, 'timeout')
-      } else if (now - link.lastSentAt >= this.init.keepaliveMs && link.scheduler.isEmpty()) {
-        // Keep alive what someone needs: a link a protocol insists on or used lately
-        // (WANTED), or one the remote still wants (a courtesy ping). A link neither
-        // side wants goes quiet, and both ends close it after deadAfterMs.
-        if (now - link.lastUseAt < this.init.gcIdleMs || this.insisted(link)) this.ping(link, WANTED_PING, now)
-        else if (now < link.remoteWantsUntil) this.ping(link, PING_FRAME, now)
+      } else {
+        // A link someone insists on is kept alive by keepalives and declared dead
+        // after deadAfterMs of silence. One nobody wants gets no keepalives and
+        // closes after gcIdleMs of silence: recently used links linger a while.
+        const wanted = this.insisted(link)
+        const remoteWants = now < link.remoteWantsUntil
+        if (wanted || remoteWants ? now - link.lastRecvAt > this.init.deadAfterMs : now - Math.max(link.lastRecvAt, link.lastUseAt) > Math.max(this.init.deadAfterMs, this.init.gcIdleMs)) {
+          this.closeLink(link, wanted || remoteWants ? 'timeout' : 'idle')
+        } else if (now - link.lastSentAt >= this.init.keepaliveMs && link.scheduler.isEmpty()) {
+          if (wanted) this.ping(link, WANTED_PING, now)
+          else if (remoteWants) this.ping(link, PING_FRAME, now)
+        }
       }
     }
     let open = 0

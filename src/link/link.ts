@@ -177,10 +177,17 @@ export class Link {
     if (conn.bufferedAmountLowThreshold !== threshold) conn.bufferedAmountLowThreshold = threshold
     const fragment = this.fragmentBytes
     let sent = false
-    while (conn.bufferedAmount <= threshold) {
+    // Track the buffer locally and ask the transport again only near the threshold.
+    let buffered = before
+    for (;;) {
+      if (buffered > threshold) {
+        buffered = conn.bufferedAmount
+        if (buffered > threshold) break
+      }
       const out = this.scheduler.next(now, fragment)
       if (out === null) break
       conn.send(out.bytes)
+      buffered += out.bytes.length
       this.handed += out.bytes.length
       this.bytesSent += out.bytes.length
       sent = true

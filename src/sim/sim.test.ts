@@ -116,6 +116,7 @@ describe('SimNetwork', () => {
     world.net.setPartition(undefined)
     world.sim.runUntil(world.sim.now + 1000)
     expect(got.map((g) => g.n)).toEqual([7])
+    b.links.register({ id: PROTOCOL.TEST, insists: () => true }) // b watches the link for failure
     world.crash(a)
     world.sim.runUntil(world.sim.now + 1000)
     expect(b.links.isOpen(a.id)).toBe(true) // not told
