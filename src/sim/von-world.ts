@@ -31,6 +31,13 @@ export interface VonRunInit {
   /** Fail `fraction` of the peers at once, `atSeconds` into the measured window. */
   failure?: { atSeconds: number; fraction: number }
   von?: VonInit
+  /**
+   * What the bootstrap node's host cache hands a joiner: three live peers nearest
+   * its entry point by the positions peers last reported (every 10 s), so its
+   * query walks a few hops; or three at random (a query walks O(sqrt N) hops).
+   * @default 'nearest'
+   */
+  hostCache?: 'nearest' | 'random'
   /** LinkManager options of every peer. */
   link?: LinkManagerInit
   /** Mean one-way latency is about 20 ms of access plus the plane's mean distance. @default 60 */
@@ -48,6 +55,8 @@ interface Member {
   readonly pos: Point
   joinAt: number
   joinedAt: number
+  /** Position last reported to the bootstrap node's host cache. */
+  reported: Point
   completeAt: number
   alive: boolean
 }
@@ -79,7 +88,8 @@ export function runVon(init: VonRunInit): ScenarioResult {
     })
     const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id }, { aoiRadius: init.aoi, buffer, ...init.von })
     byId.set(peer.id, i)
-    members.push({ index: i, peer, von, pos: mobility.place(i), joinAt: -1, joinedAt: -1, completeAt: -1, alive: true })
+    const pos = mobility.place(i)
+    members.push({ index: i, peer, von, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, reported: { ...pos } })
   }
 
   const joinMs = init.joinSeconds * 1000
@@ -88,26 +98,35 @@ export function runVon(init: VonRunInit): ScenarioResult {
   const failAt = init.failure === undefined ? undefined : measureStart + init.failure.atSeconds * 1000
   const joined: Member[] = []
   for (const m of members) {
-    const at = init.peers <= 1 ? 0 : Math.round((m.index / init.peers) * joinMs)
+    // A world grows: joins start slowly and speed up (peer i at joinMs * sqrt(i / n)).
+    const at = init.peers <= 1 ? 0 : Math.round(Math.sqrt(m.index / init.peers) * joinMs)
     sim.at(at, () => {
       m.joinAt = sim.now
-      // The host cache: a few random live peers that have joined.
-      const live = joined.filter((j) => j.alive)
-      const gateways = live.length === 0 ? [] : [0, 1, 2].map(() => live[rng.int(live.length)]!.peer.id)
+      const gateways = (): PeerId[] => hostCache(joined.filter((j) => j.alive), m.pos, init.hostCache ?? 'nearest', rng)
+      const first = joined.length === 0
       m.von.join(m.pos.x, m.pos.y, gateways)
-      // The first peer starts the world; later ones enter the host cache once joined (next sample).
-      if (gateways.length === 0) {
+      // The first peer starts the world; later ones enter the host cache once joined.
+      if (first) {
         m.joinedAt = sim.now
         joined.push(m)
       }
     })
   }
 
+  let step = 0
+  const reportEvery = Math.max(1, Math.round(REPORT_PERIOD_MS / stepMs))
   const stepAll = (): void => {
+    step++
     for (const m of members) {
       if (!m.alive || m.joinAt < 0) continue
       mobility.step(m.index, m.pos)
       m.von.move(m.pos.x, m.pos.y)
+      if ((step + m.index) % reportEvery === 0) m.reported = { ...m.pos }
+      if (m.joinedAt < 0 && m.von.joined) {
+        // Joined: the host cache may hand it out from now on.
+        m.joinedAt = sim.now
+        joined.push(m)
+      }
     }
     init.progress?.(sim.now / endMs)
     if (sim.now + stepMs <= endMs) sim.after(stepMs, stepAll)
@@ -254,6 +273,24 @@ export function runVon(init: VonRunInit): ScenarioResult {
     { name: 'links per peer', unit: 'links', points: linkSeries },
   ]
   return { metrics, series, overlay: picture(alive, byId, init) }
+}
+
+const REPORT_PERIOD_MS = 10_000
+
+/** Gateways for a joiner at `p` (see VonRunInit.hostCache). */
+function hostCache(live: readonly Member[], p: Point, kind: 'nearest' | 'random', rng: { int(n: number): number }): PeerId[] {
+  if (live.length === 0) return []
+  if (kind === 'random') return [0, 1, 2].map(() => live[rng.int(live.length)]!.peer.id)
+  const best: { d: number; m: Member }[] = []
+  for (const m of live) {
+    const d = (m.reported.x - p.x) ** 2 + (m.reported.y - p.y) ** 2
+    if (best.length < 3 || d < best[best.length - 1]!.d) {
+      best.push({ d, m })
+      best.sort((a, b) => a.d - b.d || a.m.index - b.m.index)
+      if (best.length > 3) best.pop()
+    }
+  }
+  return best.map((b) => b.m.peer.id)
 }
 
 function makeMobility(init: VonRunInit, box: { width: number; height: number }, rng: ReturnType<SimWorld['sim']['rng']>): Mobility {

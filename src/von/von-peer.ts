@@ -96,6 +96,7 @@ export class VonPeer {
   private repair = false
   private nextQid = 1
   private query: { qid: number; gateway: PeerId } | undefined
+  private readonly joiners = new Map<PeerId, number>()
   private timer: unknown
   private stopped = false
 
@@ -120,7 +121,7 @@ export class VonPeer {
     const l = this.links
     l.register({
       id: PROTOCOL.VON,
-      insists: (peer) => this.table.has(peer) || this.query?.gateway === peer,
+      insists: (peer) => this.table.has(peer) || this.query?.gateway === peer || this.joinerLinkWanted(peer),
       onLinkOpen: (peer) => this.onLinkOpen(peer),
       onLinkClosed: (peer) => this.onLinkClosed(peer),
     })
@@ -144,13 +145,15 @@ export class VonPeer {
    * Enters the world at (x, y). With gateways (peers already in the world, e.g.
    * the bootstrap node's host cache), a link to one is opened through the
    * bootstrap node and a query walks greedily to the acceptor; an unanswered
-   * query is retried with the next gateway. Without any, this peer starts the world.
+   * query is retried with the next gateway (asking a gateway function again once
+   * all were tried). Without any, this peer starts the world.
    */
-  join(x: number, y: number, gateways: readonly PeerId[] = []): void {
+  join(x: number, y: number, gateways: readonly PeerId[] | (() => readonly PeerId[]) = []): void {
     this.x = x
     this.y = y
     this.startTicking()
-    const usable = gateways.filter((g) => g !== this.localId)
+    const fetch = (): PeerId[] => (typeof gateways === 'function' ? gateways() : gateways).filter((g) => g !== this.localId)
+    let usable = fetch()
     if (usable.length === 0) {
       this.joined = true
       return
@@ -158,6 +161,7 @@ export class VonPeer {
     let attempt = 0
     const tryNext = (): void => {
       if (this.joined || this.stopped) return
+      if (attempt > 0 && attempt % usable.length === 0) usable = fetch().length > 0 ? fetch() : usable
       this.sendQuery(usable[attempt++ % usable.length]!, [])
       this.env.timers.setTimeout(tryNext, this.cfg.joinTimeoutMs)
     }
@@ -203,10 +207,20 @@ export class VonPeer {
     this.links.send(gateway, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(msg), Priority.MEDIUM)
   }
 
+  /** Joiners whose query we took directly: keep their link until the answer is back. */
+  private joinerLinkWanted(peer: PeerId): boolean {
+    const until = this.joiners.get(peer)
+    if (until === undefined) return false
+    if (until > this.env.clock.now()) return true
+    this.joiners.delete(peer)
+    return false
+  }
+
   private onQuery(from: PeerId, payload: unknown): void {
     const m = decodeQuery(payload)
     if (m === null || m.joiner === this.localId || m.path.includes(this.localId)) return this.bad()
     if (!this.joined) return
+    if (from === m.joiner && this.joiners.size < MAX_PENDING_JOINERS) this.joiners.set(from, this.env.clock.now() + this.cfg.joinTimeoutMs)
     const next = this.closestTo(m.x, m.y)
     if (next !== undefined && m.path.length < MAX_PATH - 1) {
       this.stats.queriesForwarded++
@@ -487,6 +501,9 @@ export class VonPeer {
     this.stats.badMessages++
   }
 }
+
+/** Joins a peer serves as gateway at once (each holds a link until answered). */
+const MAX_PENDING_JOINERS = 32
 
 /** BYE payload of a peer leaving the world (a plain BYE only drops us as its neighbour). */
 const LEAVING = 1
