@@ -14,12 +14,6 @@ export default defineConfig({
     target: 'es2022',
     outDir: 'dist',
     sourcemap: true,
-    rolldownOptions: {
-      // The browser platform (simple-peer and its polyfills) is built as a second
-      // entry until src/main.ts wires it into a peer.
-      input: { main: 'index.html', platform: 'src/platform/browser/index.ts' },
-      preserveEntrySignatures: 'exports-only',
-    },
   },
   test: {
     include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'signaling/**/*.test.ts', 'scripts/**/*.test.ts'],

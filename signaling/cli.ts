@@ -1,20 +1,19 @@
 /**
  * The standalone signaling node:
- *   npm run signaling -- --port 8787 [--host 0.0.0.0] [--log-level info] [--anchors N] [--data DIR]
- * Logs are JSON lines on stdout; the first says where it listens.
+ *   npm run signaling -- --port 8787 [--host 0.0.0.0] [--log-level info] [--anchors N] [--data DIR] [--world main]
+ * Logs are JSON lines on stdout; the first says where it listens. With --anchors,
+ * N always-on peers join the world too (identities and caches under DIR).
  */
 import { parseArgs } from 'node:util'
-import { JsonLog, parseLogLevel } from '../src/platform/json-log.js'
+import { parseLogLevel } from '../src/platform/json-log.js'
+import { DEFAULT_WORLD_NAME } from '../src/platform/network-peer.js'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
+import { isWorldName } from '../src/platform/signaling/signaling-protocol.js'
+import { intFlag, maybeStartAnchors, onShutdown, stdoutLog, usageError } from './cli-support.js'
 import { SignalingServer } from './server.js'
 
 const USAGE = `usage: npm run signaling -- [--port 8787] [--host 127.0.0.1] [--log-level debug|info|warn|error|silent]
-                             [--heartbeat-ms 30000] [--anchors N] [--data DIR]`
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`)
-  process.exit(2)
-}
+                             [--heartbeat-ms 30000] [--anchors N] [--data DIR] [--world main]`
 
 let flags: Record<string, string | boolean | undefined>
 try {
@@ -26,44 +25,39 @@ try {
       'heartbeat-ms': { type: 'string', default: '30000' },
       anchors: { type: 'string', default: '0' },
       data: { type: 'string' },
+      world: { type: 'string', default: DEFAULT_WORLD_NAME },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   }).values
 } catch (err) {
-  fail((err as Error).message)
+  usageError(USAGE, (err as Error).message)
 }
 if (flags.help === true) {
   process.stdout.write(`${USAGE}\n`)
   process.exit(0)
 }
 
-const int = (name: string, min: number, max: number): number => {
-  const v = Number(flags[name])
-  if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be an integer in [${min}, ${max}]`)
-  return v
-}
-const port = int('port', 0, 65535)
-const heartbeatMs = int('heartbeat-ms', 100, 3_600_000)
-const anchors = int('anchors', 0, 1000)
-const level = parseLogLevel(flags['log-level']) ?? fail('--log-level must be debug, info, warn, error or silent')
-if (anchors > 0) {
-  fail(`--anchors ${anchors}: anchor peers arrive with the peer wiring (createPeer), which is not built yet; run without --anchors for now`)
-}
+const port = intFlag(USAGE, flags, 'port', 0, 65535)
+const heartbeatMs = intFlag(USAGE, flags, 'heartbeat-ms', 100, 3_600_000)
+const anchorCount = intFlag(USAGE, flags, 'anchors', 0, 100)
+const level = parseLogLevel(flags['log-level']) ?? usageError(USAGE, '--log-level must be debug, info, warn, error or silent')
+const world = isWorldName(flags.world) ? flags.world : usageError(USAGE, '--world must match [A-Za-z0-9_.-]{1,64}')
+const host = String(flags.host)
+const dataDir = typeof flags.data === 'string' ? flags.data : undefined
 
-const log = new JsonLog({ write: (line) => process.stdout.write(`${line}\n`) }, { level, fields: { name: 'signaling' } })
-if (flags.data !== undefined) log.info('--data is used by anchor peers only; ignored without --anchors', { data: flags.data })
-const server = new SignalingServer({ crypto: new NodeCrypto(), log }, { port, host: String(flags.host), heartbeatMs })
+const log = stdoutLog(level, 'signaling')
+const server = new SignalingServer({ crypto: new NodeCrypto(), log }, { port, host, heartbeatMs })
+let bound: number
 try {
-  await server.start()
+  bound = await server.start()
 } catch (err) {
-  log.error('cannot listen', { port, host: flags.host, err })
+  log.error('cannot listen', { port, host, err })
   process.exit(1)
 }
+const anchors = await maybeStartAnchors(stdoutLog(level, 'anchor'), { count: anchorCount, host, port: bound, world, dataDir })
 
-const shutdown = (signal: string): void => {
-  log.info('shutting down', { signal })
-  void server.stop().then(() => process.exit(0))
-}
-process.once('SIGINT', () => shutdown('SIGINT'))
-process.once('SIGTERM', () => shutdown('SIGTERM'))
+onShutdown(log, async () => {
+  await anchors?.close()
+  await server.stop()
+})

@@ -1,12 +1,12 @@
 /**
- * `npm start` until the game exists: a small simulated world on the real link
+ * `npm run demo`: a small simulated world on the real link
  * layer. Peers join through the bootstrap node, then open every further link by
  * introduction through a linked peer; moves go HIGH to peers in range, a roster
  * MEDIUM, an avatar-sized transfer LOW; link GC closes links nobody insists on;
  * at t = 40 s the bootstrap node goes down and the world carries on.
  *
  * A hub roster stands in for the VON overlay here (issue 3 replaces it).
- *   npm start -- [--peers 24] [--seconds 60] [--seed 7]
+ *   npm run demo -- [--peers 24] [--seconds 60] [--seed 7]
  */
 import { isFiniteNumber } from '../core/codec.js'
 import { parsePeerId, type PeerId } from '../core/id.js'

@@ -1,0 +1,54 @@
+import type { Log } from '../src/core/env.js'
+import { JsonLog, type LogLevel } from '../src/platform/json-log.js'
+import { startAnchors, type Anchors } from '../src/platform/node/anchors.js'
+import { localNodeUrl } from './node-url.js'
+
+/** Prints `message` and the usage to stderr and exits with status 2. */
+export function usageError(usage: string, message: string): never {
+  process.stderr.write(`${message}\n${usage}\n`)
+  process.exit(2)
+}
+
+/** An integer flag in [min, max], or a usage error. */
+export function intFlag(usage: string, flags: Record<string, unknown>, name: string, min: number, max: number): number {
+  const v = Number(flags[name])
+  if (!Number.isInteger(v) || v < min || v > max) usageError(usage, `--${name} must be an integer in [${min}, ${max}]`)
+  return v
+}
+
+/** JSON lines on stdout, tagged with `name`. */
+export function stdoutLog(level: LogLevel, name: string): JsonLog {
+  return new JsonLog({ write: (line) => process.stdout.write(`${line}\n`) }, { level, fields: { name } })
+}
+
+/** Starts `count` anchor peers against the node at host:port (none for 0). */
+export async function maybeStartAnchors(log: Log, opts: { count: number; host: string; port: number; world: string; dataDir: string | undefined }): Promise<Anchors | undefined> {
+  if (opts.count === 0) {
+    if (opts.dataDir !== undefined) log.info('--data is used by anchor peers only; ignored without --anchors', { data: opts.dataDir })
+    return undefined
+  }
+  if (opts.dataDir === undefined) log.warn('anchors without --data keep their identity in memory: new peer ids on every start', {})
+  return startAnchors(log, { count: opts.count, url: localNodeUrl(opts.host, opts.port), world: opts.world, dataDir: opts.dataDir })
+}
+
+/**
+ * Runs `stop` once on the first SIGINT or SIGTERM, then exits 0; a second signal
+ * exits at once with status 1.
+ */
+export function onShutdown(log: Log, stop: () => Promise<void>): void {
+  let stopping = false
+  const handler = (signal: string): void => {
+    if (stopping) process.exit(1)
+    stopping = true
+    log.info('shutting down', { signal })
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', { err })
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => handler('SIGINT'))
+  process.on('SIGTERM', () => handler('SIGTERM'))
+}

@@ -1,0 +1,86 @@
+/**
+ * `npm start`: builds the browser client when dist/ is missing or stale, then
+ * serves it and a signaling node on one port (the node shares the HTTP server,
+ * so the page reaches it at ws://<same host>/). Prints the URL to open.
+ *   npm start -- [--port 8080] [--host 127.0.0.1] [--log-level warn] [--rebuild] [--anchors N] [--data DIR]
+ */
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { parseLogLevel } from '../src/platform/json-log.js'
+import { DEFAULT_WORLD_NAME } from '../src/platform/network-peer.js'
+import { NodeCrypto } from '../src/platform/node/node-crypto.js'
+import { intFlag, maybeStartAnchors, onShutdown, stdoutLog, usageError } from './cli-support.js'
+import { ensureClientBuilt } from './client-build.js'
+import { SignalingServer } from './server.js'
+import { staticFiles } from './static-files.js'
+
+const USAGE = `usage: npm start -- [--port 8080] [--host 127.0.0.1] [--log-level debug|info|warn|error|silent] [--rebuild]
+                  [--anchors N] [--data DIR]`
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+let flags: Record<string, string | boolean | undefined>
+try {
+  flags = parseArgs({
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'log-level': { type: 'string', default: 'warn' },
+      rebuild: { type: 'boolean', default: false },
+      anchors: { type: 'string', default: '0' },
+      data: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  }).values
+} catch (err) {
+  usageError(USAGE, (err as Error).message)
+}
+if (flags.help === true) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
+const port = intFlag(USAGE, flags, 'port', 0, 65535)
+const anchorCount = intFlag(USAGE, flags, 'anchors', 0, 100)
+const level = parseLogLevel(flags['log-level']) ?? usageError(USAGE, '--log-level must be debug, info, warn, error or silent')
+const host = String(flags.host)
+const log = stdoutLog(level, 'start')
+
+try {
+  await ensureClientBuilt(ROOT, { force: flags.rebuild === true, log: (line) => process.stdout.write(`${line}\n`) })
+} catch (err) {
+  if (!existsSync(join(ROOT, 'dist', 'index.html'))) {
+    process.stderr.write(`cannot build the client: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
+  process.stderr.write(`cannot rebuild the client, serving the previous build: ${(err as Error).message}\n`)
+}
+
+const http = createServer(staticFiles(join(ROOT, 'dist')))
+try {
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(port, host, () => resolve())
+  })
+} catch (err) {
+  process.stderr.write(`cannot listen on ${host}:${port}: ${(err as Error).message}\n`)
+  process.exit(1)
+}
+const signaling = new SignalingServer({ crypto: new NodeCrypto(), log: stdoutLog(level, 'signaling') }, { server: http })
+const bound = await signaling.start()
+const anchors = await maybeStartAnchors(stdoutLog(level, 'anchor'), {
+  count: anchorCount, host, port: bound, world: DEFAULT_WORLD_NAME, dataDir: typeof flags.data === 'string' ? flags.data : undefined,
+})
+
+const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+process.stdout.write(`p2p world: open http://${shown}:${bound}/ (in two tabs to see each other); signaling node on the same port. Ctrl-C stops.\n`)
+
+onShutdown(log, async () => {
+  await anchors?.close()
+  await signaling.stop()
+  http.closeAllConnections()
+  await new Promise<void>((resolve) => http.close(() => resolve()))
+  process.stdout.write('p2p world: stopped\n')
+})

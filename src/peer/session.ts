@@ -1,0 +1,90 @@
+import type { Env, KeyPair } from '../core/env.js'
+import type { PeerId } from '../core/id.js'
+import { LinkManager, type LinkManagerInit, type SignalingChannel } from '../link/link-manager.js'
+import { PROTOCOL } from '../link/link-messages.js'
+import type { Transport } from '../link/transport.js'
+import { VonPeer, type VonInit, type VonListener } from '../von/von-peer.js'
+
+/**
+ * A protocol or service that shares the peer's links. The Kademlia DHT and the
+ * player-state service plug in here (issue 4): a factory builds one per
+ * session, registering its handlers on `links`; `close` stops its timers.
+ */
+export interface PeerService {
+  readonly name: string
+  close(): void
+}
+
+/** What a service gets to build itself: the session's links and overlay. */
+export interface PeerServiceContext {
+  readonly env: Env
+  readonly localId: PeerId
+  readonly keyPair: KeyPair
+  readonly links: LinkManager
+  readonly von: VonPeer
+}
+
+export type PeerServiceFactory = (ctx: PeerServiceContext) => PeerService
+
+/** Links this peer dialled, by how their offer travelled. */
+export interface DialledLinks {
+  introduced: number
+  viaSignaling: number
+}
+
+export interface SessionComponents {
+  env: Env
+  localId: PeerId
+  keyPair: KeyPair
+  transport: Transport
+  signaling: SignalingChannel | undefined
+  von: VonListener
+}
+
+export interface SessionInit {
+  link: LinkManagerInit
+  von: VonInit
+  services: readonly PeerServiceFactory[]
+}
+
+/**
+ * One life of a peer in the world: a LinkManager, the VON overlay on it and the
+ * services. A peer that lost every link starts a new session to rejoin, because
+ * a VonPeer joins only once (see the report on issue 5).
+ */
+export class Session {
+  readonly links: LinkManager
+  readonly von: VonPeer
+  readonly services: readonly PeerService[]
+  readonly dialled: DialledLinks = { introduced: 0, viaSignaling: 0 }
+
+  constructor(c: SessionComponents, init: SessionInit) {
+    this.links = new LinkManager({ env: c.env, localId: c.localId, transport: c.transport, signaling: c.signaling }, init.link)
+    // Observes links only (it sends nothing): counts how the links we dialled were signalled.
+    this.links.register({
+      id: PROTOCOL.LINK,
+      onLinkOpen: (peer) => {
+        const link = this.links.link(peer)
+        if (link?.initiator === true) {
+          if (link.route === 'intro') this.dialled.introduced++
+          else this.dialled.viaSignaling++
+        }
+      },
+    })
+    this.von = new VonPeer({ env: c.env, links: this.links, localId: c.localId, listener: c.von }, init.von)
+    const ctx: PeerServiceContext = { env: c.env, localId: c.localId, keyPair: c.keyPair, links: this.links, von: this.von }
+    this.services = init.services.map((make) => make(ctx))
+  }
+
+  /** No link, open or connecting, and no neighbour: nobody can reach us through the overlay. */
+  get alone(): boolean {
+    return this.links.linkCount === 0 && this.von.table.size === 0
+  }
+
+  /** Says goodbye to the neighbours, stops the services and closes every link. */
+  close(): void {
+    this.von.leave()
+    for (const s of this.services) s.close()
+    this.links.close()
+  }
+}

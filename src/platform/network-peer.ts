@@ -1,0 +1,82 @@
+import type { Env, KeyPair } from '../core/env.js'
+import { Peer, type PeerInit, type PeerListener } from '../peer/peer.js'
+import { SignalingClient, type SignalingClientInit } from './signaling/signaling-client.js'
+import { WebRtcTransport, type WebRtcTransportInit } from './webrtc/webrtc-transport.js'
+
+export interface NetworkPeerComponents {
+  env: Env
+  keyPair: KeyPair
+  /** `globalThis.WebSocket` in browsers, `WebSocket` from `ws` in Node. */
+  WebSocket: new (url: string) => object
+  /** Node only: the `@roamhq/wrtc` module. */
+  wrtc?: object
+  listener?: PeerListener
+}
+
+export interface NetworkPeerInit {
+  /** ws:// or wss:// URL of the signaling node. */
+  url: string
+  /** The world (the node's room). @default 'main' */
+  world?: string
+  /** @default {} */
+  peer?: PeerInit
+  /** ICE servers and limits of the WebRTC transport. @default {} */
+  transport?: WebRtcTransportInit
+  /** Reconnection backoff and limits of the signaling client. @default {} */
+  signaling?: Pick<SignalingClientInit, 'backoffMinMs' | 'backoffMaxMs' | 'joinTimeoutMs' | 'maxFrameBytes'>
+}
+
+/** A peer on the real network, with the pieces it runs on. */
+export interface NetworkPeer {
+  readonly peer: Peer
+  readonly signaling: SignalingClient
+  readonly transport: WebRtcTransport
+  /** Leaves the world, closes every link and the node's socket, saves the cache. */
+  close(): Promise<void>
+}
+
+/** The default world of `npm start`, the anchors and the browser client. */
+export const DEFAULT_WORLD_NAME = 'main'
+
+/**
+ * Wires a {@link Peer} to WebRTC and a signaling node, the same way in the
+ * browser and in Node: relayed signaling goes to the peer's links, a fresh
+ * host cache wakes a waiting peer, a relay to a peer the node does not know
+ * drops it from the cache. The client reconnects with backoff by itself.
+ * Resolves once the cached peers are loaded and the node is being dialled;
+ * then call `peer.join(x, y)`.
+ */
+export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPeerInit): Promise<NetworkPeer> {
+  const { env, keyPair } = c
+  const box: { peer?: Peer } = {}
+  const signaling = new SignalingClient(
+    { keyPair, crypto: env.crypto, timers: env.timers, rng: env.rng, log: env.log, WebSocket: c.WebSocket },
+    {
+      ...init.signaling,
+      url: init.url,
+      world: init.world ?? DEFAULT_WORLD_NAME,
+      onSignal: (from, initiator, data) => box.peer?.receiveSignal(from, initiator, data),
+      onHosts: () => box.peer?.hostsChanged(),
+      onError: (code, _message, to) => {
+        if (code === 'unknown-peer' && to !== undefined) box.peer?.forget(to)
+      },
+    },
+  )
+  const transport = new WebRtcTransport(
+    { keyPair, crypto: env.crypto, clock: env.clock, timers: env.timers, rng: env.rng, log: env.log, ...(c.wrtc === undefined ? {} : { wrtc: c.wrtc }) },
+    init.transport,
+  )
+  const peer = new Peer({ env, keyPair, transport, node: signaling, ...(c.listener === undefined ? {} : { listener: c.listener }) }, init.peer)
+  box.peer = peer
+  await peer.load()
+  signaling.start()
+  return {
+    peer,
+    signaling,
+    transport,
+    async close() {
+      await peer.close()
+      signaling.close()
+    },
+  }
+}
