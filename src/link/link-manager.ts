@@ -292,6 +292,16 @@ export class LinkManager {
     link.conn?.signal(data)
   }
 
+  /**
+   * The bootstrap node could not deliver our signaling to `peer` (it is not
+   * there): a connection attempt that depends on it fails now rather than at
+   * the connect timeout, so protocols can try someone else.
+   */
+  signalFailed(peer: PeerId, reason: string): void {
+    const link = this.links.get(peer)
+    if (link !== undefined && link.state === 'connecting' && link.route !== 'intro') this.closeLink(link, reason)
+  }
+
   /** Closes every link and stops timers. */
   close(): void {
     if (this.closed) return

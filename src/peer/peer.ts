@@ -136,6 +136,7 @@ export class Peer {
   /** A peer is known to be gone (the node does not know it): drop it from the cache. */
   forget(id: PeerId): void {
     this.cache.forget(id)
+    this.session.links.signalFailed(id, 'unknown-peer')
   }
 
   stats(): PeerStats {
@@ -213,7 +214,6 @@ export class Peer {
     // Bounded: at most maxGateways per abandoned join, and cleared by the next join that works.
     if (this.unresponsive.size > 64) this.unresponsive.clear()
     for (const g of this.tried) this.unresponsive.set(g, now + this.cfg.unresponsiveMs)
-    this.renewSession()
     this.delayRejoin(now)
     this.startJoin([])
   }
@@ -258,7 +258,7 @@ export class Peer {
     this.rejoins++
     this.c.env.log.info('peer: alone, rejoining', { peer: this.id.slice(0, 12), gateways: gateways.length })
     this.delayRejoin(now)
-    this.renewSession()
+    // The same session joins again: its links and services (the DHT store) live on.
     this.startJoin(gateways)
   }
 

@@ -49,8 +49,8 @@ export interface SessionInit {
 
 /**
  * One life of a peer in the world: a LinkManager, the VON overlay on it and the
- * services. A peer that lost every link starts a new session to rejoin, because
- * a VonPeer joins only once (see the report on issue 5).
+ * services. A peer that lost every link rejoins in the same session; leaving
+ * ends it.
  */
 export class Session {
   readonly links: LinkManager

@@ -6,6 +6,8 @@ import type { SimNetwork } from './network.js'
 /** What the bootstrap node delivers signaling to: a peer's LinkManager. */
 export interface SignalReceiver {
   receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: readonly PeerId[] | null): void
+  /** The node could not deliver our signaling to `to` (as the real node's 'unknown-peer' error). */
+  signalFailed?(to: PeerId, reason: string): void
 }
 
 export interface SimSignalingInit {
@@ -53,6 +55,12 @@ export class SimSignalingServer {
   private relay(from: PeerId, to: PeerId, initiator: boolean, data: SignalData): boolean {
     if (!this.up || !this.peers.has(from) || this.net.node(from)?.crashed === true) return false
     const delay = this.legMs(from) + this.legMs(to)
+    const there = this.peers.get(to) !== undefined && this.net.node(to)?.crashed !== true
+    if (!there) {
+      // The node answers at once that it does not know the target.
+      this.net.sim.after(2 * this.legMs(from), () => this.peers.get(from)?.signalFailed?.(to, 'unknown-peer'))
+      return true
+    }
     this.net.sim.after(delay, () => {
       const target = this.peers.get(to)
       if (!this.up || target === undefined || this.net.node(to)?.crashed === true) return

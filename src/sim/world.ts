@@ -54,6 +54,7 @@ export class SimWorld {
     let manager: LinkManager | undefined = undefined
     const signaling = this.signaling.attach(id, {
       receiveSignal: (from, initiator, data, via) => manager?.receiveSignal(from, initiator, data, via),
+      signalFailed: (to, reason) => manager?.signalFailed(to, reason),
     })
     manager = new LinkManager({ env, localId: id, transport, signaling }, { ...this.linkInit, ...link })
     const peer: SimLinkPeer = { index, id, keyPair, env, links: manager }

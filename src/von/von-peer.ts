@@ -1,4 +1,5 @@
 import type { Env } from '../core/env.js'
+import { P2PError } from '../core/errors.js'
 import type { PeerId } from '../core/id.js'
 import type { LinkManager } from '../link/link-manager.js'
 import { PROTOCOL } from '../link/link-messages.js'
@@ -50,6 +51,8 @@ export interface VonListener {
   onEnter?(id: PeerId, x: number, y: number): void
   onMove?(id: PeerId, x: number, y: number): void
   onLeave?(id: PeerId): void
+  /** The join (or rejoin) completed: an acceptor answered, or this peer started the world. */
+  onJoined?(): void
 }
 
 export interface VonComponents {
@@ -96,6 +99,9 @@ export class VonPeer {
   private repair = false
   private nextQid = 1
   private query: { qid: number; gateway: PeerId } | undefined
+  private joinRound = 0
+  /** Sends the next query at once (its gateway's link failed). */
+  private retryJoin: (() => void) | undefined
   private readonly joiners = new Map<PeerId, number>()
   private timer: unknown
   private stopped = false
@@ -149,23 +155,43 @@ export class VonPeer {
    * all were tried). Without any, this peer starts the world.
    */
   join(x: number, y: number, gateways: readonly PeerId[] | (() => readonly PeerId[]) = []): void {
+    if (this.stopped) throw P2PError.INVALID_ARGUMENT('this peer left the world; make a new VonPeer')
     this.x = x
     this.y = y
+    this.joined = false
+    this.query = undefined
     this.startTicking()
     const fetch = (): PeerId[] => (typeof gateways === 'function' ? gateways() : gateways).filter((g) => g !== this.localId)
     let usable = fetch()
-    if (usable.length === 0) {
-      this.joined = true
-      return
-    }
+    if (usable.length === 0) return this.becomeJoined()
     let attempt = 0
+    const round = ++this.joinRound
     const tryNext = (): void => {
-      if (this.joined || this.stopped) return
-      if (attempt > 0 && attempt % usable.length === 0) usable = fetch().length > 0 ? fetch() : usable
+      if (this.joined || this.stopped || round !== this.joinRound) return
+      if (attempt > 0 && attempt % usable.length === 0) {
+        const fresh = fetch()
+        if (fresh.length > 0) usable = fresh
+      }
       this.sendQuery(usable[attempt++ % usable.length]!, [])
+      this.retryJoin = tryNext
       this.env.timers.setTimeout(tryNext, this.cfg.joinTimeoutMs)
     }
     tryNext()
+  }
+
+  /**
+   * Enters again after losing every neighbour (the links layer and services stay):
+   * the same as `join`, from the current position.
+   */
+  rejoin(gateways: readonly PeerId[] | (() => readonly PeerId[])): void {
+    this.join(this.x, this.y, gateways)
+  }
+
+  private becomeJoined(): void {
+    this.joined = true
+    this.query = undefined
+    this.retryJoin = undefined
+    this.listener?.onJoined?.()
   }
 
   /** Moves to (x, y) and tells every neighbour at once (HIGH priority). */
@@ -219,7 +245,11 @@ export class VonPeer {
   private onQuery(from: PeerId, payload: unknown): void {
     const m = decodeQuery(payload)
     if (m === null || m.joiner === this.localId || m.path.includes(this.localId)) return this.bad()
-    if (!this.joined) return
+    if (!this.joined) {
+      // Two lone peers joining through each other: the smaller id founds the world.
+      if (this.query?.gateway !== from || from !== m.joiner || this.localId > from) return
+      this.becomeJoined()
+    }
     if (from === m.joiner && this.joiners.size < MAX_PENDING_JOINERS) this.joiners.set(from, this.env.clock.now() + this.cfg.joinTimeoutMs)
     const next = this.closestTo(m.x, m.y)
     if (next !== undefined && m.path.length < MAX_PATH - 1) {
@@ -255,8 +285,7 @@ export class VonPeer {
       this.sendQuery(m.acceptor.id, route)
       return
     }
-    this.query = undefined
-    this.joined = true
+    this.becomeJoined()
     this.insert(m.acceptor, route.length > 0 ? route : undefined)
     for (const n of m.nodes) if (n.id !== this.localId) this.insert(n, [m.acceptor.id])
   }
@@ -285,7 +314,12 @@ export class VonPeer {
   }
 
   private onLinkClosed(peer: PeerId): void {
-    if (this.query?.gateway === peer) this.query = undefined
+    if (this.query?.gateway === peer) {
+      // The gateway is gone or unreachable: try the next one now, not after the timeout.
+      this.query = undefined
+      const retry = this.retryJoin
+      this.env.timers.setTimeout(() => retry?.(), 0)
+    }
     if (!this.table.has(peer)) return
     this.remove(peer)
     // A neighbour vanished: re-announce the enclosing view so the hole is filled.

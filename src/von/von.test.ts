@@ -110,6 +110,48 @@ describe('VON overlay', () => {
     expect(intro / (intro + viaSignaling)).toBeGreaterThan(0.8)
   })
 
+  it('two lone peers joining through each other make one world; a dead gateway is skipped at once', () => {
+    const { w, add } = world()
+    // Both start as worlds of one, then each joins through the other at once.
+    const a = add(100, 100)
+    const c = add(150, 120)
+    a.von.join(100, 100, [c.peer.id])
+    c.von.join(150, 120, [a.peer.id])
+    w.sim.runUntil(3000)
+    expect(a.von.joined && c.von.joined).toBe(true)
+    expect(a.von.table.has(c.peer.id) && c.von.table.has(a.peer.id)).toBe(true)
+    const dead = add(400, 400, a)
+    w.sim.runUntil(6000)
+    w.crash(dead.peer)
+    const joinedAt: number[] = []
+    const late = add(120, 140)
+    late.von.join(120, 140, [dead.peer.id, a.peer.id])
+    const t0 = w.sim.now
+    const stop = w.sim.now + 4000
+    w.sim.runWhile(() => {
+      if (late.von.joined && joinedAt.length === 0) joinedAt.push(w.sim.now)
+      return w.sim.now < stop
+    }, stop)
+    expect(joinedAt[0]! - t0).toBeLessThan(2000) // not the 5 s join timeout
+  })
+
+  it('rejoins through new gateways after losing every neighbour', () => {
+    const { w, add } = world()
+    const a = add(100, 100)
+    const b = add(150, 100, a)
+    w.sim.runUntil(3000)
+    const lone = add(500, 500) // a world of one
+    w.sim.runUntil(3500)
+    lone.von.move(501, 500)
+    w.sim.runUntil(4000)
+    expect(lone.von.table.size).toBe(0)
+    lone.von.rejoin([b.peer.id])
+    w.sim.runUntil(8000)
+    lone.von.move(160, 110)
+    w.sim.runUntil(12_000)
+    expect(lone.von.table.has(a.peer.id) && lone.von.table.has(b.peer.id)).toBe(true)
+  })
+
   it('survives identical positions', () => {
     const { w, add, nodes } = world()
     const a = add(100, 100)
