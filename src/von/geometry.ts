@@ -50,14 +50,19 @@ export class LocalDiagram {
    * past the circle's edge (a boundary neighbour).
    */
   reachesBeyond(i: number, cx: number, cy: number, r: number): boolean {
-    this.voronoi ??= this.delaunay.voronoi(BOUNDS as unknown as [number, number, number, number])
-    const poly = this.voronoi.cellPolygon(i)
-    if (poly === null || poly === undefined) return true
+    const poly = this.cell(i)
+    if (poly.length === 0) return true
     const r2 = r * r
     for (const [x, y] of poly) {
       if ((x - cx) ** 2 + (y - cy) ** 2 > r2) return true
     }
     return false
+  }
+
+  /** The vertices of site `i`'s cell (clipped far away when unbounded). */
+  cell(i: number): readonly (readonly [number, number])[] {
+    this.voronoi ??= this.delaunay.voronoi(BOUNDS as unknown as [number, number, number, number])
+    return this.voronoi.cellPolygon(i) ?? []
   }
 
   /** Index of the site nearest to (x, y): the owner of the cell containing it. */

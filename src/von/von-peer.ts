@@ -355,14 +355,16 @@ export class VonPeer {
     if (!this.table.has(from) || !this.joined) return
     const fresh = nodes.filter((n) => n.id !== this.localId && !this.table.has(n.id))
     if (fresh.length === 0) return
-    // One diagram over what we know plus every candidate: keep those in range or enclosing.
-    const inRange = (n: NodeInfo): boolean => this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, this.cfg.buffer)
-    const far = fresh.filter((n) => !inRange(n))
-    for (const n of fresh) if (inRange(n)) this.insert(n, [from])
-    if (far.length === 0) return
-    const sites: Site[] = [this.self(), ...this.table.values(), ...far.map((n) => ({ x: n.x, y: n.y, ...jitterOf(n.id) }))]
-    const base = 1 + this.table.size
-    for (const i of new LocalDiagram(sites).enclosing(0)) if (i >= base) this.insert(far[i - base]!, [from])
+    // Keep those in range, and those that would enclose us: a point becomes our
+    // Delaunay neighbour exactly when it is nearer than we are to some vertex of
+    // our cell (it would take a piece of it). The cell is the last tick's.
+    const cell = this.diagram?.cell(0) ?? []
+    for (const n of fresh) {
+      const x = n.x
+      const y = n.y
+      const takes = (v: readonly [number, number]): boolean => (v[0] - x) ** 2 + (v[1] - y) ** 2 < (v[0] - this.x) ** 2 + (v[1] - this.y) ** 2
+      if (this.relevant(this.x, this.y, this.aoi, x, y, n.aoi, this.cfg.buffer) || cell.length === 0 || cell.some(takes)) this.insert(n, [from])
+    }
   }
 
   private onBye(from: PeerId, leaving: boolean): void {
