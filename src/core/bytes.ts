@@ -1,11 +1,20 @@
-const HEX = '0123456789abcdef'
+/** Character codes of '0'..'9', 'a'..'f'. */
+const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]
 
+/**
+ * Lower-case hex. Built from character codes in one go so the result is a flat
+ * string: ids are Map keys on every received message, and a string built by
+ * `+=` is a rope that must be flattened before each first hash.
+ */
 export function toHex(bytes: Uint8Array): string {
-  let out = ''
+  const codes = new Array<number>(bytes.length * 2)
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!
-    out += HEX[b >> 4]! + HEX[b & 15]!
+    codes[2 * i] = HEX_CODES[b >> 4]!
+    codes[2 * i + 1] = HEX_CODES[b & 15]!
   }
+  let out = ''
+  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.slice(i, i + 4096))
   return out
 }
 
