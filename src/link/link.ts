@@ -149,13 +149,13 @@ export class Link {
     const threshold = this.bufferThreshold
     if (before > threshold) return false
     if (conn.bufferedAmountLowThreshold !== threshold) conn.bufferedAmountLowThreshold = threshold
-    this.rate.observe(now, this.handed - before, before > 0, true)
+    // Rate is measured only while a queue keeps the transport busy (see pump); a
+    // link that goes through here had run dry, so any window in progress is void.
+    if (before === 0) this.rate.idle()
     conn.send(bytes)
     this.handed += bytes.length
     this.bytesSent += bytes.length
     this.lastSentAt = now
-    const after = conn.bufferedAmount
-    this.rate.observe(now, this.handed - after, true, after > 0)
     return true
   }
 

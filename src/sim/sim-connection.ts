@@ -182,7 +182,7 @@ export class SimConnection implements Connection {
     stats.bytesReceived += data.length
     stats.wireBytesReceived += this.net.wireBytes(data.length)
     const sim = this.net.sim
-    sim.trace(this.peer!.local.index, this.local.index, data.length)
+    sim.traceInts(this.peer!.local.index, this.local.index, data.length)
     if (this.net.init.traceMessages) sim.traceBytes(data)
     this.events.onData(data)
   }

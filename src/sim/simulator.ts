@@ -92,6 +92,19 @@ export class Simulator {
     for (const v of values) this.mixNumber(v)
   }
 
+  /** Mixes three 32-bit integers (a delivery: from, to, size) without float conversion. */
+  traceInts(a: number, b: number, c: number): void {
+    let h1 = this.h1
+    let h2 = this.h2
+    h1 = Math.imul(h1 ^ a, 0x01000193)
+    h2 = Math.imul(h2 ^ h1, 0x85ebca6b) ^ (h2 >>> 13)
+    h1 = Math.imul(h1 ^ b, 0x01000193)
+    h2 = Math.imul(h2 ^ h1, 0x85ebca6b) ^ (h2 >>> 13)
+    h1 = Math.imul(h1 ^ c, 0x01000193)
+    this.h2 = Math.imul(h2 ^ h1, 0x85ebca6b) ^ (h2 >>> 13)
+    this.h1 = h1
+  }
+
   traceBytes(bytes: Uint8Array): void {
     let h1 = this.h1
     let h2 = this.h2

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest'
+import { toHex, utf8 } from '../core/bytes.js'
+import { DhtNetwork, type DhtPeer } from '../sim/workloads/dht-network.js'
+import type { GetResult, PutResult } from './record-ops.js'
+import { PLAYER_NS, immutableRecord, mutableKey, recordKey, signMutable } from './records.js'
+
+const SEED = process.env.SEED ?? '5'
+const msg = `SEED=${SEED}`
+
+function network(n: number, seed = SEED): DhtNetwork {
+  const net = new DhtNetwork({ seed, link: { keepaliveMs: 5000, deadAfterMs: 15_000 } })
+  net.grow(n, { perPeerPerSec: 0.1 })
+  net.sim.runUntil(net.sim.now + 40_000)
+  return net
+}
+
+function settle<T>(net: DhtNetwork, start: (cb: (r: T) => void) => void, maxMs = 30_000): T {
+  let out: T | undefined
+  start((r) => (out = r))
+  net.sim.runWhile(() => out === undefined, net.sim.now + maxMs)
+  if (out === undefined) throw new Error(`no answer within ${maxMs} ms (${msg})`)
+  return out
+}
+
+describe('Kademlia in the simulator', () => {
+  const net = network(150)
+  const rng = net.sim.rng('test')
+  const pick = (): DhtPeer => net.liveAt(rng.int(net.liveCount))
+
+  it('joins by self-lookup, and lookups return the true 20 closest', () => {
+    let all = 0
+    const runs = 40
+    for (let i = 0; i < runs; i++) {
+      const from = pick()
+      const target = rng.bytes(32)
+      const truth = net.trueClosest(target, 20, from.id)
+      const r = settle<{ closest: string[] }>(net, (cb) => from.dht.lookup(target, cb))
+      if (truth.every((t) => r.closest.includes(t))) all++
+    }
+    expect(all / runs, msg).toBeGreaterThanOrEqual(0.95)
+  })
+
+  it('keeps the invariants: every contact holds an open link; pinned links stay within the budget', () => {
+    for (const p of net.peers) {
+      for (const c of p.dht.table.contacts()) expect(p.links.isOpen(c.id), msg).toBe(true)
+      expect(p.dht.table.insistedSet().size).toBeLessThanOrEqual(p.dht.table.maxInsisted)
+      expect(p.dht.keeper.honouredCount).toBeLessThanOrEqual(p.dht.table.maxInsisted + 24)
+      expect(p.links.linkCount).toBeLessThanOrEqual(100)
+    }
+  })
+
+  it('gets the newest of a player record from any peer, and read repair fixes a stale holder', () => {
+    const owner = pick()
+    const reader = pick()
+    const key = mutableKey(owner.env.crypto, PLAYER_NS, owner.keyPair.publicKey)
+    for (const seq of [1, 2]) {
+      const put = settle<PutResult>(net, (cb) => owner.dht.records.put(signMutable(owner.keyPair, PLAYER_NS, seq, utf8(`v${seq}`)), cb))
+      expect(put.stored, msg).toBeGreaterThanOrEqual(18)
+    }
+    const holders = net.peers.filter((p) => p.dht.store.get(toHex(key), net.sim.now) !== undefined)
+    const stale = holders[0]!
+    stale.dht.store.remove(toHex(key))
+    stale.dht.store.put(key, signMutable(owner.keyPair, PLAYER_NS, 1, utf8('v1')), owner.id, net.sim.now)
+    const got = settle<GetResult>(net, (cb) => reader.dht.records.get(key, cb))
+    expect(got.record, msg).toMatchObject({ seq: 2 })
+    expect(got.repaired, msg).toBeGreaterThanOrEqual(1)
+    net.sim.runUntil(net.sim.now + 2000)
+    expect(stale.dht.store.get(toHex(key), net.sim.now)?.record, msg).toMatchObject({ seq: 2 })
+  })
+
+  it('stores content-addressed records and expiring provider records', () => {
+    const a = pick()
+    const b = pick()
+    const chunk = immutableRecord(rng.bytes(2000))
+    settle<PutResult>(net, (cb) => a.dht.records.put(chunk, cb))
+    const got = settle<GetResult>(net, (cb) => b.dht.records.get(recordKey(a.env.crypto, chunk), cb))
+    expect(got.record?.value, msg).toEqual(chunk.value)
+    const asset = rng.bytes(32)
+    expect(settle<number>(net, (cb) => a.dht.records.provide(asset, cb)), msg).toBeGreaterThanOrEqual(18)
+    expect(settle<string[]>(net, (cb) => b.dht.records.findProviders(asset, cb)), msg).toContain(a.id)
+    net.sim.runUntil(net.sim.now + 25 * 3600_000) // nobody re-announces: expired everywhere
+    expect(settle<string[]>(net, (cb) => b.dht.records.findProviders(asset, cb)), msg).toEqual([])
+  })
+})
+
+describe('determinism', () => {
+  it('gives the same lookups and event trace for one seed', () => {
+    const run = (): string => {
+      const net = network(40, 'det')
+      const rng = net.sim.rng('det')
+      const out: string[] = []
+      for (let i = 0; i < 5; i++) {
+        const r = settle<{ closest: string[]; rounds: number }>(net, (cb) => net.liveAt(rng.int(40)).dht.lookup(rng.bytes(32), cb))
+        out.push(`${r.rounds}:${r.closest.join(',')}`)
+      }
+      return `${net.sim.traceHash}|${out.join('|')}`
+    }
+    expect(run()).toBe(run())
+  })
+})
