@@ -29,11 +29,23 @@ export interface SignalingChannel {
   send(to: PeerId, initiator: boolean, data: SignalData): boolean
 }
 
+/**
+ * Remembers decoded frames by the bytes object they came in. The simulator
+ * hands one buffer to every receiver of a broadcast, so its peers share one
+ * cache and decode each frame once; real transports give every message its own
+ * buffer and need none. Decoded frames are shared: handlers must not mutate them.
+ */
+export interface FrameCache {
+  get(bytes: Uint8Array): Frame | null | undefined
+  set(bytes: Uint8Array, frame: Frame | null): void
+}
+
 export interface LinkManagerComponents {
   env: Pick<Env, 'clock' | 'timers' | 'log'>
   localId: PeerId
   transport: Transport
   signaling?: SignalingChannel
+  frameCache?: FrameCache
 }
 
 export interface LinkManagerInit extends PacingInit, SchedulerInit {
@@ -106,6 +118,7 @@ export class LinkManager {
   private readonly env: LinkManagerComponents['env']
   private readonly transport: Transport
   private readonly signaling: SignalingChannel | undefined
+  private readonly frameCache: FrameCache | undefined
   private readonly init: Required<Omit<LinkManagerInit, keyof PacingInit | keyof SchedulerInit>>
   private readonly schedulerInit: SchedulerInit
   private readonly pacing: PacingInit
@@ -121,6 +134,7 @@ export class LinkManager {
     this.localId = components.localId
     this.transport = components.transport
     this.signaling = components.signaling
+    this.frameCache = components.frameCache
     this.init = {
       maxLinks: init.maxLinks ?? 100,
       gcThreshold: init.gcThreshold ?? 32,
@@ -380,7 +394,11 @@ export class LinkManager {
     link.lastRecvAt = now
     link.bytesReceived += bytes.length
     link.framesReceived++
-    const frame = decodeFrame(bytes)
+    let frame = this.frameCache?.get(bytes)
+    if (frame === undefined) {
+      frame = decodeFrame(bytes)
+      this.frameCache?.set(bytes, frame)
+    }
     if (frame === null) return this.bad(link)
     if (frame.proto !== LINK_PROTO) return this.deliver(link, frame, now)
     switch (frame.type) {

@@ -1,3 +1,4 @@
+import type { Frame } from '../core/codec.js'
 import type { KeyPair } from '../core/env.js'
 import { peerIdFromPublicKey, type PeerId } from '../core/id.js'
 import { LinkManager, type LinkManagerInit } from '../link/link-manager.js'
@@ -35,6 +36,8 @@ export class SimWorld {
   readonly signaling: SimSignalingServer
   readonly crypto = new NodeCrypto({ verifyCacheSize: 100_000 })
   readonly peers: SimLinkPeer[] = []
+  /** One decode per broadcast frame for the whole world (see FrameCache). */
+  private readonly frames = new WeakMap<Uint8Array, Frame | null>()
   private readonly linkInit: LinkManagerInit
 
   constructor(init: SimWorldInit) {
@@ -56,7 +59,7 @@ export class SimWorld {
       receiveSignal: (from, initiator, data, via) => manager?.receiveSignal(from, initiator, data, via),
       signalFailed: (to, reason) => manager?.signalFailed(to, reason),
     })
-    manager = new LinkManager({ env, localId: id, transport, signaling }, { ...this.linkInit, ...link })
+    manager = new LinkManager({ env, localId: id, transport, signaling, frameCache: this.frames }, { ...this.linkInit, ...link })
     const peer: SimLinkPeer = { index, id, keyPair, env, links: manager }
     this.peers.push(peer)
     return peer

@@ -21,7 +21,8 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     joinSeconds: numberOption(o, 'join-seconds', Math.max(5, Math.min(30, args.peers / 100))),
     settleSeconds: numberOption(o, 'settle-seconds', 5),
     seconds: args.seconds,
-    sampleMs: numberOption(o, 'sample-ms', 200),
+    // Sampling the whole world costs O(peers): large worlds sample less often.
+    sampleMs: numberOption(o, 'sample-ms', args.peers > 2000 ? 500 : 200),
     buffer: o.has('buffer') ? numberOption(o, 'buffer', 30) : undefined,
     von: o.has('max-aoi-neighbours') ? { maxAoiNeighbours: numberOption(o, 'max-aoi-neighbours', 40) } : undefined,
     trace: args.trace,
