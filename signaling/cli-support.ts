@@ -1,9 +1,27 @@
+import { parseArgs } from 'node:util'
 import type { Log } from '../src/core/env.js'
 import { JsonLog, type LogLevel } from '../src/platform/json-log.js'
 import { startAnchors, type Anchors } from '../src/platform/node/anchors.js'
 import { localNodeUrl } from './node-url.js'
 
 /** Prints `message` and the usage to stderr and exits with status 2. */
+type FlagOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options']
+
+/** Parses `--name value` flags; prints usage and exits on a bad flag or --help. */
+export function parseFlags(usage: string, options: FlagOptions): Record<string, string | boolean | undefined> {
+  let flags: Record<string, string | boolean | undefined>
+  try {
+    flags = parseArgs({ options: { ...options, help: { type: 'boolean', default: false } }, strict: true }).values as Record<string, string | boolean | undefined>
+  } catch (err) {
+    usageError(usage, (err as Error).message)
+  }
+  if (flags.help === true) {
+    process.stdout.write(`${usage}\n`)
+    process.exit(0)
+  }
+  return flags
+}
+
 export function usageError(usage: string, message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
   process.exit(2)

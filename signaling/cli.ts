@@ -4,39 +4,25 @@
  * Logs are JSON lines on stdout; the first says where it listens. With --anchors,
  * N always-on peers join the world too (identities and caches under DIR).
  */
-import { parseArgs } from 'node:util'
 import { parseLogLevel } from '../src/platform/json-log.js'
 import { DEFAULT_WORLD_NAME } from '../src/platform/network-peer.js'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
 import { isWorldName } from '../src/platform/signaling/signaling-protocol.js'
-import { intFlag, maybeStartAnchors, onShutdown, stdoutLog, usageError } from './cli-support.js'
+import { intFlag, maybeStartAnchors, onShutdown, parseFlags, stdoutLog, usageError } from './cli-support.js'
 import { SignalingServer } from './server.js'
 
 const USAGE = `usage: npm run signaling -- [--port 8787] [--host 127.0.0.1] [--log-level debug|info|warn|error|silent]
                              [--heartbeat-ms 30000] [--anchors N] [--data DIR] [--world main]`
 
-let flags: Record<string, string | boolean | undefined>
-try {
-  flags = parseArgs({
-    options: {
-      port: { type: 'string', default: '8787' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'log-level': { type: 'string', default: 'info' },
-      'heartbeat-ms': { type: 'string', default: '30000' },
-      anchors: { type: 'string', default: '0' },
-      data: { type: 'string' },
-      world: { type: 'string', default: DEFAULT_WORLD_NAME },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  }).values
-} catch (err) {
-  usageError(USAGE, (err as Error).message)
-}
-if (flags.help === true) {
-  process.stdout.write(`${USAGE}\n`)
-  process.exit(0)
-}
+const flags = parseFlags(USAGE, {
+  port: { type: 'string', default: '8787' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'log-level': { type: 'string', default: 'info' },
+  'heartbeat-ms': { type: 'string', default: '30000' },
+  anchors: { type: 'string', default: '0' },
+  data: { type: 'string' },
+  world: { type: 'string', default: DEFAULT_WORLD_NAME },
+})
 
 const port = intFlag(USAGE, flags, 'port', 0, 65535)
 const heartbeatMs = intFlag(USAGE, flags, 'heartbeat-ms', 100, 3_600_000)

@@ -8,11 +8,10 @@ import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { parseLogLevel } from '../src/platform/json-log.js'
 import { DEFAULT_WORLD_NAME } from '../src/platform/network-peer.js'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
-import { intFlag, maybeStartAnchors, onShutdown, stdoutLog, usageError } from './cli-support.js'
+import { intFlag, maybeStartAnchors, onShutdown, parseFlags, stdoutLog, usageError } from './cli-support.js'
 import { ensureClientBuilt } from './client-build.js'
 import { SignalingServer } from './server.js'
 import { staticFiles } from './static-files.js'
@@ -21,27 +20,14 @@ const USAGE = `usage: npm start -- [--port 8080] [--host 127.0.0.1] [--log-level
                   [--anchors N] [--data DIR]`
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-let flags: Record<string, string | boolean | undefined>
-try {
-  flags = parseArgs({
-    options: {
-      port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'log-level': { type: 'string', default: 'warn' },
-      rebuild: { type: 'boolean', default: false },
-      anchors: { type: 'string', default: '0' },
-      data: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  }).values
-} catch (err) {
-  usageError(USAGE, (err as Error).message)
-}
-if (flags.help === true) {
-  process.stdout.write(`${USAGE}\n`)
-  process.exit(0)
-}
+const flags = parseFlags(USAGE, {
+  port: { type: 'string', default: '8080' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'log-level': { type: 'string', default: 'warn' },
+  rebuild: { type: 'boolean', default: false },
+  anchors: { type: 'string', default: '0' },
+  data: { type: 'string' },
+})
 const port = intFlag(USAGE, flags, 'port', 0, 65535)
 const anchorCount = intFlag(USAGE, flags, 'anchors', 0, 100)
 const level = parseLogLevel(flags['log-level']) ?? usageError(USAGE, '--log-level must be debug, info, warn, error or silent')
