@@ -21,7 +21,7 @@ import {
   type NodeInfo,
   type Query,
 } from './messages.js'
-import { NeighbourTable } from './neighbour-table.js'
+import { NeighbourTable, type Neighbour } from './neighbour-table.js'
 
 export interface VonInit {
   /** AOI radius (world units). @default 200 */
@@ -343,7 +343,7 @@ export class VonPeer {
     if (s === null) return this.bad()
     const n = this.table.get(from)
     if (n === undefined) {
-      if (this.relevant(this.x, this.y, this.aoi, s.x, s.y, s.aoi, this.cfg.buffer)) this.insert({ id: from, ...s }, undefined)
+      if (this.relevant(this.x, this.y, this.aoi, s.x, s.y, s.aoi, 1)) this.insert({ id: from, ...s }, undefined)
       return
     }
     if (this.table.update(n, s)) this.listener?.onMove?.(from, s.x, s.y)
@@ -363,7 +363,7 @@ export class VonPeer {
       const x = n.x
       const y = n.y
       const takes = (v: readonly [number, number]): boolean => (v[0] - x) ** 2 + (v[1] - y) ** 2 < (v[0] - this.x) ** 2 + (v[1] - this.y) ** 2
-      if (this.relevant(this.x, this.y, this.aoi, x, y, n.aoi, this.cfg.buffer) || cell.length === 0 || cell.some(takes)) this.insert(n, [from])
+      if (this.relevant(this.x, this.y, this.aoi, x, y, n.aoi, 1) || cell.length === 0 || cell.some(takes)) this.insert(n, [from])
     }
   }
 
@@ -375,7 +375,7 @@ export class VonPeer {
       this.repair = true
       return
     }
-    if (this.selfEnclosing.has(from) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, this.cfg.buffer)) {
+    if (this.selfEnclosing.has(from) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, 1)) {
       // We still need it: say so, and it inserts us again.
       this.links.send(from, PROTOCOL.VON, VonMsg.HELLO, encodeState(this), Priority.MEDIUM)
       return
@@ -385,6 +385,7 @@ export class VonPeer {
 
   private insert(info: NodeInfo, via: readonly PeerId[] | undefined): void {
     if (info.id === this.localId || this.table.has(info.id)) return
+    if (this.table.size >= this.cfg.maxNeighbours && !this.evictFor(info)) return
     const n = this.table.add(info)
     if (n === undefined) return
     const result = this.links.connect(info.id, via === undefined ? {} : { via })
@@ -394,6 +395,28 @@ export class VonPeer {
     }
     if (result === 'open') this.links.send(info.id, PROTOCOL.VON, VonMsg.HELLO, encodeState(this), Priority.MEDIUM)
     this.listener?.onEnter?.(info.id, info.x, info.y)
+  }
+
+  /**
+   * The table is full (a crowd): make room for `info` by dropping the farthest
+   * neighbour that does not enclose us, if `info` is nearer. What is near is
+   * what the AOI needs.
+   */
+  private evictFor(info: NodeInfo): boolean {
+    let worst: Neighbour | undefined
+    let worstD = (info.x - this.x) ** 2 + (info.y - this.y) ** 2
+    for (const n of this.table.values()) {
+      const d = (n.x - this.x) ** 2 + (n.y - this.y) ** 2
+      if (d > worstD && !this.selfEnclosing.has(n.id)) {
+        worst = n
+        worstD = d
+      }
+    }
+    if (worst === undefined) return false
+    this.stats.dropped++
+    this.links.send(worst.id, PROTOCOL.VON, VonMsg.BYE, null, Priority.MEDIUM)
+    this.remove(worst.id)
+    return true
   }
 
   private remove(id: PeerId): void {
@@ -416,10 +439,19 @@ export class VonPeer {
     return { id: this.localId, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }
   }
 
-  /** AOI relevance: either lies within the other's AOI plus `margin`. */
-  private relevant(ax: number, ay: number, aAoi: number, bx: number, by: number, bAoi: number, margin: number): boolean {
-    const r = Math.max(aAoi, bAoi) + margin
+  /**
+   * AOI relevance: either lies within the other's AOI plus `buffers` margins.
+   * The margin shrinks with an AOI that crowding control shrank: in a crowd
+   * nobody moves far between notices, and a full margin would hold everyone.
+   */
+  private relevant(ax: number, ay: number, aAoi: number, bx: number, by: number, bAoi: number, buffers: number): boolean {
+    const r = this.reach(Math.max(aAoi, bAoi), buffers)
     return (ax - bx) ** 2 + (ay - by) ** 2 <= r * r
+  }
+
+  /** AOI radius `aoi` plus `buffers` margins, scaled as in `relevant`. */
+  private reach(aoi: number, buffers: number): number {
+    return aoi + buffers * this.cfg.buffer * Math.min(1, aoi / this.cfg.aoiRadius)
   }
 
   /** The nodes a joiner at (x, y) needs: those in range, and its enclosing neighbours with it inserted. */
@@ -429,7 +461,7 @@ export class VonPeer {
     const enclosing = new Set(new LocalDiagram(sites).enclosing(0))
     const out: NodeInfo[] = []
     known.forEach((n, i) => {
-      if (enclosing.has(i + 2) || this.relevant(x, y, aoi, n.x, n.y, n.aoi, this.cfg.buffer)) out.push(n.info())
+      if (enclosing.has(i + 2) || this.relevant(x, y, aoi, n.x, n.y, n.aoi, 1)) out.push(n.info())
     })
     return out.slice(0, MAX_NODES)
   }
@@ -465,7 +497,6 @@ export class VonPeer {
     const enclosing: PeerId[][] = sites.map((_, i) => diagram.enclosing(i + 1).map((j) => this.diagramSites[j]!.id))
     const repair = this.repair
     this.repair = false
-    const buffer = this.cfg.buffer
     const dropAfterMs = this.cfg.dropAfterMs
     for (let ci = 0; ci < sites.length; ci++) {
       const c = sites[ci]!
@@ -475,7 +506,7 @@ export class VonPeer {
       let tell: NodeInfo[] | undefined
       for (const d of sites) {
         if (d === c) continue
-        const r = Math.max(c.aoi, d.aoi) + buffer
+        const r = this.reach(Math.max(c.aoi, d.aoi), 1)
         if ((c.x - d.x) ** 2 + (c.y - d.y) ** 2 > r * r && !ens.includes(d.id)) continue
         // Relevant now; news only if it was not at the last tick (or we never told it).
         if (!full && c.seen && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
@@ -496,9 +527,8 @@ export class VonPeer {
   }
 
   private dropFar(now: number): void {
-    const margin = this.cfg.buffer * 1.25
     for (const n of [...this.table.values()]) {
-      if (this.selfEnclosing.has(n.id) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, margin)) {
+      if (this.selfEnclosing.has(n.id) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, 1.25)) {
         n.farSince = -1
       } else if (n.farSince < 0) {
         n.farSince = now
@@ -525,7 +555,7 @@ export class VonPeer {
       this.stats.aoiShrinks++
     } else if (aoi < this.cfg.aoiRadius) {
       const grown = Math.min(this.cfg.aoiRadius, aoi * 1.05)
-      if (inside(grown + this.cfg.buffer) <= cap * 0.8) aoi = grown
+      if (inside(this.reach(grown, 1)) <= cap * 0.8) aoi = grown
     }
     if (aoi !== this.aoi) {
       this.aoi = aoi
