@@ -500,14 +500,17 @@ export class VonPeer {
     const dropAfterMs = this.cfg.dropAfterMs
     for (let ci = 0; ci < sites.length; ci++) {
       const c = sites[ci]!
-      const full = c.resync || (repair && mine.has(c.id))
+      // After a loss, our enclosing neighbours hear of everyone we know: their own
+      // cells decide who now encloses them across the hole (onNodes).
+      const repairing = repair && mine.has(c.id)
+      const full = c.resync || repairing
       if (!full && !c.changed) continue
       const ens = enclosing[ci]!
       let tell: NodeInfo[] | undefined
       for (const d of sites) {
         if (d === c) continue
         const r = this.reach(Math.max(c.aoi, d.aoi), 1)
-        if ((c.x - d.x) ** 2 + (c.y - d.y) ** 2 > r * r && !ens.includes(d.id)) continue
+        if (!repairing && (c.x - d.x) ** 2 + (c.y - d.y) ** 2 > r * r && !ens.includes(d.id)) continue
         // Relevant now; news only if it was not at the last tick (or we never told it).
         if (!full && c.seen && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
         // Told recently: it cannot have dropped d since (drops wait dropAfterMs).
