@@ -7,8 +7,11 @@ import { PLAYER_NS, immutableRecord, mutableKey, recordKey, signMutable } from '
 const SEED = process.env.SEED ?? '5'
 const msg = `SEED=${SEED}`
 
+const PROVIDER_TTL_MS = 120_000
+
 function network(n: number, seed = SEED): DhtNetwork {
-  const net = new DhtNetwork({ seed, link: { keepaliveMs: 5000, deadAfterMs: 15_000 } })
+  const kad = { store: { providerTtlMs: PROVIDER_TTL_MS } }
+  const net = new DhtNetwork({ seed, link: { keepaliveMs: 5000, deadAfterMs: 15_000 }, kad })
   net.grow(n, { perPeerPerSec: 0.1 })
   net.sim.runUntil(net.sim.now + 40_000)
   return net
@@ -78,7 +81,7 @@ describe('Kademlia in the simulator', () => {
     const asset = rng.bytes(32)
     expect(settle<number>(net, (cb) => a.dht.records.provide(asset, cb)), msg).toBeGreaterThanOrEqual(18)
     expect(settle<string[]>(net, (cb) => b.dht.records.findProviders(asset, cb)), msg).toContain(a.id)
-    net.sim.runUntil(net.sim.now + 25 * 3600_000) // nobody re-announces: expired everywhere
+    net.sim.runUntil(net.sim.now + PROVIDER_TTL_MS) // nobody re-announced: expired everywhere
     expect(settle<string[]>(net, (cb) => b.dht.records.findProviders(asset, cb)), msg).toEqual([])
   })
 })

@@ -35,6 +35,8 @@ export interface PlayerStateInit {
   reuseHoldersMs?: number
   /** The state of a player nobody has seen before. */
   initial?: PlayerData
+  /** Told when each DHT write completes (a "saved" indicator; the simulator's bookkeeping). */
+  onWrite?: (seq: number, r: PutResult) => void
 }
 
 export type StateSource = 'local' | 'dht' | 'new'
@@ -69,11 +71,13 @@ export class PlayerStateService {
   private readonly c: PlayerStateComponents
   private readonly flushIntervalMs: number
   private readonly reuseHoldersMs: number
+  private readonly onWrite: (seq: number, r: PutResult) => void
   private data: PlayerData
   private seqValue = 0
   private dirty = false
   private timer: unknown = undefined
   private stopped = false
+  private lastSave: Promise<void> = Promise.resolve()
 
   constructor(components: PlayerStateComponents, init: PlayerStateInit = {}) {
     this.c = components
@@ -81,6 +85,7 @@ export class PlayerStateService {
     this.storeKey = `player-state/${toHex(components.key.publicKey)}`
     this.flushIntervalMs = init.flushIntervalMs ?? 5000
     this.reuseHoldersMs = init.reuseHoldersMs ?? 60_000
+    this.onWrite = init.onWrite ?? (() => {})
     this.data = init.initial ?? NEW_PLAYER
     checkPlayerData(this.data)
   }
@@ -150,13 +155,15 @@ export class PlayerStateService {
     this.dirty = false
     this.stats.flushes++
     this.seqValue++
-    const record = signMutable(this.c.key, PLAYER_NS, this.seqValue, encodePlayerData(this.data))
+    const seq = this.seqValue
+    const record = signMutable(this.c.key, PLAYER_NS, seq, encodePlayerData(this.data))
     this.saveLocal(record)
     this.c.dht.put(
       record,
       (r) => {
         if (r.error === undefined) this.stats.putsStored++
         else this.stats.putsFailed++
+        this.onWrite(seq, r)
         // Someone holds a newer seq (written from another device): write ours above it.
         if (r.staleSeq !== null && r.staleSeq >= this.seqValue && !this.stopped) {
           this.seqValue = r.staleSeq
@@ -199,10 +206,19 @@ export class PlayerStateService {
     this.seqValue = Math.max(this.seqValue, record.seq)
   }
 
+  /** Resolves when the last local save has finished (it never rejects: failures are logged and counted). */
+  saved(): Promise<void> {
+    return this.lastSave
+  }
+
   private saveLocal(record: MutableRecord): void {
-    this.c.env.store.set(this.storeKey, encodeValue(encodeRecord(record))).catch((err: unknown) => {
-      this.stats.localSaveErrors++
-      this.c.env.log.warn('player state: local save failed', { err: String(err) })
-    })
+    const bytes = encodeValue(encodeRecord(record))
+    // Saves are chained so an older record never lands after a newer one.
+    this.lastSave = this.lastSave
+      .then(() => this.c.env.store.set(this.storeKey, bytes))
+      .catch((err: unknown) => {
+        this.stats.localSaveErrors++
+        this.c.env.log.warn('player state: local save failed', { err: String(err) })
+      })
   }
 }
