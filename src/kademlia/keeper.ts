@@ -11,7 +11,12 @@ export interface LinkKeeperInit {
    * Links pinned by the DHT stay under maxInsisted + maxHonored. @default 24
    */
   maxHonored?: number
-  /** Batches changes of our insisted set before telling peers. @default 2000 */
+  /**
+   * Batches changes of our insisted set before telling peers, so a contact that
+   * enters and leaves it (common while neighbours join) costs nothing. Our own
+   * insistence keeps the link alive meanwhile (our keepalives tell the remote
+   * we want it); KEEP only makes the remote insist too. @default 15000
+   */
   keepSyncDelayMs?: number
 }
 
@@ -42,7 +47,7 @@ export class LinkKeeper {
     init: LinkKeeperInit,
   ) {
     this.maxHonored = init.maxHonored ?? 24
-    this.delayMs = init.keepSyncDelayMs ?? 2000
+    this.delayMs = init.keepSyncDelayMs ?? 15_000
     dht.table.setRank((id) => (this.refusedBy.has(id) ? 1 : 0))
   }
 

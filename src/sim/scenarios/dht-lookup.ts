@@ -8,7 +8,7 @@ import { LookupProbe, dhtBytes, sampledOneWayMs, siblingCoverage } from '../work
 
 /**
  * npm run sim -- --scenario dht-lookup --peers 10000 [--seconds 120] [--lookups 1000] [--records 200]
- *   [--one-way-ms 50] [--grow-rate 0.05] [--max-join-rate 100] [--settle-s 60] [--keepalive-ms 30000] [--connect-ahead 3]
+ *   [--one-way-ms 50] [--grow-rate 0.05] [--max-join-rate 100] [--settle-s 60] [--keepalive-ms 120000] [--connect-ahead 3]
  *
  * The network grows to --peers by joins through random peers (each joined peer
  * brings in --grow-rate newcomers a second, at most --max-join-rate a second),
@@ -25,7 +25,7 @@ export const dhtLookupScenario: Scenario = {
     const lookups = numberOption(o, 'lookups', 1000)
     const records = numberOption(o, 'records', 200)
     const settleMs = numberOption(o, 'settle-s', 60) * 1000
-    const keepaliveMs = numberOption(o, 'keepalive-ms', 30_000)
+    const keepaliveMs = numberOption(o, 'keepalive-ms', 120_000)
     const windowMs = args.seconds * 1000
     const net = new DhtNetwork({
       seed: args.seed,
