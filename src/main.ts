@@ -1,6 +1,7 @@
 import type { Env, KeyPair } from './core/env.js'
 import { parsePeerId, type PeerId } from './core/id.js'
 import { loadIdentity } from './peer/identity.js'
+import { dhtService } from './peer/dht-service.js'
 import { loadPosition, savePosition } from './peer/saved-position.js'
 import { clampToWorld, DEFAULT_WORLD } from './peer/world-area.js'
 import {
@@ -53,7 +54,7 @@ async function boot(env: Env, keyPair: KeyPair): Promise<void> {
     x: DEFAULT_WORLD.width * (0.2 + 0.6 * env.rng.next()),
     y: DEFAULT_WORLD.height * (0.2 + 0.6 * env.rng.next()),
   }
-  net = await startNetworkPeer({ env, keyPair, WebSocket: globalThis.WebSocket }, { url, world, peer: { manualPeers } })
+  net = await startNetworkPeer({ env, keyPair, WebSocket: globalThis.WebSocket }, { url, world, peer: { manualPeers, services: [dhtService()] } })
   net.peer.join(at.x, at.y)
 }
 

@@ -5,6 +5,7 @@
  */
 export { Peer, type BootstrapNode, type PeerComponents, type PeerInit, type PeerListener, type PeerState, type PeerStats } from './peer.js'
 export type { DialledLinks, PeerService, PeerServiceContext, PeerServiceFactory } from './session.js'
+export { DhtService, dhtService, DHT_SERVICE, type DhtServiceInit } from './dht-service.js'
 export { PeerCache, type CachedPeer, type PeerCacheInit } from './peer-cache.js'
 export { orderGateways, type GatewaySources } from './gateways.js'
 export { loadIdentity, IDENTITY_KEY } from './identity.js'

@@ -77,6 +77,11 @@ export class Peer {
     return this.session.services
   }
 
+  /** The current session's service called `name` (e.g. `DHT_SERVICE`), if it runs one. */
+  service<T extends PeerService>(name: string): T | undefined {
+    return this.session.services.find((s) => s.name === name) as T | undefined
+  }
+
   /** Where this peer is (or will enter). */
   get x(): number {
     return this.wantX

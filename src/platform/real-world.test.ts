@@ -4,7 +4,10 @@ import { WebSocket } from 'ws'
 import { SignalingServer } from '../../signaling/server.js'
 import { SILENT_LOG } from '../core/env.js'
 import type { PeerId } from '../core/id.js'
+import { DHT_SERVICE, dhtService, type DhtService } from '../peer/dht-service.js'
 import type { Peer } from '../peer/peer.js'
+import type { GetResult, PutResult } from '../kademlia/record-ops.js'
+import { PLAYER_NS, RecordKind, signMutable, type MutableRecord } from '../kademlia/records.js'
 import { startNetworkPeer, type NetworkPeer } from './network-peer.js'
 import { createNodeEnv } from './node/node-env.js'
 
@@ -28,6 +31,11 @@ const POSITIONS: [number, number][] = [
 const WALKER = 1 // walks from the west group to the east one
 const EAST = [7, 8, 9]
 const SETTLE_MS = 3000
+/**
+ * The DHT runs on every peer but the east group: its contacts would link all 12
+ * peers (k = 20), and the walker must still have new links to form.
+ */
+const withDht = (i: number): boolean => !EAST.includes(i)
 
 interface Member {
   readonly net: NetworkPeer
@@ -77,7 +85,7 @@ describe('real network: 12 peers on WebRTC through a signaling node', () => {
         url: `ws://127.0.0.1:${port}`,
         world: 'it',
         signaling: { backoffMinMs: 100, backoffMaxMs: 1000 },
-        peer: { von: { aoiRadius: AOI, buffer: BUFFER } },
+        peer: { von: { aoiRadius: AOI, buffer: BUFFER }, services: withDht(members.length) ? [dhtService()] : [] },
       },
     )
     const m = { net, peer: net.peer, heard }
@@ -190,7 +198,24 @@ describe('real network: 12 peers on WebRTC through a signaling node', () => {
     for (const m of members) expect(m.peer.links.stats.handlerErrors).toBe(0)
   })
 
-  // Issue 4 (Kademlia): pass the DHT factory in `peer.services` of addPeer, put a record on
-  // members[0] and read it on members[9] (another group), before the node is stopped.
-  it.todo('a DHT put on one peer is read on another')
+  it('a signed record put on one peer is read on another, in another group', async () => {
+    const dhtOf = (m: Member): DhtService => m.peer.service<DhtService>(DHT_SERVICE)!
+    const dhtPeers = members.filter((_, i) => withDht(i))
+    await until(() => dhtPeers.every((m) => dhtOf(m).ready), 5000, () => 'a DHT did not join')
+    const writer = members[0]!
+    const reader = members[11]!
+    expect(dist(writer.peer, reader.peer)).toBeGreaterThan(2 * AOI)
+    const env = createNodeEnv({ logLevel: 'silent' })
+    const owner = env.crypto.keyPairFromSeed(env.rng.bytes(32))
+    const record = signMutable(owner, PLAYER_NS, 3, new TextEncoder().encode('{"name":"ada"}'))
+    const put = await new Promise<PutResult>((r) => dhtOf(writer).dht.records.put(record, r))
+    expect(put.error).toBeUndefined()
+    expect(put.stored).toBeGreaterThanOrEqual(6)
+    const got = await new Promise<GetResult>((r) => dhtOf(reader).dht.records.get(put.key, r))
+    expect(got.error).toBeUndefined()
+    const rec = got.record as MutableRecord
+    expect(rec.kind).toBe(RecordKind.MUTABLE)
+    expect(rec.seq).toBe(3)
+    expect(new TextDecoder().decode(rec.value)).toBe('{"name":"ada"}')
+  })
 })

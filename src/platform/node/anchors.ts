@@ -3,6 +3,7 @@ import wrtc from '@roamhq/wrtc'
 import { WebSocket } from 'ws'
 import type { Log } from '../../core/env.js'
 import { loadIdentity } from '../../peer/identity.js'
+import { dhtService } from '../../peer/dht-service.js'
 import { DEFAULT_WORLD, spreadPositions, type WorldArea } from '../../peer/world-area.js'
 import { DEFAULT_WORLD_NAME, startNetworkPeer, type NetworkPeer } from '../network-peer.js'
 import { createNodeEnv } from './node-env.js'
@@ -29,7 +30,7 @@ export interface Anchors {
 /**
  * Always-on Node peers (seed 003's "reliable peers"): the same Peer as a browser,
  * on @roamhq/wrtc with a file store, standing at fixed positions spread over the
- * world, so the world (and, with issue 4, its DHT records) outlives every browser.
+ * world, so the world and its DHT records (in their memory) outlive every browser.
  * They start one after another so that each enters through the ones before it.
  */
 export async function startAnchors(log: Log, init: AnchorsInit): Promise<Anchors> {
@@ -41,7 +42,7 @@ export async function startAnchors(log: Log, init: AnchorsInit): Promise<Anchors
       ...(init.dataDir === undefined ? {} : { dataDir: join(init.dataDir, `anchor-${i}`) }),
     })
     const keyPair = await loadIdentity(env)
-    const net = await startNetworkPeer({ env, keyPair, WebSocket, wrtc }, { url: init.url, world: init.world ?? DEFAULT_WORLD_NAME })
+    const net = await startNetworkPeer({ env, keyPair, WebSocket, wrtc }, { url: init.url, world: init.world ?? DEFAULT_WORLD_NAME, peer: { services: [dhtService()] } })
     peers.push(net)
     net.peer.join(pos.x, pos.y)
     const joined = await waitFor(() => net.peer.state === 'joined', init.joinWaitMs ?? 15_000)
