@@ -18,9 +18,11 @@ export const PROTOCOL = {
   LINK: LINK_PROTO,
   VON: 1,
   KADEMLIA: 2,
+  /** Reserved: player state travels as Kademlia records. */
   PLAYER_STATE: 3,
   ASSETS: 4,
   CHAT: 5,
+  PRESENCE: 6,
   /** Benchmarks and tests. */
   TEST: 250,
 } as const

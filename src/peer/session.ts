@@ -4,6 +4,7 @@ import { LinkManager, type LinkManagerInit, type SignalingChannel } from '../lin
 import { PROTOCOL } from '../link/link-messages.js'
 import type { Transport } from '../link/transport.js'
 import { VonPeer, type VonInit, type VonListener } from '../von/von-peer.js'
+import { NeighbourEvents } from './neighbour-events.js'
 
 /**
  * A protocol or service that shares the peer's links. The Kademlia DHT and the
@@ -22,6 +23,13 @@ export interface PeerServiceContext {
   readonly keyPair: KeyPair
   readonly links: LinkManager
   readonly von: VonPeer
+  /** VON neighbours entering and leaving (after the peer's own listener heard it). */
+  readonly neighbours: NeighbourEvents
+  /**
+   * Another service of this session by name. Services listed before this one in
+   * `PeerInit.services` exist while it is built; later ones only once all are.
+   */
+  service<T extends PeerService>(name: string): T | undefined
 }
 
 export type PeerServiceFactory = (ctx: PeerServiceContext) => PeerService
@@ -71,9 +79,31 @@ export class Session {
         }
       },
     })
-    this.von = new VonPeer({ env: c.env, links: this.links, localId: c.localId, listener: c.von }, init.von)
-    const ctx: PeerServiceContext = { env: c.env, localId: c.localId, keyPair: c.keyPair, links: this.links, von: this.von }
-    this.services = init.services.map((make) => make(ctx))
+    const neighbours = new NeighbourEvents()
+    const listener: VonListener = {
+      ...c.von,
+      onEnter: (id, x, y) => {
+        c.von.onEnter?.(id, x, y)
+        neighbours.enter(id, x, y)
+      },
+      onLeave: (id) => {
+        c.von.onLeave?.(id)
+        neighbours.leave(id)
+      },
+    }
+    this.von = new VonPeer({ env: c.env, links: this.links, localId: c.localId, listener }, init.von)
+    const built: PeerService[] = []
+    const ctx: PeerServiceContext = {
+      env: c.env,
+      localId: c.localId,
+      keyPair: c.keyPair,
+      links: this.links,
+      von: this.von,
+      neighbours,
+      service: <T extends PeerService>(name: string) => built.find((s) => s.name === name) as T | undefined,
+    }
+    for (const make of init.services) built.push(make(ctx))
+    this.services = built
   }
 
   /** No link, open or connecting, and no neighbour: nobody can reach us through the overlay. */
@@ -81,10 +111,10 @@ export class Session {
     return this.links.linkCount === 0 && this.von.table.size === 0
   }
 
-  /** Says goodbye to the neighbours, stops the services and closes every link. */
+  /** Says goodbye to the neighbours, stops the services (dependents first) and closes every link. */
   close(): void {
     this.von.leave()
-    for (const s of this.services) s.close()
+    for (const s of [...this.services].reverse()) s.close()
     this.links.close()
   }
 }

@@ -1,0 +1,45 @@
+import type { Intents } from '../ui/intents.js'
+import type { ConnectionState, WorldStores } from '../ui/stores.js'
+import { byId, fillList } from './dom.js'
+import type { FrameRecorder } from './frame-stats.js'
+
+const PRIORITY_NAMES = ['HIGH', 'MED', 'LOW'] as const
+
+function queues(c: ConnectionState): string {
+  return c.queues.map((q, i) => `${PRIORITY_NAMES[i]} ${q.count}${q.bytes > 0 ? ` (${(q.bytes / 1024).toFixed(1)} KiB)` : ''}`).join(' · ')
+}
+
+/** The connection panel and the problem banner, refreshed a few times a second. */
+export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRecorder | undefined): () => void {
+  const stats = byId('hud-stats')
+  const banner = byId('problem')
+  byId('hud-world').textContent = `· world “${stores.connection.getState().world}”`
+  byId('retry').addEventListener('click', () => intents.retryNow())
+  const render = (): void => {
+    const c = stores.connection.getState()
+    const s = stores.self.getState()
+    const players = stores.neighbours.getState().players
+    const frame = frames?.meanIntervalMs()
+    fillList(stats, [
+      ['you', `${s.name} · ${s.x.toFixed(0)}, ${s.y.toFixed(0)}`],
+      ['state', `${c.peerState} · signaling ${c.signaling}`],
+      ['neighbours', `${c.neighbours}${players.size > c.neighbours ? ` (+${players.size - c.neighbours} simulated)` : ''} · AOI ${s.aoi.toFixed(0)}`],
+      ['links', `${c.links.open} open · ${c.links.connecting} connecting`],
+      ['via', `${c.introduced} introduced · ${c.viaSignaling} via node`],
+      ['queues', queues(c)],
+      ['move latency', c.moveLatencyMs === undefined ? 'n/a' : `${c.moveLatencyMs.toFixed(0)} ms`],
+      ['DHT', c.dhtContacts === undefined ? 'off' : `${c.dhtContacts} contacts`],
+      ['frame', frame === undefined ? '—' : `${frame.toFixed(1)} ms (${(1000 / frame).toFixed(0)} fps)`],
+    ])
+    const p = c.problem
+    banner.hidden = p === undefined
+    if (p !== undefined) {
+      banner.className = `panel ${p.severity}`
+      byId('problem-title').textContent = p.title
+      byId('problem-text').textContent = p.text
+    }
+  }
+  render()
+  const timer = window.setInterval(render, 250)
+  return () => window.clearInterval(timer)
+}

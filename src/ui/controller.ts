@@ -1,0 +1,218 @@
+import { toHex } from '../core/bytes.js'
+import type { Env } from '../core/env.js'
+import { IDENTITY_KEY } from '../peer/identity.js'
+import { loadPosition, savePosition } from '../peer/saved-position.js'
+import type { WorldArea } from '../peer/world-area.js'
+import { avatarUrl, prepareAvatar } from './avatar-image.js'
+import { decodeIdentityFile, encodeIdentityFile } from './identity-file.js'
+import type { Intents } from './intents.js'
+import { step } from './movement.js'
+import type { PeerBridge } from './peer-bridge.js'
+import { cleanName, saveProfile } from './profile.js'
+import { addChatLine, type WorldStores } from './stores.js'
+
+/** Local movement steps (smooth own motion); moves go to the peer at most every MOVE_EVERY_MS. */
+const STEP_EVERY_MS = 50
+/** VON's step rate: 10 moves a second. */
+export const MOVE_EVERY_MS = 100
+const POLL_EVERY_MS = 250
+const SAVE_EVERY_MS = 2000
+export const CHAT_MAX_CHARS = 280
+
+/** What became of a chat line: sent, or why not. */
+export type ChatOutcome = 'sent' | 'no-service' | 'empty' | 'too-long' | 'rate-limited' | 'closed'
+
+const NOT_SENT: Readonly<Record<Exclude<ChatOutcome, 'sent'>, string>> = {
+  'no-service': 'not sent: chat is not running',
+  empty: 'not sent: empty',
+  'too-long': 'not sent: too long',
+  'rate-limited': 'not sent: slow down a little',
+  closed: 'not sent: reconnecting',
+}
+
+/** What the optional services (chat, presence, assets, player state) do for the page; see service-link.ts. */
+export interface ServiceLink {
+  /** Says a line to the AOI; a sent line comes back through the chat service's listener. */
+  chat(text: string): ChatOutcome
+  /**
+   * The player's profile changed: announce it (presence) and keep it (player state, assets).
+   * `chosen` is false for the made-up default of a browser that never saw this player: a
+   * newer record elsewhere (another browser) must win over it.
+   */
+  profileChanged(p: { name: string; avatar: Uint8Array | undefined; chosen: boolean }): void
+  /** A few times a second: pull remote profiles, fetch avatars, read chat. */
+  poll(): void
+}
+
+export interface ControllerComponents {
+  env: Env
+  stores: WorldStores
+  bridge: PeerBridge
+  area: WorldArea
+  now: () => number
+  /** Closes the network peer and starts a fresh one. */
+  reconnect(): void
+  /** Reloads the page (after an identity import). */
+  reload(): void
+  services?: ServiceLink
+}
+
+/** Turns intents into peer calls and runs the page's clocks: movement, polling, saving. */
+export class Controller implements Intents {
+  private held = { x: 0, y: 0 }
+  private lastStepAt: number
+  private lastMoveAt = 0
+  private lastSent = ''
+  private lastSaved = ''
+  private avatar: Uint8Array | undefined
+  private timers: number[] = []
+  services: ServiceLink | undefined
+
+  constructor(private readonly c: ControllerComponents) {
+    this.lastStepAt = c.now()
+    this.services = c.services
+  }
+
+  /** The profile read at start (local store), or a newer one the player-state service resumed. */
+  setProfile(name: string | undefined, avatar: Uint8Array | undefined): void {
+    if (name !== undefined) this.stores.self.setState({ name })
+    if (avatar !== undefined) this.applyAvatar(avatar)
+    this.profileChanged(name !== undefined || avatar !== undefined)
+  }
+
+  start(): void {
+    this.timers.push(
+      window.setInterval(() => this.tick(), STEP_EVERY_MS),
+      window.setInterval(() => this.poll(), POLL_EVERY_MS),
+      window.setInterval(() => void this.savePosition(), SAVE_EVERY_MS),
+    )
+    this.poll()
+  }
+
+  stop(): void {
+    for (const t of this.timers) window.clearInterval(t)
+    this.timers = []
+  }
+
+  private get stores(): WorldStores {
+    return this.c.stores
+  }
+
+  // ---- intents ----
+
+  moveTo(x: number, y: number): void {
+    this.stores.self.setState({ target: { x, y } })
+  }
+
+  setHeld(dx: number, dy: number): void {
+    this.held = { x: dx, y: dy }
+  }
+
+  chat(text: string): boolean {
+    const line = text.trim().slice(0, CHAT_MAX_CHARS)
+    if (line === '') return false
+    const outcome = this.services?.chat(line) ?? 'no-service'
+    if (outcome === 'sent') return true
+    const self = this.stores.self.getState()
+    addChatLine(this.stores.chat, { from: self.id, name: self.name, text: `${line} (${NOT_SENT[outcome]})`, at: this.c.now(), self: true })
+    return false
+  }
+
+  setName(name: string): void {
+    const clean = cleanName(name)
+    if (clean === '' || clean === this.stores.self.getState().name) return
+    this.stores.self.setState({ name: clean })
+    this.profileChanged()
+  }
+
+  async setAvatar(file: Blob): Promise<void> {
+    const { bytes } = await prepareAvatar(file)
+    this.applyAvatar(bytes)
+    this.profileChanged()
+  }
+
+  toggleInspector(open?: boolean): void {
+    const next = open ?? !this.stores.inspector.getState().open
+    this.stores.inspector.setState({ open: next })
+    if (next) this.c.bridge.poll()
+  }
+
+  async exportIdentity(): Promise<string> {
+    const seed = await this.c.env.store.get(IDENTITY_KEY)
+    if (seed === undefined) throw new Error('No identity is stored in this browser yet.')
+    const s = this.stores.self.getState()
+    return encodeIdentityFile({ seed, name: s.name, avatar: this.avatar, position: { x: s.x, y: s.y } })
+  }
+
+  async importIdentity(text: string): Promise<void> {
+    const f = decodeIdentityFile(text)
+    if (f === null) throw new Error('That file is not a p2p world identity file.')
+    const { store } = this.c.env
+    await store.set(IDENTITY_KEY, f.seed)
+    if (f.position !== undefined) await savePosition(store, f.position.x, f.position.y)
+    await saveProfile(store, { name: f.name ?? this.stores.self.getState().name, avatar: f.avatar })
+    this.c.reload()
+  }
+
+  retryNow(): void {
+    this.c.reconnect()
+  }
+
+  // ---- clocks ----
+
+  /** Steps the player, sends the move (throttled to VON's rate), applies received moves. */
+  tick(): void {
+    const now = this.c.now()
+    const dt = Math.min(250, now - this.lastStepAt)
+    this.lastStepAt = now
+    const self = this.stores.self.getState()
+    const next = step(self, { held: this.held, target: self.target }, dt, this.c.area)
+    if (next.at.x !== self.x || next.at.y !== self.y || next.target !== self.target) {
+      this.stores.self.setState({ x: next.at.x, y: next.at.y, target: next.target })
+    }
+    const peer = this.c.bridge.peer
+    const here = `${next.at.x},${next.at.y}`
+    if (peer !== undefined && here !== this.lastSent && now - this.lastMoveAt >= MOVE_EVERY_MS - 5) {
+      this.lastSent = here
+      this.lastMoveAt = now
+      peer.move(next.at.x, next.at.y)
+    }
+    this.c.bridge.flush()
+  }
+
+  private poll(): void {
+    this.c.bridge.poll()
+    this.services?.poll()
+  }
+
+  private async savePosition(): Promise<void> {
+    const { x, y } = this.stores.self.getState()
+    const here = `${x.toFixed(1)},${y.toFixed(1)}`
+    if (here === this.lastSaved) return
+    this.lastSaved = here
+    await savePosition(this.c.env.store, x, y).catch(() => {})
+  }
+
+  private applyAvatar(bytes: Uint8Array | undefined): void {
+    const old = this.stores.self.getState().avatarUrl
+    if (old !== undefined) URL.revokeObjectURL(old)
+    this.avatar = bytes
+    this.stores.self.setState(bytes === undefined
+      ? { avatarHash: undefined, avatarUrl: undefined }
+      : { avatarHash: toHex(this.c.env.crypto.sha256(bytes)), avatarUrl: avatarUrl(bytes) })
+  }
+
+  private profileChanged(chosen = true): void {
+    const s = this.stores.self.getState()
+    if (chosen) void saveProfile(this.c.env.store, { name: s.name, avatar: this.avatar }).catch(() => {})
+    this.services?.profileChanged({ name: s.name, avatar: this.avatar, chosen })
+  }
+}
+
+/** Where the player starts: where they left, else somewhere in the middle of the world. */
+export async function startPosition(env: Env, area: WorldArea): Promise<{ x: number; y: number }> {
+  return (await loadPosition(env.store).catch(() => undefined)) ?? {
+    x: area.width * (0.3 + 0.4 * env.rng.next()),
+    y: area.height * (0.3 + 0.4 * env.rng.next()),
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * The browser's WebSocket, reporting every close code to `onClose`: the
+ * signaling client retries by itself and keeps the reason to itself, but the
+ * page must tell "the node is full" (1013) from "the node is unreachable".
+ */
+export function observedWebSocket(onClose: (code: number, reason: string) => void): new (url: string) => object {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url)
+      this.addEventListener('close', (e) => onClose(e.code, e.reason))
+    }
+  }
+}

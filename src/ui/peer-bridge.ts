@@ -1,0 +1,179 @@
+import type { PeerId } from '../core/id.js'
+import type { Peer, PeerListener } from '../peer/peer.js'
+import { DHT_SERVICE, type DhtService } from '../peer/dht-service.js'
+import type { NetworkPeer } from '../platform/network-peer.js'
+import { LocalDiagram, jitterOf } from '../von/geometry.js'
+import { diagnose, type ConnectionFacts } from './problems.js'
+import { applyMoves, patchPlayer, type InspectorState, type NeighbourKind, type PositionUpdate, type WorldStores } from './stores.js'
+
+/** DHT contacts listed in the inspector at most. */
+const MAX_DHT_LISTED = 64
+
+/** Names of the protocols that can insist on a link, as the inspector shows them. */
+export type LinkProtocolName = 'von' | 'dht' | string
+
+/**
+ * Carries what the peer knows into the stores: neighbour moves as they arrive
+ * (stamped with the local receive time, for interpolation), and a few times a
+ * second the connection figures, link states, what to tell the person, and,
+ * while the inspector is open, the local Voronoi diagram and links.
+ */
+export class PeerBridge {
+  readonly listener: PeerListener
+  private net: NetworkPeer | undefined
+  private pending: PositionUpdate[] = []
+  private left: PeerId[] = []
+  private lastClose: { code: number; reason: string } | undefined
+  private everLinked = false
+  private hostsSince: number | undefined
+
+  constructor(
+    private readonly stores: WorldStores,
+    private readonly now: () => number,
+  ) {
+    const moved = (id: PeerId, x: number, y: number): void => {
+      this.pending.push({ id, t: this.now(), x, y })
+    }
+    this.listener = {
+      onEnter: moved,
+      onMove: moved,
+      onLeave: (id) => this.left.push(id),
+      onState: (state) => {
+        if (state === 'idle' || state === 'closed') this.clearNeighbours()
+        this.stores.connection.setState({ peerState: state })
+      },
+    }
+  }
+
+  get peer(): Peer | undefined {
+    return this.net?.peer
+  }
+
+  attach(net: NetworkPeer | undefined): void {
+    this.net = net
+    if (net === undefined) this.clearNeighbours()
+  }
+
+  /** The node's socket closed with this code (1013: the node is full). */
+  socketClosed(code: number, reason: string): void {
+    this.lastClose = { code, reason }
+  }
+
+  /** Applies the moves received since the last call (call often: every frame or tick). */
+  flush(): void {
+    if (this.pending.length === 0 && this.left.length === 0) return
+    const moves = this.pending
+    const left = this.left
+    this.pending = []
+    this.left = []
+    applyMoves(this.stores.neighbours, moves, left)
+  }
+
+  /** Connection figures, link states and the problem to show (a few times a second). */
+  poll(): void {
+    const net = this.net
+    const webrtcAvailable = typeof RTCPeerConnection !== 'undefined'
+    if (net === undefined) {
+      this.stores.connection.setState({ problem: diagnose({ ...this.facts(), webrtcAvailable }) })
+      return
+    }
+    const { peer, signaling } = net
+    const s = peer.stats()
+    if (s.links.open > 0) this.everLinked = true
+    const now = this.now()
+    if (signaling.hosts.length > 0 && !this.everLinked) this.hostsSince ??= now
+    const facts: ConnectionFacts = {
+      ...this.facts(),
+      webrtcAvailable,
+      signaling: signaling.state,
+      connects: signaling.stats.connects,
+      peerState: s.state,
+      hosts: signaling.hosts.length,
+      linksOpen: s.links.open,
+      unlinkedForMs: this.everLinked || this.hostsSince === undefined ? 0 : now - this.hostsSince,
+    }
+    const dht = peer.service<DhtService>(DHT_SERVICE)
+    this.stores.connection.setState({
+      signaling: signaling.state,
+      connects: signaling.stats.connects,
+      peerState: s.state,
+      neighbours: s.neighbours,
+      links: s.links,
+      introduced: s.introduced,
+      viaSignaling: s.viaSignaling,
+      queues: s.queues.map((q) => ({ count: q.count, bytes: q.bytes })),
+      joinMs: s.joinMs,
+      rejoins: s.rejoins,
+      dhtContacts: dht?.dht.table.size,
+      problem: diagnose(facts),
+      services: peer.services.map((x) => x.name),
+    })
+    this.stores.self.setState({ aoi: peer.von.aoi, joined: s.state === 'joined' })
+    for (const id of this.stores.neighbours.getState().players.keys()) {
+      patchPlayer(this.stores.neighbours, id, { linkOpen: peer.links.isOpen(id as PeerId) })
+    }
+    if (this.stores.inspector.getState().open) this.stores.inspector.setState(inspect(peer))
+  }
+
+  private facts(): ConnectionFacts {
+    const c = this.stores.connection.getState()
+    return {
+      webrtcAvailable: true, signalingUrl: c.signalingUrl, signaling: 'idle', connects: 0, lastClose: this.lastClose,
+      peerState: 'idle', hosts: 0, linksOpen: 0, everLinked: this.everLinked, unlinkedForMs: 0,
+    }
+  }
+
+  private clearNeighbours(): void {
+    this.pending = []
+    this.left = []
+    const players = this.stores.neighbours.getState().players
+    if ([...players.values()].some((p) => !p.fake)) {
+      this.stores.neighbours.setState({ players: new Map([...players].filter(([, p]) => p.fake)) })
+    }
+  }
+}
+
+/** The protocols that keep the link to `id` (what link GC would ask). */
+export function insistingProtocols(peer: Peer, id: PeerId): LinkProtocolName[] {
+  const out: LinkProtocolName[] = []
+  if (peer.von.table.has(id)) out.push('von')
+  for (const s of peer.services) {
+    const p = s as unknown as { insists?: (id: PeerId) => boolean; dht?: { insists?: (id: PeerId) => boolean } }
+    if (p.insists?.(id) === true || p.dht?.insists?.(id) === true) out.push(s.name)
+  }
+  return out
+}
+
+/** A snapshot of the overlay for the inspector: cells, neighbour kinds, links, DHT contacts, queues. */
+export function inspect(peer: Peer): Omit<InspectorState, 'open'> {
+  const von = peer.von
+  const self = { id: peer.id as string, x: von.x, y: von.y, ...jitterOf(peer.id) }
+  const neighbours = [...von.table.values()]
+  const sites = [self, ...neighbours.map((n) => ({ id: n.id as string, x: n.x, y: n.y, jx: n.jx, jy: n.jy }))]
+  const diagram = new LocalDiagram(sites)
+  const cells = sites.map((s, i) => ({ id: s.id, poly: diagram.cell(i).map(([x, y]) => ({ x, y })) }))
+  const dht = peer.service<DhtService>(DHT_SERVICE)?.dht
+  const dhtIds = new Set<string>()
+  const dhtContacts: InspectorState['dhtContacts'][number][] = []
+  if (dht !== undefined) {
+    for (const c of dht.table.closest(dht.table.self, MAX_DHT_LISTED)) {
+      dhtIds.add(c.id)
+      dhtContacts.push({ id: c.id, bucket: c.bucket, linked: peer.links.isOpen(c.id) })
+    }
+  }
+  const marks = neighbours.map((n) => {
+    const kinds: NeighbourKind[] = []
+    if (von.isEnclosing(n.id)) kinds.push('enclosing')
+    if (von.isBoundary(n.id)) kinds.push('boundary')
+    if ((n.x - von.x) ** 2 + (n.y - von.y) ** 2 <= von.aoi ** 2) kinds.push('aoi')
+    if (kinds.length === 0) kinds.push('other')
+    return { id: n.id as string, x: n.x, y: n.y, kinds, dht: dhtIds.has(n.id) }
+  })
+  const links = [...peer.links.openPeers()].map((id) => {
+    const n = von.table.get(id)
+    const q = peer.links.queueStats(id)
+    return { id: id as string, x: n?.x, y: n?.y, protocols: insistingProtocols(peer, id), queues: q === undefined ? [0, 0, 0] : q.map((c) => c.count) }
+  })
+  const queues = peer.links.totalQueueStats().map((q) => ({ count: q.count, bytes: q.bytes }))
+  return { cells, marks, links, dhtContacts, queues }
+}

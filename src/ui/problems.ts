@@ -1,0 +1,77 @@
+/**
+ * What a person should be told about the connection, decided from plain facts
+ * the adapter observes (pure, so it is tested without a network).
+ */
+
+export type ProblemCode = 'no-webrtc' | 'world-full' | 'signaling-unreachable' | 'signaling-lost' | 'webrtc-blocked'
+
+export interface Problem {
+  readonly code: ProblemCode
+  /** 'error': the player cannot play; 'notice': playing works, something is degraded. */
+  readonly severity: 'error' | 'notice'
+  readonly title: string
+  /** What happened and what to do. */
+  readonly text: string
+}
+
+export interface ConnectionFacts {
+  webrtcAvailable: boolean
+  signalingUrl: string
+  signaling: string
+  /** Sockets opened to the node so far. */
+  connects: number
+  /** Close code and reason of the node's last socket, if it closed. */
+  lastClose: { code: number; reason: string } | undefined
+  peerState: string
+  /** Live peers the node listed. */
+  hosts: number
+  linksOpen: number
+  /** A link ever opened this page. */
+  everLinked: boolean
+  /** How long the node has listed other peers while no link ever opened, ms (0 once linked). */
+  unlinkedForMs: number
+}
+
+/** Trying this long to open a first link, with peers listed, suggests WebRTC is blocked. */
+export const WEBRTC_BLOCKED_AFTER_MS = 15_000
+
+/** The close code the signaling node uses when it is at its client limit. */
+export const CLOSE_SERVER_FULL = 1013
+
+const RETRYING = 'The page keeps retrying by itself; "Retry now" tries at once.'
+
+export function diagnose(f: ConnectionFacts): Problem | undefined {
+  if (!f.webrtcAvailable) {
+    return {
+      code: 'no-webrtc', severity: 'error', title: 'WebRTC is not available',
+      text: 'This browser has WebRTC switched off or lacks it (some privacy settings and extensions disable it). Players connect to each other directly over WebRTC: enable it, or open the page in a current Chrome, Firefox or Safari.',
+    }
+  }
+  const outside = f.peerState === 'waiting' || f.peerState === 'idle'
+  const nodeDown = f.signaling === 'backoff' || (f.signaling === 'connecting' && f.connects > 1)
+  if (nodeDown && f.lastClose?.code === CLOSE_SERVER_FULL && outside) {
+    return {
+      code: 'world-full', severity: 'error', title: 'The world is full',
+      text: `The signaling node at ${f.signalingUrl} is at its player limit and turned us away. Wait a minute, or run your own node (npm start) and open its address. ${RETRYING}`,
+    }
+  }
+  if (nodeDown && outside) {
+    return {
+      code: 'signaling-unreachable', severity: 'error', title: 'Cannot reach the signaling node',
+      text: `The signaling node at ${f.signalingUrl} does not answer (attempt ${f.connects}). Check that it is running (npm start prints its address) and that your network allows WebSockets to it. ${RETRYING}`,
+    }
+  }
+  if (nodeDown) {
+    return {
+      code: 'signaling-lost', severity: 'notice', title: 'Signaling node lost',
+      text: 'You are still in the world: players you are linked to keep working over direct links. New players cannot reach you until the node is back; retrying.',
+    }
+  }
+  if (!f.everLinked && f.linksOpen === 0 && f.hosts > 0 && f.unlinkedForMs >= WEBRTC_BLOCKED_AFTER_MS) {
+    return {
+      code: 'webrtc-blocked', severity: 'error', title: 'Cannot connect to other players',
+      text: 'The signaling node answered, but no direct connection to another player opened. A firewall, VPN, corporate network or a browser setting may block WebRTC. Try another network or browser, or turn off the blocking extension. Retrying.',
+    }
+  }
+  return undefined
+}

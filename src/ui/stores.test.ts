@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest'
+import { decodeIdentityFile, encodeIdentityFile } from './identity-file.js'
+import { checkAvatarFile, sniffImage } from './avatar-image.js'
+import { diagnose, WEBRTC_BLOCKED_AFTER_MS, type ConnectionFacts } from './problems.js'
+import { cleanName } from './profile.js'
+import { addChatLine, applyMoves, colorOf, createWorldStores, MAX_CHAT_LINES, patchPlayer, recentLines } from './stores.js'
+
+const ID = 'ab'.repeat(32)
+const OTHER = 'cd'.repeat(32)
+
+function stores() {
+  return createWorldStores({ id: ID, world: 'main', signalingUrl: 'ws://x/', x: 10, y: 20, aoi: 200, name: 'me' })
+}
+
+describe('stores', () => {
+  it('starts with self where the player left and no neighbours', () => {
+    const s = stores()
+    expect(s.self.getState()).toMatchObject({ id: ID, x: 10, y: 20, name: 'me', aoi: 200, target: null })
+    expect(s.neighbours.getState().players.size).toBe(0)
+  })
+
+  it('applies a batch of moves in one update, keeping tracks and profiles', () => {
+    const s = stores()
+    let updates = 0
+    s.neighbours.subscribe(() => updates++)
+    applyMoves(s.neighbours, [{ id: OTHER, t: 0, x: 1, y: 1 }, { id: OTHER, t: 100, x: 2, y: 1 }])
+    expect(updates).toBe(1)
+    patchPlayer(s.neighbours, OTHER, { name: 'bob' })
+    applyMoves(s.neighbours, [{ id: OTHER, t: 200, x: 3, y: 1 }])
+    const p = s.neighbours.getState().players.get(OTHER)!
+    expect(p.track.map((x) => x.x)).toEqual([1, 2, 3])
+    expect(p.name).toBe('bob')
+    expect(p.color).toBe(colorOf(OTHER))
+    applyMoves(s.neighbours, [], [OTHER])
+    expect(s.neighbours.getState().players.size).toBe(0)
+  })
+
+  it('does not notify for a patch that changes nothing, or for an unknown id', () => {
+    const s = stores()
+    applyMoves(s.neighbours, [{ id: OTHER, t: 0, x: 1, y: 1 }])
+    let updates = 0
+    s.neighbours.subscribe(() => updates++)
+    patchPlayer(s.neighbours, OTHER, { linkOpen: false })
+    patchPlayer(s.neighbours, 'nobody', { name: 'x' })
+    expect(updates).toBe(0)
+  })
+
+  it('keeps a bounded chat log and finds the last line of each speaker for bubbles', () => {
+    const s = stores()
+    for (let i = 0; i < MAX_CHAT_LINES + 10; i++) addChatLine(s.chat, { from: i % 2 ? ID : OTHER, name: 'n', text: `line ${i}`, at: i, self: i % 2 === 1 })
+    const lines = s.chat.getState().lines
+    expect(lines).toHaveLength(MAX_CHAT_LINES)
+    expect(new Set(lines.map((l) => l.id)).size).toBe(MAX_CHAT_LINES)
+    const bubbles = recentLines(lines, MAX_CHAT_LINES + 5)
+    expect(bubbles.get(ID)).toBe(`line ${MAX_CHAT_LINES + 9}`)
+    expect(bubbles.get(OTHER)).toBe(`line ${MAX_CHAT_LINES + 8}`)
+    expect(recentLines(lines, 1e9).size).toBe(0)
+  })
+
+  it('gives every id a stable, distinct-enough colour', () => {
+    expect(colorOf(ID)).toBe(colorOf(ID))
+    expect(colorOf(ID)).not.toBe(colorOf(OTHER))
+    expect(colorOf(ID)).toBeLessThanOrEqual(0xffffff)
+  })
+})
+
+describe('problems', () => {
+  const ok: ConnectionFacts = {
+    webrtcAvailable: true, signalingUrl: 'ws://node/', signaling: 'joined', connects: 1, lastClose: undefined,
+    peerState: 'joined', hosts: 1, linksOpen: 1, everLinked: true, unlinkedForMs: 0,
+  }
+  it('says nothing when all is well', () => expect(diagnose(ok)).toBeUndefined())
+  it('tells a missing WebRTC first', () => expect(diagnose({ ...ok, webrtcAvailable: false })?.code).toBe('no-webrtc'))
+  it('tells an unreachable node to a peer outside, a lost node to a peer inside', () => {
+    expect(diagnose({ ...ok, signaling: 'backoff', connects: 3, peerState: 'waiting' })).toMatchObject({ code: 'signaling-unreachable', severity: 'error' })
+    expect(diagnose({ ...ok, signaling: 'backoff', connects: 3 })).toMatchObject({ code: 'signaling-lost', severity: 'notice' })
+  })
+  it('tells a full world by the close code', () => {
+    expect(diagnose({ ...ok, signaling: 'backoff', connects: 2, peerState: 'waiting', lastClose: { code: 1013, reason: 'server full' } })?.code).toBe('world-full')
+  })
+  it('suspects blocked WebRTC when peers are listed and no link ever opens', () => {
+    const f = { ...ok, linksOpen: 0, everLinked: false }
+    expect(diagnose({ ...f, unlinkedForMs: WEBRTC_BLOCKED_AFTER_MS - 1 })).toBeUndefined()
+    expect(diagnose({ ...f, unlinkedForMs: WEBRTC_BLOCKED_AFTER_MS })?.code).toBe('webrtc-blocked')
+  })
+})
+
+describe('profile, avatar and identity files', () => {
+  it('cleans names', () => {
+    expect(cleanName('  a\n\tb  ')).toBe('a b')
+    expect(cleanName('x'.repeat(100))).toHaveLength(24)
+  })
+
+  it('recognises PNG, JPEG and WebP by their bytes and refuses the rest', () => {
+    expect(sniffImage(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]))).toBe('png')
+    expect(sniffImage(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]))).toBe('jpeg')
+    expect(sniffImage(new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 '))).toBe('webp')
+    expect(sniffImage(new TextEncoder().encode('<svg></svg>'))).toBeUndefined()
+    expect(() => checkAvatarFile(new TextEncoder().encode('GIF89a....'))).toThrow(/not a PNG/)
+    expect(() => checkAvatarFile(new Uint8Array(256 * 1024 + 1))).toThrow(/at most 256 KiB/)
+  })
+
+  it('round-trips an identity file and rejects anything else', () => {
+    const seed = new Uint8Array(32).map((_, i) => i)
+    const avatar = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])
+    const text = encodeIdentityFile({ seed, name: 'alice', avatar, position: { x: 12.5, y: 900 } })
+    expect(decodeIdentityFile(text)).toEqual({ seed, name: 'alice', avatar, position: { x: 12.5, y: 900 } })
+    expect(decodeIdentityFile('{}')).toBeNull()
+    expect(decodeIdentityFile('not json')).toBeNull()
+    expect(decodeIdentityFile(text.replace(/"seed": "[0-9a-f]+"/, '"seed": "abcd"'))).toBeNull()
+  })
+})

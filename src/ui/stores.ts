@@ -1,0 +1,191 @@
+import { createStore, type StoreApi } from 'zustand/vanilla'
+import { pushSample, type Sample } from './interpolation.js'
+import type { Vec } from './movement.js'
+import type { Problem } from './problems.js'
+
+/**
+ * The view of the world the game renders: one zustand (vanilla) store per
+ * concern. Only src/main.ts and the adapters in src/ui write them from the
+ * network; the game reads them and dispatches {@link Intents}.
+ */
+
+export interface SelfState {
+  id: string
+  x: number
+  y: number
+  /** Click-to-move destination. */
+  target: Vec | null
+  name: string
+  /** 0xRRGGBB, from the id. */
+  color: number
+  /** SHA-256 (hex) of the avatar image, when one is set. */
+  avatarHash: string | undefined
+  /** A URL the page can draw the avatar from (object URL). */
+  avatarUrl: string | undefined
+  aoi: number
+  joined: boolean
+}
+
+export interface RemotePlayer {
+  readonly id: string
+  /** Recent positions with local receive times, for interpolation. */
+  readonly track: readonly Sample[]
+  readonly name: string | undefined
+  readonly color: number
+  readonly avatarHash: string | undefined
+  readonly avatarUrl: string | undefined
+  readonly linkOpen: boolean
+  /** A stress-test avatar, not a peer. */
+  readonly fake: boolean
+}
+
+export interface NeighboursState {
+  players: ReadonlyMap<string, RemotePlayer>
+}
+
+export interface QueueDepth {
+  count: number
+  bytes: number
+}
+
+export interface ConnectionState {
+  signalingUrl: string
+  world: string
+  signaling: string
+  /** Sockets opened to the node so far. */
+  connects: number
+  peerState: string
+  neighbours: number
+  links: { open: number; connecting: number }
+  introduced: number
+  viaSignaling: number
+  /** [HIGH, MEDIUM, LOW] */
+  queues: readonly QueueDepth[]
+  /** Move latency estimate (ms) when something measures it. */
+  moveLatencyMs: number | undefined
+  joinMs: number | undefined
+  rejoins: number
+  dhtContacts: number | undefined
+  /** What a person should know (and do) right now. */
+  problem: Problem | undefined
+  /** Services running this session (dht, chat, presence ...). */
+  services: readonly string[]
+}
+
+export interface ChatLine {
+  readonly id: number
+  readonly from: string
+  readonly name: string
+  readonly text: string
+  /** Local time (ms). */
+  readonly at: number
+  readonly self: boolean
+}
+
+export interface ChatState {
+  lines: readonly ChatLine[]
+}
+
+export type NeighbourKind = 'enclosing' | 'boundary' | 'aoi' | 'other'
+
+export interface InspectorState {
+  open: boolean
+  /** Voronoi cells of self (first) and each neighbour, from the local diagram. */
+  cells: readonly { id: string; poly: readonly Vec[] }[]
+  marks: readonly { id: string; x: number; y: number; kinds: readonly NeighbourKind[]; dht: boolean }[]
+  links: readonly { id: string; x: number | undefined; y: number | undefined; protocols: readonly string[]; queues: readonly number[] }[]
+  dhtContacts: readonly { id: string; bucket: number; linked: boolean }[]
+  queues: readonly QueueDepth[]
+}
+
+export interface WorldStores {
+  self: StoreApi<SelfState>
+  neighbours: StoreApi<NeighboursState>
+  connection: StoreApi<ConnectionState>
+  chat: StoreApi<ChatState>
+  inspector: StoreApi<InspectorState>
+}
+
+/** Chat lines kept. */
+export const MAX_CHAT_LINES = 200
+
+/** A stable colour per id (a hue from its first hex digits). */
+export function colorOf(id: string): number {
+  const h = (parseInt(id.slice(0, 6), 16) || 0) % 360
+  const s = 0.55
+  const l = 0.6
+  const f = (n: number): number => {
+    const k = (n + h / 30) % 12
+    const a = s * Math.min(l, 1 - l)
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))))
+  }
+  return (f(0) << 16) | (f(8) << 8) | f(4)
+}
+
+export function createWorldStores(init: { id: string; world: string; signalingUrl: string; x: number; y: number; aoi: number; name: string }): WorldStores {
+  return {
+    self: createStore<SelfState>()(() => ({
+      id: init.id, x: init.x, y: init.y, target: null, name: init.name, color: colorOf(init.id),
+      avatarHash: undefined, avatarUrl: undefined, aoi: init.aoi, joined: false,
+    })),
+    neighbours: createStore<NeighboursState>()(() => ({ players: new Map() })),
+    connection: createStore<ConnectionState>()(() => ({
+      signalingUrl: init.signalingUrl, world: init.world, signaling: 'idle', connects: 0, peerState: 'idle', neighbours: 0,
+      links: { open: 0, connecting: 0 }, introduced: 0, viaSignaling: 0, queues: [{ count: 0, bytes: 0 }, { count: 0, bytes: 0 }, { count: 0, bytes: 0 }],
+      moveLatencyMs: undefined, joinMs: undefined, rejoins: 0, dhtContacts: undefined, problem: undefined, services: [],
+    })),
+    chat: createStore<ChatState>()(() => ({ lines: [] })),
+    inspector: createStore<InspectorState>()(() => ({ open: false, cells: [], marks: [], links: [], dhtContacts: [], queues: [] })),
+  }
+}
+
+/** A neighbour moved (or appeared): batched by the caller, applied in one store update. */
+export interface PositionUpdate {
+  id: string
+  t: number
+  x: number
+  y: number
+}
+
+/** Applies position updates and departures to the neighbours store in one `setState`. */
+export function applyMoves(store: StoreApi<NeighboursState>, moves: readonly PositionUpdate[], left: readonly string[] = [], fake = false): void {
+  if (moves.length === 0 && left.length === 0) return
+  const players = new Map(store.getState().players)
+  for (const m of moves) {
+    const p = players.get(m.id)
+    const track = pushSample(p?.track ?? [], { t: m.t, x: m.x, y: m.y })
+    players.set(m.id, p === undefined
+      ? { id: m.id, track, name: undefined, color: colorOf(m.id), avatarHash: undefined, avatarUrl: undefined, linkOpen: false, fake }
+      : { ...p, track })
+  }
+  for (const id of left) players.delete(id)
+  store.setState({ players })
+}
+
+/** Changes some fields of one neighbour (profile, link state); no-op for an unknown id or no change. */
+export function patchPlayer(store: StoreApi<NeighboursState>, id: string, patch: Partial<Omit<RemotePlayer, 'id' | 'track'>>): void {
+  const p = store.getState().players.get(id)
+  if (p === undefined) return
+  if (Object.entries(patch).every(([k, v]) => p[k as keyof RemotePlayer] === v)) return
+  const players = new Map(store.getState().players)
+  players.set(id, { ...p, ...patch })
+  store.setState({ players })
+}
+
+/** Appends a chat line (bounded). */
+export function addChatLine(store: StoreApi<ChatState>, line: Omit<ChatLine, 'id'>): void {
+  const old = store.getState().lines
+  const lines = [...old, { ...line, id: (old[old.length - 1]?.id ?? 0) + 1 }]
+  store.setState({ lines: lines.length > MAX_CHAT_LINES ? lines.slice(lines.length - MAX_CHAT_LINES) : lines })
+}
+
+/** The last line each speaker said at or after `since` (speech bubbles). */
+export function recentLines(lines: readonly ChatLine[], since: number): Map<string, string> {
+  const out = new Map<string, string>()
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!
+    if (l.at < since) break
+    if (!out.has(l.from)) out.set(l.from, l.text)
+  }
+  return out
+}
