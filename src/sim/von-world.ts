@@ -46,6 +46,8 @@ export interface VonRunInit {
   upBytesPerSec?: number
   trace?: TraceSink
   progress?: (fraction: number) => void
+  /** Called at each sample with every joined live peer (debugging and tests). */
+  onSample?: (now: number, peers: readonly { index: number; x: number; y: number; von: VonPeer }[]) => void
 }
 
 interface Member {
@@ -170,6 +172,7 @@ export function runVon(init: VonRunInit): ScenarioResult {
       joined.push(m)
     }
     const present = members.filter((m) => m.alive && m.joinedAt >= 0)
+    init.onSample?.(now, present.map((m) => ({ index: m.index, x: m.pos.x, y: m.pos.y, von: m.von })))
     const observed: Observed[] = present.map((m) => observe(m, byId))
     const s = sampleConsistency(observed)
     const value = s.truth === 0 ? 1 : s.hits / s.truth

@@ -18,6 +18,8 @@ export interface Neighbour {
   seen: boolean
   /** Its enclosing neighbours in our diagram at the last tick. */
   enclosing: readonly PeerId[]
+  /** Its link was open at the last tick: others were told of it when it opened. */
+  linkedBefore: boolean
   /** Moved (or arrived) since the last tick. */
   changed: boolean
   /** Tell it everything relevant at the next tick, not just what changed. */
@@ -72,6 +74,7 @@ export class NeighbourTable {
       oy: info.y,
       seen: false,
       enclosing: [],
+      linkedBefore: false,
       changed: true,
       resync: false,
       farSince: -1,
@@ -96,7 +99,8 @@ export class NeighbourTable {
   }
 
   /** Records what this tick saw, as the "before" of the next one. */
-  settle(n: Neighbour, enclosing: readonly PeerId[]): void {
+  settle(n: Neighbour, enclosing: readonly PeerId[], linked: boolean): void {
+    n.linkedBefore = linked
     n.ox = n.x
     n.oy = n.y
     n.seen = true

@@ -44,6 +44,12 @@ export interface VonInit {
   maxNeighbours?: number
   /** A join query unanswered this long is sent again through the next gateway. @default 5000 */
   joinTimeoutMs?: number
+  /**
+   * Each neighbour hears its full relevant set from us this often, in round
+   * robin: a notice that did not lead to a link (an introduction that failed)
+   * is otherwise never repeated while the pair stays relevant. @default 5000
+   */
+  resyncMs?: number
 }
 
 /** What the game hears from the overlay. */
@@ -103,6 +109,14 @@ export class VonPeer {
   /** Sends the next query at once (its gateway's link failed). */
   private retryJoin: (() => void) | undefined
   private readonly joiners = new Map<PeerId, number>()
+  /** Round-robin position of the slow resync (see VonInit.resyncMs). */
+  private resyncCursor = 0
+  /**
+   * Neighbours whose link failed, until when we ignore others' notices of them.
+   * A crashed peer stays in the tables of those that have not noticed yet; their
+   * notices would bring it back as a zombie that distorts our cell.
+   */
+  private readonly gone = new Map<PeerId, number>()
   private timer: unknown
   private stopped = false
 
@@ -120,6 +134,7 @@ export class VonPeer {
       minAoiFraction: init.minAoiFraction ?? 0.1,
       maxNeighbours: init.maxNeighbours ?? 90,
       joinTimeoutMs: init.joinTimeoutMs ?? 5000,
+      resyncMs: init.resyncMs ?? 5000,
     }
     this.aoi = this.cfg.aoiRadius
     this.jitter = jitterOf(this.localId)
@@ -129,7 +144,7 @@ export class VonPeer {
       id: PROTOCOL.VON,
       insists: (peer) => this.table.has(peer) || this.query?.gateway === peer || this.joinerLinkWanted(peer),
       onLinkOpen: (peer) => this.onLinkOpen(peer),
-      onLinkClosed: (peer) => this.onLinkClosed(peer),
+      onLinkClosed: (peer, reason) => this.onLinkClosed(peer, reason),
     })
     const on = (type: number, fn: (from: PeerId, payload: unknown) => void): void =>
       l.handle(PROTOCOL.VON, type, (from, p) => {
@@ -313,7 +328,7 @@ export class VonPeer {
     if (this.table.has(peer)) this.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, encodeState(this), Priority.MEDIUM)
   }
 
-  private onLinkClosed(peer: PeerId): void {
+  private onLinkClosed(peer: PeerId, reason: string): void {
     if (this.query?.gateway === peer) {
       // The gateway is gone or unreachable: try the next one now, not after the timeout.
       this.query = undefined
@@ -322,6 +337,10 @@ export class VonPeer {
     }
     if (!this.table.has(peer)) return
     this.remove(peer)
+    if (FAILED.has(reason)) {
+      if (this.gone.size >= MAX_GONE) this.gone.delete(this.gone.keys().next().value!)
+      this.gone.set(peer, this.env.clock.now() + GONE_MS)
+    }
     // A neighbour vanished: re-announce the enclosing view so the hole is filled.
     this.repair = true
   }
@@ -329,6 +348,7 @@ export class VonPeer {
   private onHello(from: PeerId, payload: unknown): void {
     const s = decodeState(payload)
     if (s === null) return this.bad()
+    this.gone.delete(from)
     const known = this.table.get(from)
     if (known === undefined) {
       this.insert({ id: from, ...s }, undefined)
@@ -359,7 +379,10 @@ export class VonPeer {
     // Delaunay neighbour exactly when it is nearer than we are to some vertex of
     // our cell (it would take a piece of it). The cell is the last tick's.
     const cell = this.diagram?.cell(0) ?? []
+    const now = this.env.clock.now()
     for (const n of fresh) {
+      const until = this.gone.get(n.id)
+      if (until !== undefined && until > now) continue
       const x = n.x
       const y = n.y
       const takes = (v: readonly [number, number]): boolean => (v[0] - x) ** 2 + (v[1] - y) ** 2 < (v[0] - this.x) ** 2 + (v[1] - this.y) ** 2
@@ -497,6 +520,14 @@ export class VonPeer {
     const enclosing: PeerId[][] = sites.map((_, i) => diagram.enclosing(i + 1).map((j) => this.diagramSites[j]!.id))
     const repair = this.repair
     this.repair = false
+    // Only peers we hear from are news for others: one still connecting may be gone.
+    const linked = sites.map((n) => this.links.linkState(n.id) === 'open')
+    const news = sites.some((n, i) => linked[i] && !n.linkedBefore)
+    if (sites.length > 0 && this.cfg.resyncMs > 0) {
+      const count = Math.ceil((sites.length * this.cfg.tickMs) / this.cfg.resyncMs)
+      for (let i = 0; i < count; i++) sites[(this.resyncCursor + i) % sites.length]!.resync = true
+      this.resyncCursor = (this.resyncCursor + count) % sites.length
+    }
     const dropAfterMs = this.cfg.dropAfterMs
     for (let ci = 0; ci < sites.length; ci++) {
       const c = sites[ci]!
@@ -504,15 +535,17 @@ export class VonPeer {
       // cells decide who now encloses them across the hole (onNodes).
       const repairing = repair && mine.has(c.id)
       const full = c.resync || repairing
-      if (!full && !c.changed) continue
+      if (!full && !c.changed && !news) continue
       const ens = enclosing[ci]!
       let tell: NodeInfo[] | undefined
-      for (const d of sites) {
-        if (d === c) continue
+      for (let di = 0; di < sites.length; di++) {
+        const d = sites[di]!
+        if (d === c || !linked[di]) continue
         const r = this.reach(Math.max(c.aoi, d.aoi), 1)
         if (!repairing && (c.x - d.x) ** 2 + (c.y - d.y) ** 2 > r * r && !ens.includes(d.id)) continue
         // Relevant now; news only if it was not at the last tick (or we never told it).
-        if (!full && c.seen && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
+        // A peer whose link just opened is news to all it is relevant to.
+        if (!full && c.seen && d.linkedBefore && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
         // Told recently: it cannot have dropped d since (drops wait dropAfterMs).
         const told = c.told.get(d.id)
         if (!full && told !== undefined && now - told < dropAfterMs) continue
@@ -524,12 +557,13 @@ export class VonPeer {
         this.links.send(c.id, PROTOCOL.VON, VonMsg.NODES, encodeNodes(tell), Priority.MEDIUM)
       }
     }
-    for (let ci = 0; ci < sites.length; ci++) this.table.settle(sites[ci]!, enclosing[ci]!)
+    for (let ci = 0; ci < sites.length; ci++) this.table.settle(sites[ci]!, enclosing[ci]!, linked[ci]!)
     this.dropFar(now)
     this.controlCrowding()
   }
 
   private dropFar(now: number): void {
+    for (const [id, until] of this.gone) if (until <= now) this.gone.delete(id)
     for (const n of [...this.table.values()]) {
       if (this.selfEnclosing.has(n.id) || this.relevant(this.x, this.y, this.aoi, n.x, n.y, n.aoi, 1.25)) {
         n.farSince = -1
@@ -573,6 +607,15 @@ export class VonPeer {
 
 /** Joins a peer serves as gateway at once (each holds a link until answered). */
 const MAX_PENDING_JOINERS = 32
+
+/**
+ * How long the notices of a neighbour whose link failed are ignored: its other
+ * neighbours detect a crash within about the link's dead time of us.
+ */
+const GONE_MS = 5000
+/** Link close reasons that say the peer may be gone (not that it closed the link). */
+const FAILED = new Set(['timeout', 'connect-timeout', 'unknown-peer', 'no-signaling-route'])
+const MAX_GONE = 256
 
 /** BYE payload of a peer leaving the world (a plain BYE only drops us as its neighbour). */
 const LEAVING = 1
