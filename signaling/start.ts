@@ -5,16 +5,13 @@
  *   npm start -- [--port 8080] [--host 127.0.0.1] [--log-level warn] [--rebuild] [--anchors N] [--data DIR]
  */
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseLogLevel } from '../src/platform/json-log.js'
 import { DEFAULT_WORLD_NAME } from '../src/platform/network-peer.js'
-import { NodeCrypto } from '../src/platform/node/node-crypto.js'
 import { intFlag, maybeStartAnchors, onShutdown, parseFlags, stdoutLog, usageError } from './cli-support.js'
 import { ensureClientBuilt } from './client-build.js'
-import { SignalingServer } from './server.js'
-import { staticFiles } from './static-files.js'
+import { startWorldServer, type WorldServer } from './world-server.js'
 
 const USAGE = `usage: npm start -- [--port 8080] [--host 127.0.0.1] [--log-level debug|info|warn|error|silent] [--rebuild]
                   [--anchors N] [--data DIR]`
@@ -44,29 +41,21 @@ try {
   process.stderr.write(`cannot rebuild the client, serving the previous build: ${(err as Error).message}\n`)
 }
 
-const http = createServer(staticFiles(join(ROOT, 'dist')))
+let server: WorldServer
 try {
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(port, host, () => resolve())
-  })
+  server = await startWorldServer(stdoutLog(level, 'signaling'), { root: ROOT, host, port })
 } catch (err) {
   process.stderr.write(`cannot listen on ${host}:${port}: ${(err as Error).message}\n`)
   process.exit(1)
 }
-const signaling = new SignalingServer({ crypto: new NodeCrypto(), log: stdoutLog(level, 'signaling') }, { server: http })
-const bound = await signaling.start()
 const anchors = await maybeStartAnchors(stdoutLog(level, 'anchor'), {
-  count: anchorCount, host, port: bound, world: DEFAULT_WORLD_NAME, dataDir: typeof flags.data === 'string' ? flags.data : undefined,
+  count: anchorCount, host, port: server.port, world: DEFAULT_WORLD_NAME, dataDir: typeof flags.data === 'string' ? flags.data : undefined,
 })
 
-const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-process.stdout.write(`p2p world: open http://${shown}:${bound}/ (in two tabs to see each other); signaling node on the same port. Ctrl-C stops.\n`)
+process.stdout.write(`p2p world: open ${server.url} (in two tabs to see each other); signaling node on the same port. Ctrl-C stops.\n`)
 
 onShutdown(log, async () => {
   await anchors?.close()
-  await signaling.stop()
-  http.closeAllConnections()
-  await new Promise<void>((resolve) => http.close(() => resolve()))
+  await server.stop()
   process.stdout.write('p2p world: stopped\n')
 })

@@ -14,6 +14,7 @@ import {
 import { MemoryStore } from './platform/memory-store.js'
 import { isWorldName } from './platform/signaling/signaling-protocol.js'
 import { Controller, startPosition } from './ui/controller.js'
+import { MoveTrace } from './ui/move-trace.js'
 import { observedWebSocket } from './ui/observed-socket.js'
 import { PeerBridge } from './ui/peer-bridge.js'
 import { PeerServiceLink } from './ui/service-link.js'
@@ -69,7 +70,9 @@ const id = peerIdFromPublicKey(env.crypto, keyPair.publicKey)
 const start = await startPosition(env, DEFAULT_WORLD)
 const profile = await loadProfile(env.store)
 const stores = createWorldStores({ id, world, signalingUrl: url, x: start.x, y: start.y, aoi: AOI_RADIUS, name: profile.name ?? defaultName(id) })
-const bridge = new PeerBridge(stores, now)
+// The trace stamps moves with the wall clock, which every page of a machine shares (a benchmark pairs them).
+const trace = new MoveTrace(() => performance.timeOrigin + performance.now())
+const bridge = new PeerBridge(stores, now, trace)
 const WebSocketClass = observedWebSocket((code, reason) => bridge.socketClosed(code, reason))
 let net: NetworkPeer | undefined
 let booting = false
@@ -87,7 +90,7 @@ async function boot(): Promise<void> {
 }
 
 const controller = new Controller({
-  env, stores, bridge, area: DEFAULT_WORLD, now,
+  env, stores, bridge, area: DEFAULT_WORLD, now, trace,
   reconnect: () => {
     if (booting) return
     // A fresh client dials at once instead of waiting out the backoff.
@@ -110,5 +113,5 @@ if (!flag('headless')) {
   const mounted = game.mountGame({ stores, intents: controller, area: DEFAULT_WORLD, world, now })
   frames = () => mounted.frames.stats()
 }
-window.__world = createTestHook(stores, controller, now, () => frames?.())
+window.__world = createTestHook(stores, controller, now, () => frames?.(), { trace, peer: () => bridge.peer })
 window.addEventListener('pagehide', () => void net?.close())

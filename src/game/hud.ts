@@ -27,7 +27,7 @@ export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRec
       ['links', `${c.links.open} open · ${c.links.connecting} connecting`],
       ['via', `${c.introduced} introduced · ${c.viaSignaling} via node`],
       ['queues', queues(c)],
-      ['move latency', c.moveLatencyMs === undefined ? 'n/a' : `${c.moveLatencyMs.toFixed(0)} ms`],
+      ['move latency', c.moveLatencyMs === undefined ? 'n/a' : `${c.moveLatencyMs.toFixed(0)} ms · p95 ${(c.moveLatencyP95Ms ?? c.moveLatencyMs).toFixed(0)} ms (RTT/2)`],
       ['DHT', c.dhtContacts === undefined ? 'off' : `${c.dhtContacts} contacts`],
       ['frame', frame === undefined ? '—' : `${frame.toFixed(1)} ms (${(1000 / frame).toFixed(0)} fps)`],
     ])

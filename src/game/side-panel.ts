@@ -74,6 +74,7 @@ export function mountInspectorPanel(stores: WorldStores): void {
     swatch(linkColour(['von']), 'link kept by VON'),
     swatch(linkColour(['dht']), 'link kept by the DHT'),
     swatch(linkColour(['von', 'dht']), 'kept by both'),
+    swatch(linkColour(['assets']), 'kept by another protocol only (an asset transfer)'),
     swatch(linkColour([]), 'link nobody insists on (GC may close it)'),
     swatch(DHT_COLOUR, 'DHT contact (dot)'),
   )

@@ -6,6 +6,7 @@ import { Link, type ClassQueueStats, type LinkState, type PacingInit } from './l
 import { LINK_PROTO, LinkMsg } from './link-messages.js'
 import { Priority, PRIORITIES } from './priority.js'
 import type { EnqueueResult, SchedulerInit } from './scheduler.js'
+import { onRttFrame, sendProbe, summarizeRtt, type RttStats, type RttSummary } from './rtt.js'
 import { decodeSignalRelay, encodeSignalRelay } from './signal-relay.js'
 import type { Connection, SignalData, Transport } from './transport.js'
 
@@ -67,6 +68,8 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
   maxSignalBytes?: number
   /** Malformed frames tolerated on one link before it is closed. @default 64 */
   maxBadFrames?: number
+  /** Probe the round-trip time of links in use (protocol traffic within gcIdleMs) that a protocol insists on this often (see rtt.ts); 0 turns probes off. @default 2000 */
+  rttProbeMs?: number
   /** Rethrow exceptions from message handlers (tests and simulation). @default false */
   strict?: boolean
 }
@@ -145,6 +148,7 @@ export class LinkManager {
       introTimeoutMs: init.introTimeoutMs ?? 3000,
       maxSignalBytes: init.maxSignalBytes ?? 16 * 1024,
       maxBadFrames: init.maxBadFrames ?? 64,
+      rttProbeMs: init.rttProbeMs ?? 2000,
       strict: init.strict ?? false,
     }
     const { agingBoundMs, bounds, mode } = init
@@ -242,6 +246,23 @@ export class LinkManager {
   /** The link itself, for inspection (inspector, benchmarks); do not send on it directly. */
   link(peer: PeerId): Link | undefined {
     return this.links.get(peer)
+  }
+
+  /** Round-trip estimate of the link to `peer`, once it has a sample. */
+  rtt(peer: PeerId): RttStats | undefined {
+    return this.links.get(peer)?.rtt.stats()
+  }
+
+  /** RTT percentiles over the links to `peers` (all open links without), from recent samples. */
+  rttSummary(peers?: Iterable<PeerId>): RttSummary | undefined {
+    return summarizeRtt([...(peers ?? this.openPeers())].map((p) => this.rtt(p)))
+  }
+
+  /** The protocols (ids) that insist on the link to `peer` now: what link GC would hear. */
+  insisting(peer: PeerId): number[] {
+    const out: number[] = []
+    for (const p of this.protocols) if (p.insists?.(peer) === true && !out.includes(p.id)) out.push(p.id)
+    return out
   }
 
   /** Queue length and bytes per class [HIGH, MEDIUM, LOW] on the link to `peer`. */
@@ -412,6 +433,12 @@ export class LinkManager {
         if (inner === null || inner.proto === LINK_PROTO) return this.bad(link)
         return this.deliver(link, inner, now)
       }
+      case LinkMsg.PROBE:
+      case LinkMsg.ECHO: {
+        const r = onRttFrame(link, frame.type, frame.payload, now)
+        if (r === 'want') link.remoteWantsUntil = now + this.init.deadAfterMs
+        return r === 'bad' ? this.bad(link) : undefined
+      }
       case LinkMsg.SIGNAL:
         link.lastUseAt = now
         if (bytes.length > this.init.maxSignalBytes) return this.bad(link)
@@ -536,6 +563,8 @@ export class LinkManager {
         const remoteWants = now < link.remoteWantsUntil
         if (wanted || remoteWants ? now - link.lastRecvAt > this.init.deadAfterMs : now - Math.max(link.lastRecvAt, link.lastUseAt) > Math.max(this.init.deadAfterMs, this.init.gcIdleMs)) {
           this.closeLink(link, wanted || remoteWants ? 'timeout' : 'idle')
+        } else if (wanted && this.init.rttProbeMs > 0 && now - link.lastUseAt < this.init.gcIdleMs && link.rtt.probeDue(now, this.init.rttProbeMs)) {
+          sendProbe(link, now, true) // doubles as the keepalive; idle links keep plain keepalives (cheaper)
         } else if (now - link.lastSentAt >= this.init.keepaliveMs && link.scheduler.isEmpty()) {
           if (wanted) this.ping(link, WANTED_PING, now)
           else if (remoteWants) this.ping(link, PING_FRAME, now)

@@ -11,6 +11,10 @@ export const LinkMsg = {
   FRAG: 2,
   /** Signaling relayed through a linked peer: [to, from, initiator, data]. */
   SIGNAL: 3,
+  /** Round-trip probe, sent HIGH: [seq, want]; `want` 1 also says "I want this link" (see rtt.ts). */
+  PROBE: 4,
+  /** The answer to a PROBE, sent HIGH at once: seq. */
+  ECHO: 5,
 } as const
 
 /** Protocol numbers in use, one place so two protocols never collide. */

@@ -2,6 +2,7 @@ import type { PeerId } from '../core/id.js'
 import type { Priority } from './priority.js'
 import { RateEstimator } from './rate-estimator.js'
 import { Reassembler } from './reassembler.js'
+import { RttEstimator } from './rtt.js'
 import { PriorityScheduler, type SchedulerInit } from './scheduler.js'
 import type { Connection } from './transport.js'
 
@@ -72,6 +73,7 @@ export class Link {
   readonly scheduler: PriorityScheduler
   readonly reassembler = new Reassembler()
   readonly rate = new RateEstimator()
+  readonly rtt = new RttEstimator()
   private handed = 0
   private readonly pacing: Required<PacingInit>
   private sizes: { rate: number | undefined; threshold: number; fragment: number } = { rate: undefined, threshold: 0, fragment: 0 }

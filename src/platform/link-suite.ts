@@ -117,4 +117,18 @@ export function linkSuite(make: () => Promise<LinkHarness>): void {
     expect(closed).toEqual(['true:remote-closed'])
     expect(b.links.linkCount).toBe(0)
   }))
+
+  it('measures the round-trip time of a link a protocol insists on, both ways', withHarness(async (h) => {
+    const a = await h.addPeer()
+    const b = await h.addPeer()
+    for (const p of [a, b]) p.links.register({ id: T, insists: () => true })
+    a.links.connect(b.id)
+    await h.until(() => a.links.rtt(b.id) !== undefined && b.links.rtt(a.id) !== undefined, 5000)
+    for (const s of [a.links.rtt(b.id)!, b.links.rtt(a.id)!]) {
+      expect(s.srttMs).toBeGreaterThanOrEqual(0)
+      expect(s.srttMs).toBeLessThan(1000)
+      expect(s.lost).toBe(0)
+    }
+    expect(a.links.insisting(b.id)).toEqual([T])
+  }))
 }

@@ -6,6 +6,7 @@ import type { WorldArea } from '../peer/world-area.js'
 import { avatarUrl, prepareAvatar } from './avatar-image.js'
 import { decodeIdentityFile, encodeIdentityFile } from './identity-file.js'
 import type { Intents } from './intents.js'
+import type { MoveTrace } from './move-trace.js'
 import { step } from './movement.js'
 import type { PeerBridge } from './peer-bridge.js'
 import { cleanName, saveProfile } from './profile.js'
@@ -55,6 +56,8 @@ export interface ControllerComponents {
   /** Reloads the page (after an identity import). */
   reload(): void
   services?: ServiceLink
+  /** Records each move handed to the peer (benchmarks, through the test hook). */
+  trace?: MoveTrace
 }
 
 /** Turns intents into peer calls and runs the page's clocks: movement, polling, saving. */
@@ -175,6 +178,7 @@ export class Controller implements Intents {
     if (peer !== undefined && here !== this.lastSent && now - this.lastMoveAt >= MOVE_EVERY_MS - 5) {
       this.lastSent = here
       this.lastMoveAt = now
+      this.c.trace?.sent(next.at.x, next.at.y)
       peer.move(next.at.x, next.at.y)
     }
     this.c.bridge.flush()

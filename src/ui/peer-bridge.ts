@@ -1,8 +1,10 @@
 import type { PeerId } from '../core/id.js'
+import { PROTOCOL } from '../link/link-messages.js'
 import type { Peer, PeerListener } from '../peer/peer.js'
 import { DHT_SERVICE, type DhtService } from '../peer/dht-service.js'
 import type { NetworkPeer } from '../platform/network-peer.js'
 import { LocalDiagram, jitterOf } from '../von/geometry.js'
+import type { MoveTrace } from './move-trace.js'
 import { diagnose, type ConnectionFacts } from './problems.js'
 import { applyMoves, patchPlayer, type InspectorState, type NeighbourKind, type PositionUpdate, type WorldStores } from './stores.js'
 
@@ -11,6 +13,10 @@ const MAX_DHT_LISTED = 64
 
 /** Names of the protocols that can insist on a link, as the inspector shows them. */
 export type LinkProtocolName = 'von' | 'dht' | string
+
+const PROTOCOL_NAMES: ReadonlyMap<number, LinkProtocolName> = new Map([
+  [PROTOCOL.VON, 'von'], [PROTOCOL.KADEMLIA, 'dht'], [PROTOCOL.ASSETS, 'assets'], [PROTOCOL.CHAT, 'chat'], [PROTOCOL.PRESENCE, 'presence'],
+])
 
 /**
  * Carries what the peer knows into the stores: neighbour moves as they arrive
@@ -30,8 +36,10 @@ export class PeerBridge {
   constructor(
     private readonly stores: WorldStores,
     private readonly now: () => number,
+    trace?: MoveTrace,
   ) {
     const moved = (id: PeerId, x: number, y: number): void => {
+      trace?.received(id, x, y)
       this.pending.push({ id, t: this.now(), x, y })
     }
     this.listener = {
@@ -93,6 +101,7 @@ export class PeerBridge {
       unlinkedForMs: this.everLinked || this.hostsSince === undefined ? 0 : now - this.hostsSince,
     }
     const dht = peer.service<DhtService>(DHT_SERVICE)
+    const latency = moveLatency(peer)
     this.stores.connection.setState({
       signaling: signaling.state,
       connects: signaling.stats.connects,
@@ -102,6 +111,8 @@ export class PeerBridge {
       introduced: s.introduced,
       viaSignaling: s.viaSignaling,
       queues: s.queues.map((q) => ({ count: q.count, bytes: q.bytes })),
+      moveLatencyMs: latency?.p50Ms,
+      moveLatencyP95Ms: latency?.p95Ms,
       joinMs: s.joinMs,
       rejoins: s.rejoins,
       dhtContacts: dht?.dht.table.size,
@@ -133,15 +144,22 @@ export class PeerBridge {
   }
 }
 
-/** The protocols that keep the link to `id` (what link GC would ask). */
+/** The protocols that keep the link to `id`: what link GC would hear if it asked now. */
 export function insistingProtocols(peer: Peer, id: PeerId): LinkProtocolName[] {
-  const out: LinkProtocolName[] = []
-  if (peer.von.table.has(id)) out.push('von')
-  for (const s of peer.services) {
-    const p = s as unknown as { insists?: (id: PeerId) => boolean; dht?: { insists?: (id: PeerId) => boolean } }
-    if (p.insists?.(id) === true || p.dht?.insists?.(id) === true) out.push(s.name)
-  }
-  return out
+  return peer.links.insisting(id).map((p) => PROTOCOL_NAMES.get(p) ?? `protocol ${p}`)
+}
+
+/**
+ * One-way move latency (ms) to the VON neighbours: half the round trip of the
+ * link layer's probes, which travel HIGH like moves and so wait behind the same
+ * queue (bulk fragments included). Percentiles pool each neighbour link's recent
+ * raw samples, so a burst of queueing shows in p95 rather than being smoothed
+ * away. Assumes symmetric paths; a round trip also counts the remote's event
+ * loop once, which a move meets too (its handler runs there).
+ */
+export function moveLatency(peer: Peer): { p50Ms: number; p95Ms: number; links: number } | undefined {
+  const rtt = peer.links.rttSummary(peer.von.table.keys())
+  return rtt === undefined ? undefined : { p50Ms: rtt.p50Ms / 2, p95Ms: rtt.p95Ms / 2, links: rtt.links }
 }
 
 /** A snapshot of the overlay for the inspector: cells, neighbour kinds, links, DHT contacts, queues. */

@@ -61,8 +61,10 @@ export interface ConnectionState {
   viaSignaling: number
   /** [HIGH, MEDIUM, LOW] */
   queues: readonly QueueDepth[]
-  /** Move latency estimate (ms) when something measures it. */
+  /** One-way move latency to VON neighbours (ms), median: half the link RTT (see peer-bridge.ts). */
   moveLatencyMs: number | undefined
+  /** The same, 95th percentile. */
+  moveLatencyP95Ms: number | undefined
   joinMs: number | undefined
   rejoins: number
   dhtContacts: number | undefined
@@ -132,7 +134,7 @@ export function createWorldStores(init: { id: string; world: string; signalingUr
     connection: createStore<ConnectionState>()(() => ({
       signalingUrl: init.signalingUrl, world: init.world, signaling: 'idle', connects: 0, peerState: 'idle', neighbours: 0,
       links: { open: 0, connecting: 0 }, introduced: 0, viaSignaling: 0, queues: [{ count: 0, bytes: 0 }, { count: 0, bytes: 0 }, { count: 0, bytes: 0 }],
-      moveLatencyMs: undefined, joinMs: undefined, rejoins: 0, dhtContacts: undefined, problem: undefined, services: [],
+      moveLatencyMs: undefined, moveLatencyP95Ms: undefined, joinMs: undefined, rejoins: 0, dhtContacts: undefined, problem: undefined, services: [],
     })),
     chat: createStore<ChatState>()(() => ({ lines: [] })),
     inspector: createStore<InspectorState>()(() => ({ open: false, cells: [], marks: [], links: [], dhtContacts: [], queues: [] })),

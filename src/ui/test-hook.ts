@@ -1,5 +1,10 @@
+import type { PeerId } from '../core/id.js'
+import type { RttStats } from '../link/rtt.js'
+import { ASSETS_SERVICE, type AssetService } from '../peer/assets-service.js'
+import type { Peer } from '../peer/peer.js'
 import type { Intents } from './intents.js'
 import { positionAt } from './interpolation.js'
+import type { MoveTrace, MoveTraceData } from './move-trace.js'
 import type { WorldStores } from './stores.js'
 
 /** Frame timing the game reports (when it renders). */
@@ -25,6 +30,36 @@ export interface WorldTestHook {
   setAvatar(bytes: Uint8Array | number[]): Promise<void>
   toggleInspector(open?: boolean): void
   frameStats(): FrameStats | undefined
+  /** Starts (afresh) or stops recording moves sent and received, on the page's wall clock (performance.timeOrigin + now). */
+  traceMoves(on: boolean): void
+  /** The moves recorded since the last call. */
+  takeMoveTrace(): MoveTraceData
+  /** Publishes bytes as an own asset (an avatar would be an image); its id, or undefined without the asset service. */
+  publishAsset(bytes: Uint8Array | number[], mime?: string): string | undefined
+  /** Fetches asset `id`, asking `from` first; its size and how long it took. Rejects as the asset service does. */
+  fetchAsset(id: string, from?: string): Promise<{ bytes: number; ms: number }>
+  /** Forgets a fetched (not own) asset, so the next fetch transfers it again; false when not held or own. */
+  forgetAsset(id: string): boolean
+  /** Bytes on the current session's links: all of them, or the link to `peer` (zero without one). */
+  linkTraffic(peer?: string): { bytesSent: number; bytesReceived: number }
+  /** The link to `peer` as the scheduler sees it: RTT estimate, pacing, longest waits per class [HIGH, MEDIUM, LOW]. */
+  linkInfo(peer: string): LinkInfo | undefined
+}
+
+export interface LinkInfo {
+  rtt: RttStats | undefined
+  /** Measured drain rate, bytes/s (undefined until the link was backlogged once). */
+  rateBytesPerSec: number | undefined
+  bufferThreshold: number
+  fragmentBytes: number
+  /** Longest time a message of each class waited in our scheduler since the link opened, ms. */
+  maxWaitMs: readonly number[]
+}
+
+/** What the hook reaches beyond the stores (benchmarks): the move trace and the running peer. */
+export interface TestHookExtras {
+  trace?: MoveTrace
+  peer?: () => Peer | undefined
 }
 
 export interface WorldSnapshot {
@@ -39,11 +74,14 @@ export interface WorldSnapshot {
   problem: string | undefined
   links: { open: number; connecting: number }
   queues: number[]
+  /** One-way move latency to VON neighbours (half the link RTT), ms; null before any sample. */
+  moveLatency: { p50Ms: number; p95Ms: number } | null
   neighbours: { id: string; name: string | undefined; x: number; y: number; avatarHash: string | undefined; avatarLoaded: boolean; linkOpen: boolean }[]
   chat: { from: string; name: string; text: string; self: boolean }[]
 }
 
-export function createTestHook(stores: WorldStores, intents: Intents, now: () => number, frames: () => FrameStats | undefined): WorldTestHook {
+export function createTestHook(stores: WorldStores, intents: Intents, now: () => number, frames: () => FrameStats | undefined, extras: TestHookExtras = {}): WorldTestHook {
+  const assets = (): AssetService | undefined => extras.peer?.()?.service<AssetService>(ASSETS_SERVICE)
   return {
     ready: true,
     snapshot() {
@@ -53,6 +91,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
       return {
         id: s.id, name: s.name, x: s.x, y: s.y, aoi: s.aoi, avatarHash: s.avatarHash,
         peerState: c.peerState, signaling: c.signaling, problem: c.problem?.code, links: c.links, queues: c.queues.map((q) => q.count),
+        moveLatency: c.moveLatencyMs === undefined ? null : { p50Ms: c.moveLatencyMs, p95Ms: c.moveLatencyP95Ms ?? c.moveLatencyMs },
         neighbours: [...stores.neighbours.getState().players.values()].map((p) => {
           const at = positionAt(p.track, t, 0) ?? { x: NaN, y: NaN }
           return { id: p.id, name: p.name, x: at.x, y: at.y, avatarHash: p.avatarHash, avatarLoaded: p.avatarUrl !== undefined, linkOpen: p.linkOpen }
@@ -66,5 +105,40 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
     setAvatar: (bytes) => intents.setAvatar(new Blob([new Uint8Array(bytes)])),
     toggleInspector: (open) => intents.toggleInspector(open),
     frameStats: frames,
+    traceMoves: (on) => extras.trace?.record(on),
+    takeMoveTrace: () => extras.trace?.take() ?? { sent: [], received: [], dropped: 0 },
+    publishAsset: (bytes, mime = 'application/octet-stream') => assets()?.publish(new Uint8Array(bytes), mime),
+    async fetchAsset(id, from) {
+      const svc = assets()
+      if (svc === undefined) throw new Error('no asset service')
+      const t0 = now()
+      const bytes = await svc.fetch(id, from === undefined ? {} : { hint: [from as PeerId] })
+      return { bytes: bytes.length, ms: now() - t0 }
+    },
+    forgetAsset(id) {
+      const store = assets()?.store
+      if (store?.get(id)?.own !== false) return false
+      store.remove(id)
+      return true
+    },
+    linkTraffic(peer) {
+      const links = extras.peer?.()?.links
+      const out = { bytesSent: 0, bytesReceived: 0 }
+      for (const p of peer === undefined ? (links?.openPeers() ?? []) : [peer as PeerId]) {
+        const l = links?.link(p)
+        out.bytesSent += l?.bytesSent ?? 0
+        out.bytesReceived += l?.bytesReceived ?? 0
+      }
+      return out
+    },
+    linkInfo(peer) {
+      const links = extras.peer?.()?.links
+      const l = links?.link(peer as PeerId)
+      if (links === undefined || l === undefined) return undefined
+      return {
+        rtt: links.rtt(peer as PeerId), rateBytesPerSec: l.rate.bytesPerSec, bufferThreshold: l.bufferThreshold,
+        fragmentBytes: l.fragmentBytes, maxWaitMs: [...l.scheduler.stats.maxWaitMs],
+      }
+    },
   }
 }

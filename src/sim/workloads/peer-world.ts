@@ -1,6 +1,6 @@
 import type { KeyValueStore } from '../../core/env.js'
 import { peerIdFromPublicKey, type PeerId } from '../../core/id.js'
-import { Peer, type BootstrapNode, type PeerInit } from '../../peer/peer.js'
+import { Peer, type BootstrapNode, type PeerInit, type PeerListener } from '../../peer/peer.js'
 import { MemoryStore } from '../../platform/memory-store.js'
 import type { SimNodeSpec } from '../network.js'
 import { createSimEnv, type SimPeerEnv } from '../sim-env.js'
@@ -17,6 +17,8 @@ export interface AddPeerOptions {
   /** Where the peer sits in the latency plane and its access link. @default a random spot within 40 ms, 5 ms access */
   net?: Partial<SimNodeSpec>
   store?: KeyValueStore
+  /** What the game would hear: neighbours entering, moving, leaving. */
+  listener?: PeerListener
 }
 
 /**
@@ -61,7 +63,7 @@ export class PeerWorld {
       refreshHosts: () => w.signaling.up,
       send: (to, initiator, data) => channel.send(to, initiator, data),
     }
-    const peer = new Peer({ env, keyPair, transport, node }, { von: { aoiRadius: 150 }, link: { strict: true }, ...opts.init })
+    const peer = new Peer({ env, keyPair, transport, node, ...(opts.listener === undefined ? {} : { listener: opts.listener }) }, { von: { aoiRadius: 150 }, link: { strict: true }, ...opts.init })
     box.peer = peer
     const m: WorldPeer = { peer, env, store }
     this.members.push(m)

@@ -1,0 +1,173 @@
+import type { Page } from '@playwright/test'
+import { createServer } from 'node:net'
+import { avatarPng } from '../bench/lib/png.js'
+import type { WorldSnapshot } from '../src/ui/test-hook.js'
+import { expect, test } from './lib/fixtures.js'
+import { snapshot, until, waitReady, walkTo } from './lib/player.js'
+import { startServerProcess } from './lib/server-process.js'
+
+/*
+ * Real pages in Chromium against `npm start`'s server. Pages run `?headless=1`
+ * (the same logic without Phaser) unless a test checks what the game shows.
+ * Positions are in world units (2000 x 2000); the AOI radius is 200.
+ */
+
+
+
+const near = (a: { x: number; y: number }, b: { x: number; y: number }, units = 1): boolean => Math.hypot(a.x - b.x, a.y - b.y) < units
+const seen = (s: WorldSnapshot, id: string) => s.neighbours.find((n) => n.id === id)
+/** Ids the page shows inside its AOI circle (by the positions it believes). */
+const shownInAoi = (s: WorldSnapshot): string[] => s.neighbours.filter((n) => Math.hypot(n.x - s.x, n.y - s.y) < s.aoi).map((n) => n.id).sort()
+const snapAll = (pages: readonly Page[]): Promise<WorldSnapshot[]> => Promise.all(pages.map(snapshot))
+
+/** For each page, the others truly inside its AOI, and what it shows there. */
+function aoiMismatches(all: readonly WorldSnapshot[]): string[] {
+  const out: string[] = []
+  for (const s of all) {
+    const truth = all.filter((o) => o !== s && Math.hypot(o.x - s.x, o.y - s.y) < s.aoi).map((o) => o.id).sort()
+    const shown = shownInAoi(s)
+    if (truth.join() !== shown.join()) out.push(`${s.id.slice(0, 6)} shows [${shown.map((i) => i.slice(0, 6))}], truth [${truth.map((i) => i.slice(0, 6))}]`)
+  }
+  return out
+}
+
+/** A free TCP port on 127.0.0.1 that nothing listens on (we listened, then closed). */
+async function closedPort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const port = (srv.address() as { port: number }).port
+  await new Promise<void>((resolve) => srv.close(() => resolve()))
+  return port
+}
+
+test('two players (rendered) join, see each other and moves propagate', async ({ player }) => {
+  const a = await player({ at: { x: 1000, y: 1000 }, headless: false })
+  const b = await player({ at: { x: 1080, y: 1000 }, headless: false })
+  await expect(a.getByLabel('the world').locator('canvas')).toBeVisible()
+  const sb = await snapshot(b)
+  const sa = await until(a, (s) => seen(s, sb.id)?.linkOpen === true, 20_000, () => 'a does not see b')
+  await until(b, (s) => near(seen(s, sa.id) ?? { x: NaN, y: NaN }, sa), 20_000, () => 'b does not see a')
+  await walkTo(a, 1030, 1040)
+  await until(b, (s) => near(seen(s, sa.id)!, { x: 1030, y: 1040 }), 5000, (s) => `b sees a at ${JSON.stringify(seen(s, sa.id))}`)
+})
+
+test('five players: each shows the others inside its AOI and not those outside; moves and chat stay in the AOI', async ({ player }) => {
+  // West group of three, east group of two, 400+ units apart (AOI 200).
+  const spots = [[700, 1000], [780, 1060], [760, 930], [1200, 1000], [1260, 1060]] as const
+  const pages: Page[] = []
+  for (const [x, y] of spots) pages.push(await player({ at: { x, y } }))
+  const ids = (await snapAll(pages)).map((s) => s.id)
+  await expect.poll(async () => aoiMismatches(await snapAll(pages)), { timeout: 20_000 }).toEqual([])
+  const [w0, w1, w2, e0, e1] = pages as [Page, Page, Page, Page, Page]
+
+  // A move inside the west group reaches its members.
+  await walkTo(w0, 720, 1010)
+  for (const p of [w1, w2]) await until(p, (s) => near(seen(s, ids[0]!)!, { x: 720, y: 1010 }), 5000, () => 'move not seen')
+  await expect.poll(async () => aoiMismatches(await snapAll(pages)), { timeout: 5000 }).toEqual([])
+
+  // Chat: heard in the AOI only.
+  expect(await w1.evaluate(() => window.__world!.chat('hello west'))).toBe(true)
+  for (const p of [w0, w2]) await until(p, (s) => s.chat.some((l) => l.text === 'hello west' && l.from === ids[1]), 5000, () => 'chat not heard')
+  expect(await e1.evaluate(() => window.__world!.chat('hello east'))).toBe(true)
+  await until(e0, (s) => s.chat.some((l) => l.text === 'hello east'), 5000, () => 'chat not heard')
+  for (const p of [e0, e1]) expect((await snapshot(p)).chat.some((l) => l.text === 'hello west')).toBe(false)
+  for (const p of [w0, w1, w2]) expect((await snapshot(p)).chat.some((l) => l.text === 'hello east')).toBe(false)
+})
+
+test('a reload restores position and name; the neighbour sees the player back', async ({ player }) => {
+  const a = await player({ at: { x: 1000, y: 1000 } })
+  const b = await player({ at: { x: 1100, y: 1000 } })
+  await a.evaluate(() => window.__world!.setName('ada'))
+  await walkTo(a, 1020, 1030)
+  const before = await snapshot(a)
+  // The position is saved every 2 s.
+  await a.waitForTimeout(2500)
+  await a.reload()
+  await waitReady(a)
+  const after = await snapshot(a)
+  expect(after.id).toBe(before.id)
+  expect(after.name).toBe('ada')
+  expect(near(after, { x: 1020, y: 1030 }, 0.2)).toBe(true)
+  await until(b, (s) => seen(s, before.id)?.linkOpen === true && near(seen(s, before.id)!, { x: 1020, y: 1030 }), 20_000, (s) => `b sees ${JSON.stringify(seen(s, before.id))}`)
+})
+
+// Known bug (src/ui, reported): in about half the runs the neighbour's view of a
+// reloaded player has no name. The page batches leave and enter events and applies
+// the leave last (applyMoves), and a presence profile that arrives before the
+// player is in the neighbours store is dropped (ServiceLink.profile -> patchPlayer
+// on an unknown id) and not applied again. Enable once fixed.
+test.fixme('after a reload the neighbour shows the restored name', async ({ player }) => {
+  const a = await player({ at: { x: 1000, y: 1000 } })
+  const b = await player({ at: { x: 1100, y: 1000 } })
+  await a.evaluate(() => window.__world!.setName('ada'))
+  const id = (await snapshot(a)).id
+  await until(b, (s) => seen(s, id)?.name === 'ada', 10_000, () => 'b never saw the name')
+  await a.reload()
+  await waitReady(a)
+  await a.waitForTimeout(3000)
+  await until(b, (s) => seen(s, id)?.name === 'ada', 20_000, (s) => `b sees ${JSON.stringify(seen(s, id))}`)
+})
+
+test('an avatar set on one page is shown on a neighbour\'s (rendered)', async ({ player }) => {
+  const a = await player({ at: { x: 1000, y: 1000 } })
+  const b = await player({ at: { x: 1060, y: 1030 }, headless: false })
+  const sa = await snapshot(a)
+  await until(b, (s) => seen(s, sa.id)?.linkOpen === true, 20_000, () => 'b does not see a')
+  await a.evaluate((bytes) => window.__world!.setAvatar(bytes), avatarPng())
+  const hash = (await snapshot(a)).avatarHash
+  expect(hash).toMatch(/^[0-9a-f]{64}$/)
+  await until(b, (s) => seen(s, sa.id)?.avatarHash === hash && seen(s, sa.id)?.avatarLoaded === true, 60_000, (s) => `b has ${JSON.stringify(seen(s, sa.id))}`)
+})
+
+test('with the signaling node killed, moves flow and a new neighbour forms; after a restart a new page joins', async ({ player }) => {
+  const server = await startServerProcess()
+  try {
+    const open = (x: number, y: number): Promise<Page> => player({ base: server.url, at: { x, y } })
+    // A and C, 600 apart, are not Voronoi neighbours: the middle pair's edge separates them.
+    const a = await open(700, 1000)
+    const b1 = await open(1000, 900)
+    const b2 = await open(1000, 1080)
+    const c = await open(1300, 1000)
+    const pages = [a, b1, b2, c]
+    const [ia, ib1, , ic] = (await snapAll(pages)).map((s) => s.id) as [string, string, string, string]
+    await expect.poll(async () => aoiMismatches(await snapAll(pages)), { timeout: 20_000 }).toEqual([])
+    expect(seen(await snapshot(a), ic)).toBeUndefined()
+
+    await test.step('node killed: moves still propagate', async () => {
+      await server.kill()
+      for (const p of pages) await until(p, (s) => s.signaling !== 'joined', 10_000, () => 'still joined to the node')
+      await walkTo(b1, 1010, 905)
+      await until(b2, (s) => near(seen(s, ib1)!, { x: 1010, y: 905 }), 5000, () => 'move not seen')
+    })
+
+    await test.step('node down: a walker meets a new neighbour, introduced through the overlay', async () => {
+      await walkTo(a, 1180, 1000, 30_000)
+      await until(a, (s) => seen(s, ic)?.linkOpen === true, 10_000, () => 'a does not see c')
+      await until(c, (s) => near(seen(s, ia) ?? { x: NaN, y: NaN }, { x: 1180, y: 1000 }), 10_000, () => 'c does not see a')
+    })
+
+    await test.step('node restarted: the pages reconnect and a new page joins', async () => {
+      const again = await startServerProcess(server.port)
+      try {
+        // The clients back off up to 30 s between attempts.
+        for (const p of pages) await until(p, (s) => s.signaling === 'joined', 45_000, () => 'not reconnected')
+        const d = await open(1250, 1080)
+        const sd = await until(d, (s) => seen(s, ia) !== undefined && seen(s, ic) !== undefined, 20_000, () => 'd does not see a and c')
+        expect(sd.peerState).toBe('joined')
+        await until(c, (s) => seen(s, sd.id) !== undefined, 10_000, () => 'c does not see d')
+      } finally {
+        await again.stop()
+      }
+    })
+  } finally {
+    await server.kill()
+  }
+})
+
+test('a page says clearly when the signaling node is unreachable (rendered)', async ({ player }) => {
+  const port = await closedPort()
+  const a = await player({ headless: false, signaling: `ws://127.0.0.1:${port}/` })
+  await until(a, (s) => s.problem === 'signaling-unreachable', 20_000, (s) => `problem ${s.problem}`)
+  await expect(a.getByText('Cannot reach the signaling node')).toBeVisible()
+  await expect(a.getByText(`ws://127.0.0.1:${port}/`, { exact: false })).toBeVisible()
+})

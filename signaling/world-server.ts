@@ -1,0 +1,50 @@
+import { createServer } from 'node:http'
+import { join } from 'node:path'
+import type { Log } from '../src/core/env.js'
+import { NodeCrypto } from '../src/platform/node/node-crypto.js'
+import { SignalingServer, type SignalingServerInit } from './server.js'
+import { staticFiles } from './static-files.js'
+
+export interface WorldServerInit {
+  /** The repository root: the client is served from `<root>/dist` (build it first). */
+  root: string
+  /** @default '127.0.0.1' */
+  host?: string
+  /** 0 picks a free port. @default 0 */
+  port?: number
+  /** Options of the embedded signaling node. @default {} */
+  signaling?: Omit<SignalingServerInit, 'server' | 'port' | 'host'>
+}
+
+/** The client and a signaling node on one HTTP port: what `npm start`, the bots and the e2e suite run. */
+export interface WorldServer {
+  readonly host: string
+  readonly port: number
+  /** http://host:port/ (the page reaches the node at ws://host:port/). */
+  readonly url: string
+  readonly signaling: SignalingServer
+  stop(): Promise<void>
+}
+
+export async function startWorldServer(log: Log, init: WorldServerInit): Promise<WorldServer> {
+  const host = init.host ?? '127.0.0.1'
+  const http = createServer(staticFiles(join(init.root, 'dist')))
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(init.port ?? 0, host, () => resolve())
+  })
+  const signaling = new SignalingServer({ crypto: new NodeCrypto(), log }, { ...init.signaling, server: http })
+  const port = await signaling.start()
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  return {
+    host,
+    port,
+    url: `http://${shown}:${port}/`,
+    signaling,
+    async stop() {
+      await signaling.stop()
+      http.closeAllConnections()
+      await new Promise<void>((resolve) => http.close(() => resolve()))
+    },
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { VON_SCENARIOS } from './scenarios/von.js'
+import type { ScenarioResult } from './scenario.js'
+
+/*
+ * Small, fixed-seed versions of the issue-3 benchmarks (docs/BENCHMARKS.md has
+ * the full-size runs). Each asserts the benchmark's threshold on its own
+ * workload, scaled down so the whole file runs in well under a minute.
+ */
+function run(name: string, peers: number, seconds: number, options: Record<string, number> = {}): ScenarioResult['metrics'] {
+  const scenario = VON_SCENARIOS.find((s) => s.name === name)!
+  const r = scenario.run({
+    seed: '7',
+    peers,
+    seconds,
+    options: new Map(Object.entries(options).map(([k, v]) => [k, String(v)])),
+    trace: undefined,
+    progress: () => {},
+  })
+  return r.metrics
+}
+
+describe('VON scenarios, small and seeded', () => {
+  it("VAST's workload (100 peers): consistency at least 99.5 %", () => {
+    const m = run('vast', 100, 20, { 'join-seconds': 5 })
+    expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.995)
+    expect(m.graphConnected).toBe(true)
+    expect(m.sentBytesPerPeerPerSecMean).toBeLessThan(8000)
+  }, 60_000)
+
+  // Goal 99 % (issue 3), not met yet: about 98 % at 100-150 peers (docs/BENCHMARKS.md says why).
+  // This guards the current figure against regressions.
+  it('dense (about 20 peers per AOI): consistency at least 97 % (goal 99 %)', () => {
+    const m = run('dense', 100, 10)
+    expect(m.aoiNeighboursTrueMean).toBeGreaterThan(12)
+    expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.97)
+  }, 120_000)
+
+  it('mass failure (30 % of 200 peers): back to 99 % within 5 s, graph connected', () => {
+    const m = run('mass-failure', 200, 25)
+    expect(m.failedPeers).toBe(60)
+    expect(m.recoveryMs).not.toBeNull()
+    expect(Number(m.recoveryMs)).toBeLessThanOrEqual(5000)
+    expect(m.graphConnected).toBe(true)
+  }, 60_000)
+
+  it('flash crowd (120 peers into one point): under the link cap, AOI shrunk, consistency at least 95 %', () => {
+    const m = run('flash-crowd', 120, 20)
+    expect(m.linksPerPeerMax).toBeLessThanOrEqual(100)
+    expect(m.peersWithShrunkAoi).toBeGreaterThan(0)
+    expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.95)
+  }, 60_000)
+})
