@@ -56,9 +56,15 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
   gcThreshold?: number
   /** A link is idle after this long without protocol traffic; an idle link nobody insists on stops its keepalives and closes. @default 10000 */
   gcIdleMs?: number
-  /** Send a keepalive on a link that sent nothing for this long. @default 1000 */
+  /** Send a keepalive on a link that sent nothing for this long. @default 500 */
   keepaliveMs?: number
-  /** Close a link that received nothing for this long (dead peer). @default 3000 */
+  /**
+   * Close a link that received nothing for this long (dead peer). The overlay
+   * repairs only once a crash is detected, so this bounds its recovery time
+   * (2 s instead of 3 s took a 30 % mass failure's recovery from 5.6 s to 3.4 s
+   * at 300 peers). A background tab's timers still fire about once a second,
+   * so its keepalives keep it alive. @default 2000
+   */
   deadAfterMs?: number
   /** Give up on a connection attempt after this long. @default 10000 */
   connectTimeoutMs?: number
@@ -142,8 +148,8 @@ export class LinkManager {
       maxLinks: init.maxLinks ?? 100,
       gcThreshold: init.gcThreshold ?? 32,
       gcIdleMs: init.gcIdleMs ?? 10_000,
-      keepaliveMs: init.keepaliveMs ?? 1000,
-      deadAfterMs: init.deadAfterMs ?? 3000,
+      keepaliveMs: init.keepaliveMs ?? 500,
+      deadAfterMs: init.deadAfterMs ?? 2000,
       connectTimeoutMs: init.connectTimeoutMs ?? 10_000,
       introTimeoutMs: init.introTimeoutMs ?? 3000,
       maxSignalBytes: init.maxSignalBytes ?? 16 * 1024,

@@ -61,6 +61,8 @@ interface Member {
   reported: Point
   completeAt: number
   alive: boolean
+  /** Since when it has had neither a neighbour nor a link (-1: it has some). */
+  aloneSince: number
 }
 
 /**
@@ -91,7 +93,7 @@ export function runVon(init: VonRunInit): ScenarioResult {
     const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id }, { aoiRadius: init.aoi, buffer, ...init.von })
     byId.set(peer.id, i)
     const pos = mobility.place(i)
-    members.push({ index: i, peer, von, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, reported: { ...pos } })
+    members.push({ index: i, peer, von, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos } })
   }
 
   const joinMs = init.joinSeconds * 1000
@@ -116,6 +118,7 @@ export function runVon(init: VonRunInit): ScenarioResult {
   }
 
   let step = 0
+  let rejoins = 0
   const reportEvery = Math.max(1, Math.round(REPORT_PERIOD_MS / stepMs))
   const stepAll = (): void => {
     step++
@@ -129,6 +132,15 @@ export function runVon(init: VonRunInit): ScenarioResult {
         m.joinedAt = sim.now
         joined.push(m)
       }
+      // Every neighbour it had failed: like a real Peer, it rejoins through the bootstrap node.
+      if (m.joinedAt >= 0 && m.von.joined && m.von.table.size === 0 && m.peer.links.linkCount === 0 && joined.length > 1) {
+        if (m.aloneSince < 0) m.aloneSince = sim.now
+        else if (sim.now - m.aloneSince >= ALONE_GRACE_MS) {
+          m.aloneSince = -1
+          rejoins++
+          m.von.rejoin(() => hostCache(joined.filter((j) => j.alive && j !== m), m.pos, init.hostCache ?? 'nearest', rng))
+        }
+      } else m.aloneSince = -1
     }
     init.progress?.(sim.now / endMs)
     if (sim.now + stepMs <= endMs) sim.after(stepMs, stepAll)
@@ -260,6 +272,7 @@ export function runVon(init: VonRunInit): ScenarioResult {
     droppedPerPeer: mean(vonStats.map((s) => s.dropped)),
     badMessages: vonStats.reduce((a, s) => a + s.badMessages, 0),
     introducedLinkShare: introducedShare(members),
+    rejoins,
     bufferUnits: buffer,
     worldWidth: init.width,
     worldHeight: init.height,
@@ -279,6 +292,8 @@ export function runVon(init: VonRunInit): ScenarioResult {
 }
 
 const REPORT_PERIOD_MS = 10_000
+/** A peer alone this long rejoins (the real Peer waits 2-6 s: aloneGraceMs). */
+const ALONE_GRACE_MS = 2000
 
 /** Gateways for a joiner at `p` (see VonRunInit.hostCache). */
 function hostCache(live: readonly Member[], p: Point, kind: 'nearest' | 'random', rng: { int(n: number): number }): PeerId[] {
