@@ -32,7 +32,7 @@ interface Read {
 
 /**
  * npm run sim -- --scenario dht-churn --peers 1000 --seconds 14400 [--flush-s 10] [--keepalive-ms 10000]
- *   [--lookup-every-s 10] [--warmup-days 14]
+ *   [--lookup-every-s 10] [--read-every-s 5] [--warmup-days 14]
  *
  * --peers players, each online and offline in turn with the KAD-measured Weibull
  * session (shape 0.615, scale 169.5 min) and inter-session times (shape 0.476,
@@ -41,7 +41,8 @@ interface Read {
  * joins, reads the player's state from the DHT, moves once a second (state
  * written in batches every --flush-s), and on leaving writes once more and waits
  * for the write (at most 5 s) before going. Reads by returning owners are judged
- * against the newest seq the owner ever wrote.
+ * against the newest seq the owner ever wrote. Every --read-every-s, a random online
+ * peer also reads a random offline player's state (judged the same way).
  */
 export const dhtChurnScenario: Scenario = {
   name: 'dht-churn',
@@ -150,6 +151,28 @@ export const dhtChurnScenario: Scenario = {
     }
     sim.after(120_000, probeTick)
 
+    // Reads of offline players' state by others, all along the run: the same property
+    // as an owner's return (the newest state outlives its writer's session), sampled
+    // often enough to resolve a 99.9 % goal, which returning owners alone cannot in 4 h.
+    const offlineReads: { newest: boolean; newestAcked: boolean }[] = []
+    const readEveryMs = numberOption(o, 'read-every-s', 5) * 1000
+    const readTick = (): void => {
+      if (sim.now >= untilMs) return
+      sim.after(readEveryMs, readTick)
+      const offline = players.filter((p) => p.newest > 0 && p.peer === undefined)
+      const from = net.randomJoined(rng)
+      if (offline.length === 0 || from === undefined) return
+      const p = offline[rng.int(offline.length)]!
+      const wrote = p.newest
+      const acked = p.acked
+      const key = mutableKey(net.world.crypto, PLAYER_NS, p.key.publicKey)
+      from.dht.records.get(key, (g) => {
+        const seq = g.record !== null && g.record.kind === 1 ? g.record.seq : 0
+        offlineReads.push({ newest: seq === wrote, newestAcked: seq >= acked })
+      })
+    }
+    sim.after(120_000, readTick)
+
     const online: [number, number][] = []
     const bytesSeries: [number, number][] = []
     let lastBytes = 0
@@ -191,6 +214,9 @@ export const dhtChurnScenario: Scenario = {
       dhtBytesPerPeerPerSecMean: bytes.total / peerSeconds,
       dhtMaintenanceBytesPerPeerPerSecMean: bytes.maintenance / peerSeconds,
       dhtAppBytesPerPeerPerSecMean: bytes.app / peerSeconds,
+      offlineReads: offlineReads.length,
+      offlineReadNewestShare: offlineReads.length === 0 ? null : offlineReads.filter((r) => r.newest).length / offlineReads.length,
+      offlineReadNewestAckedShare: offlineReads.length === 0 ? null : offlineReads.filter((r) => r.newestAcked).length / offlineReads.length,
       durabilityNewestShare: durability.length === 0 ? null : durability.filter((d) => d).length / durability.length,
       durabilityReads: durability.length,
       players: args.peers,

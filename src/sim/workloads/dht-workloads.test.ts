@@ -46,6 +46,8 @@ describe('DHT scenarios (small smoke runs)', () => {
     for (const k of ['lookupAllClosestShare', 'lookupRoundsMedian', 'lookupLatencyMsMedian', 'dhtBytesPerPeerPerSecMean', 'onlineMean']) {
       expect(typeof r.metrics[k], `${k} ${msg}`).toBe('number')
     }
+    expect(r.metrics.offlineReads, msg).toBeGreaterThan(50)
+    expect(r.metrics.offlineReadNewestAckedShare, msg).toBeGreaterThanOrEqual(0.99)
     expect(r.series.length).toBeGreaterThan(2)
   })
 })
