@@ -61,6 +61,11 @@ describe('presence (simulator)', () => {
     expect(s.invalid).toBe(5)
     expect(s.received - before + s.rateLimited).toBe(10)
     expect(s.rateLimited, msg).toBeGreaterThanOrEqual(5)
+    // The newest of the dropped ones is not lost: it is applied once the window allows.
+    const received = s.received
+    world.sim.runUntil(world.sim.now + 6000)
+    expect(presenceOf(a).stats.received).toBe(received + 1)
+    expect(presenceOf(a).profileOf(b.id)?.name, msg).toBe('spam9')
   })
 })
 

@@ -6,7 +6,7 @@ import type { NetworkPeer } from '../platform/network-peer.js'
 import { LocalDiagram, jitterOf } from '../von/geometry.js'
 import type { MoveTrace } from './move-trace.js'
 import { diagnose, type ConnectionFacts } from './problems.js'
-import { applyMoves, patchPlayer, type InspectorState, type NeighbourKind, type PositionUpdate, type WorldStores } from './stores.js'
+import { applyMoves, patchPlayer, type InspectorState, type NeighbourEvent, type NeighbourKind, type WorldStores } from './stores.js'
 
 /** DHT contacts listed in the inspector at most. */
 const MAX_DHT_LISTED = 64
@@ -27,8 +27,8 @@ const PROTOCOL_NAMES: ReadonlyMap<number, LinkProtocolName> = new Map([
 export class PeerBridge {
   readonly listener: PeerListener
   private net: NetworkPeer | undefined
-  private pending: PositionUpdate[] = []
-  private left: PeerId[] = []
+  /** Enters, moves and leaves since the last flush, in arrival order. */
+  private pending: NeighbourEvent[] = []
   private lastClose: { code: number; reason: string } | undefined
   private everLinked = false
   private hostsSince: number | undefined
@@ -45,7 +45,7 @@ export class PeerBridge {
     this.listener = {
       onEnter: moved,
       onMove: moved,
-      onLeave: (id) => this.left.push(id),
+      onLeave: (id) => this.pending.push({ id, left: true }),
       onState: (state) => {
         if (state === 'idle' || state === 'closed') this.clearNeighbours()
         this.stores.connection.setState({ peerState: state })
@@ -67,14 +67,12 @@ export class PeerBridge {
     this.lastClose = { code, reason }
   }
 
-  /** Applies the moves received since the last call (call often: every frame or tick). */
+  /** Applies what was received since the last call, in order (call often: every frame or tick). */
   flush(): void {
-    if (this.pending.length === 0 && this.left.length === 0) return
-    const moves = this.pending
-    const left = this.left
+    if (this.pending.length === 0) return
+    const events = this.pending
     this.pending = []
-    this.left = []
-    applyMoves(this.stores.neighbours, moves, left)
+    applyMoves(this.stores.neighbours, events)
   }
 
   /** Connection figures, link states and the problem to show (a few times a second). */
@@ -136,7 +134,6 @@ export class PeerBridge {
 
   private clearNeighbours(): void {
     this.pending = []
-    this.left = []
     const players = this.stores.neighbours.getState().players
     if ([...players.values()].some((p) => !p.fake)) {
       this.stores.neighbours.setState({ players: new Map([...players].filter(([, p]) => p.fake)) })

@@ -7,7 +7,7 @@ import { PRESENCE_SERVICE, type PresenceService, type Profile } from '../peer/pr
 import type { Peer } from '../peer/peer.js'
 import { avatarUrl, sniffImage } from './avatar-image.js'
 import type { ChatOutcome, ServiceLink } from './controller.js'
-import { addChatLine, colorOf, patchPlayer, type WorldStores } from './stores.js'
+import { addChatLine, colorOf, patchPlayer, setProfile, type WorldStores } from './stores.js'
 
 /** A failed avatar fetch is tried again after this long. */
 const FETCH_RETRY_MS = 30_000
@@ -98,7 +98,8 @@ export class PeerServiceLink implements ServiceLink {
     // Presence's default colour is the id's first 24 bits: show ours (readable on the map) unless one was chosen.
     const colour = p.colour === parseInt(id.slice(0, 6), 16) ? colorOf(id) : p.colour
     const avatarUrl = p.avatar === null ? undefined : this.avatars.get(p.avatar)
-    patchPlayer(this.stores.neighbours, id, { name: p.name, color: colour, avatarHash: p.avatar ?? undefined, avatarUrl })
+    // Kept even while `id` is not shown: its enter may not be applied yet, or it may come back (presence will not repeat it).
+    setProfile(this.stores.neighbours, id, { name: p.name, color: colour, avatarHash: p.avatar ?? undefined, avatarUrl })
   }
 
   /** Announces our profile on the current session's services (after a change or a rejoin). */

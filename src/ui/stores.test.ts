@@ -3,7 +3,7 @@ import { decodeIdentityFile, encodeIdentityFile } from './identity-file.js'
 import { checkAvatarFile, sniffImage } from './avatar-image.js'
 import { diagnose, WEBRTC_BLOCKED_AFTER_MS, type ConnectionFacts } from './problems.js'
 import { cleanName } from './profile.js'
-import { addChatLine, applyMoves, colorOf, createWorldStores, MAX_CHAT_LINES, patchPlayer, recentLines } from './stores.js'
+import { addChatLine, applyMoves, colorOf, createWorldStores, MAX_CHAT_LINES, MAX_PROFILES, patchPlayer, recentLines, setProfile } from './stores.js'
 
 const ID = 'ab'.repeat(32)
 const OTHER = 'cd'.repeat(32)
@@ -31,7 +31,7 @@ describe('stores', () => {
     expect(p.track.map((x) => x.x)).toEqual([1, 2, 3])
     expect(p.name).toBe('bob')
     expect(p.color).toBe(colorOf(OTHER))
-    applyMoves(s.neighbours, [], [OTHER])
+    applyMoves(s.neighbours, [{ id: OTHER, left: true }])
     expect(s.neighbours.getState().players.size).toBe(0)
   })
 
@@ -43,6 +43,31 @@ describe('stores', () => {
     patchPlayer(s.neighbours, OTHER, { linkOpen: false })
     patchPlayer(s.neighbours, 'nobody', { name: 'x' })
     expect(updates).toBe(0)
+  })
+
+  it('applies arrivals and departures of one batch in order', () => {
+    const s = stores()
+    applyMoves(s.neighbours, [{ id: OTHER, t: 0, x: 1, y: 1 }, { id: OTHER, left: true }, { id: OTHER, t: 10, x: 5, y: 6 }])
+    expect(s.neighbours.getState().players.get(OTHER)?.track).toEqual([{ t: 10, x: 5, y: 6 }])
+    applyMoves(s.neighbours, [{ id: OTHER, t: 20, x: 5, y: 7 }, { id: OTHER, left: true }])
+    expect(s.neighbours.getState().players.has(OTHER)).toBe(false)
+  })
+
+  it('keeps profiles of players not shown, bounded, and gives one to its player when it appears', () => {
+    const s = stores()
+    const bob = { name: 'bob', color: 0x123456, avatarHash: undefined, avatarUrl: undefined }
+    setProfile(s.neighbours, OTHER, bob)
+    expect(s.neighbours.getState().players.size).toBe(0)
+    applyMoves(s.neighbours, [{ id: OTHER, t: 0, x: 1, y: 1 }])
+    expect(s.neighbours.getState().players.get(OTHER)).toMatchObject(bob)
+    const ids = Array.from({ length: MAX_PROFILES }, (_, i) => i.toString(16).padStart(64, '0'))
+    for (const id of ids) setProfile(s.neighbours, id, { ...bob, name: id })
+    setProfile(s.neighbours, ids[0]!, { ...bob, name: 'heard again' })
+    setProfile(s.neighbours, OTHER, bob)
+    const { profiles } = s.neighbours.getState()
+    expect(profiles.size).toBe(MAX_PROFILES)
+    expect(profiles.has(ids[1]!)).toBe(false)
+    expect(profiles.get(ids[0]!)?.name).toBe('heard again')
   })
 
   it('keeps a bounded chat log and finds the last line of each speaker for bubbles', () => {

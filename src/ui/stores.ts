@@ -39,8 +39,18 @@ export interface RemotePlayer {
   readonly fake: boolean
 }
 
+/** What a neighbour's presence profile puts on its avatar. */
+export type NeighbourProfile = Pick<RemotePlayer, 'name' | 'color' | 'avatarHash' | 'avatarUrl'>
+
 export interface NeighboursState {
   players: ReadonlyMap<string, RemotePlayer>
+  /**
+   * The last profile heard from each id, shown or not: a profile can arrive
+   * before its player's enter is applied, and presence does not repeat an
+   * unchanged profile when a player leaves and comes back (a reload). Bounded
+   * ({@link MAX_PROFILES}), least recently heard dropped first.
+   */
+  profiles: ReadonlyMap<string, NeighbourProfile>
 }
 
 export interface QueueDepth {
@@ -110,6 +120,8 @@ export interface WorldStores {
 
 /** Chat lines kept. */
 export const MAX_CHAT_LINES = 200
+/** Neighbour profiles kept (presence keeps as many). */
+export const MAX_PROFILES = 256
 
 /** A stable colour per id (a hue from its first hex digits). */
 export function colorOf(id: string): number {
@@ -130,7 +142,7 @@ export function createWorldStores(init: { id: string; world: string; signalingUr
       id: init.id, x: init.x, y: init.y, target: null, name: init.name, color: colorOf(init.id),
       avatarHash: undefined, avatarUrl: undefined, aoi: init.aoi, joined: false,
     })),
-    neighbours: createStore<NeighboursState>()(() => ({ players: new Map() })),
+    neighbours: createStore<NeighboursState>()(() => ({ players: new Map(), profiles: new Map() })),
     connection: createStore<ConnectionState>()(() => ({
       signalingUrl: init.signalingUrl, world: init.world, signaling: 'idle', connects: 0, peerState: 'idle', neighbours: 0,
       links: { open: 0, connecting: 0 }, introduced: 0, viaSignaling: 0, queues: [{ count: 0, bytes: 0 }, { count: 0, bytes: 0 }, { count: 0, bytes: 0 }],
@@ -149,19 +161,47 @@ export interface PositionUpdate {
   y: number
 }
 
-/** Applies position updates and departures to the neighbours store in one `setState`. */
-export function applyMoves(store: StoreApi<NeighboursState>, moves: readonly PositionUpdate[], left: readonly string[] = [], fake = false): void {
-  if (moves.length === 0 && left.length === 0) return
+/** A neighbour left. */
+export interface Departure {
+  id: string
+  left: true
+}
+
+/** What the overlay said about a neighbour, kept in arrival order until applied. */
+export type NeighbourEvent = PositionUpdate | Departure
+
+/**
+ * Applies moves, arrivals and departures to the neighbours store in one
+ * `setState`, in the order given: a leave and a re-enter in one batch (a
+ * reload) leave the player there. An arrival takes the profile last heard for its id.
+ */
+export function applyMoves(store: StoreApi<NeighboursState>, events: readonly NeighbourEvent[], fake = false): void {
+  if (events.length === 0) return
+  const { profiles } = store.getState()
   const players = new Map(store.getState().players)
-  for (const m of moves) {
-    const p = players.get(m.id)
-    const track = pushSample(p?.track ?? [], { t: m.t, x: m.x, y: m.y })
-    players.set(m.id, p === undefined
-      ? { id: m.id, track, name: undefined, color: colorOf(m.id), avatarHash: undefined, avatarUrl: undefined, linkOpen: false, fake }
+  for (const e of events) {
+    if ('left' in e) {
+      players.delete(e.id)
+      continue
+    }
+    const p = players.get(e.id)
+    const track = pushSample(p?.track ?? [], { t: e.t, x: e.x, y: e.y })
+    players.set(e.id, p === undefined
+      ? { id: e.id, track, name: undefined, color: colorOf(e.id), avatarHash: undefined, avatarUrl: undefined, linkOpen: false, fake, ...profiles.get(e.id) }
       : { ...p, track })
   }
-  for (const id of left) players.delete(id)
   store.setState({ players })
+}
+
+/** Remembers the profile heard from `id` (bounded) and shows it on the player if it is there, in one `setState`. */
+export function setProfile(store: StoreApi<NeighboursState>, id: string, profile: NeighbourProfile): void {
+  const { players, profiles } = store.getState()
+  const nextProfiles = new Map(profiles)
+  nextProfiles.delete(id) // re-inserted: least recently heard first
+  if (nextProfiles.size >= MAX_PROFILES) nextProfiles.delete(nextProfiles.keys().next().value!)
+  nextProfiles.set(id, profile)
+  const p = players.get(id)
+  store.setState(p === undefined ? { profiles: nextProfiles } : { profiles: nextProfiles, players: new Map(players).set(id, { ...p, ...profile }) })
 }
 
 /** Changes some fields of one neighbour (profile, link state); no-op for an unknown id or no change. */

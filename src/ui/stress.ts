@@ -38,13 +38,13 @@ export function startStress(stores: WorldStores, area: WorldArea, count: number,
       }
       return { id: b.id, t, x: b.at.x, y: b.at.y }
     })
-    applyMoves(stores.neighbours, moves, [], true)
+    applyMoves(stores.neighbours, moves, true)
   }
   move()
   bots.forEach((b, i) => patchPlayer(stores.neighbours, b.id, { name: `bot ${i + 1}`, linkOpen: true }))
   const timer = window.setInterval(move, 100)
   return () => {
     window.clearInterval(timer)
-    applyMoves(stores.neighbours, [], bots.map((b) => b.id))
+    applyMoves(stores.neighbours, bots.map((b) => ({ id: b.id, left: true })))
   }
 }

@@ -7,7 +7,7 @@ import { SlidingWindowLimiter } from '../rate-limit.js'
 import { DEFAULT_NAME, PresenceMsg, decodeProfile, encodeProfile, normaliseProfile, sameProfile, type Profile } from './profile.js'
 
 export interface PresenceComponents {
-  env: Pick<Env, 'clock'>
+  env: Pick<Env, 'clock' | 'timers'>
   links: Pick<LinkManager, 'send' | 'handle' | 'register'>
   localId: PeerId
   /** The current VON neighbours. */
@@ -19,7 +19,11 @@ export interface PresenceInit {
   initial?: Partial<Profile>
   /** Profiles remembered (neighbours and recent ones), least recently heard forgotten first. @default 256 */
   maxProfiles?: number
-  /** Profiles accepted per sender per window; more are dropped. @default 5 */
+  /**
+   * Profiles accepted per sender per window. Beyond it only the newest is kept,
+   * and applied once the window allows: a flood costs one slot per sender, and
+   * the last word (a name set just after a reload) is never lost. @default 5
+   */
   maxPerWindow?: number
   /** @default 5000 */
   windowMs?: number
@@ -61,11 +65,16 @@ export class PresenceService {
   private readonly told = new Set<PeerId>()
   private listeners: ProfileListener[] = []
   private closed = false
+  /** The newest rate-limited profile of each sender, applied when its window allows. */
+  private readonly held = new Map<PeerId, { profile: Profile; want: boolean }>()
+  private heldTimer: unknown = undefined
+  private readonly windowMs: number
 
   constructor(components: PresenceComponents, init: PresenceInit = {}) {
     this.c = components
     this.maxProfiles = init.maxProfiles ?? 256
-    this.limiter = new SlidingWindowLimiter(init.maxPerWindow ?? 5, init.windowMs ?? 5000, this.maxProfiles)
+    this.windowMs = init.windowMs ?? 5000
+    this.limiter = new SlidingWindowLimiter(init.maxPerWindow ?? 5, this.windowMs, this.maxProfiles)
     const colour = parseInt(components.localId.slice(0, 6), 16)
     this.own = normaliseProfile(init.initial ?? {}, { name: DEFAULT_NAME, colour, avatar: null })
     components.links.register({ id: PROTOCOL.PRESENCE, onLinkOpen: (peer) => this.linkOpened(peer) })
@@ -120,6 +129,9 @@ export class PresenceService {
   close(): void {
     this.closed = true
     this.listeners = []
+    this.held.clear()
+    if (this.heldTimer !== undefined) this.c.env.timers.clearTimeout(this.heldTimer)
+    this.heldTimer = undefined
   }
 
   private linkOpened(peer: PeerId): void {
@@ -144,8 +156,32 @@ export class PresenceService {
     }
     if (!this.limiter.allow(from, this.c.env.clock.now())) {
       this.stats.rateLimited++
+      this.held.delete(from)
+      if (this.held.size >= this.maxProfiles) this.held.delete(this.held.keys().next().value as PeerId)
+      this.held.set(from, m)
+      this.scheduleHeld()
       return
     }
+    this.held.delete(from)
+    this.accept(from, m)
+  }
+
+  private scheduleHeld(): void {
+    if (this.heldTimer !== undefined || this.closed) return
+    this.heldTimer = this.c.env.timers.setTimeout(() => {
+      this.heldTimer = undefined
+      const now = this.c.env.clock.now()
+      for (const [from, m] of [...this.held]) {
+        if (!this.limiter.allow(from, now)) continue
+        this.held.delete(from)
+        this.accept(from, m)
+      }
+      if (this.held.size > 0) this.scheduleHeld()
+    }, this.windowMs / 4)
+  }
+
+  private accept(from: PeerId, m: { profile: Profile; want: boolean }): void {
+    if (this.closed) return
     this.stats.received++
     const old = this.known.get(from)
     this.known.delete(from) // re-inserted: least recently heard first

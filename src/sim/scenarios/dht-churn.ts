@@ -246,7 +246,7 @@ export const dhtChurnScenario: Scenario = {
     const notes = [
       `${args.peers} players with KAD Weibull churn (mean session ${(weibullMeanMs(KAD_SESSION) / 60_000).toFixed(0)} min, mean offline ${(weibullMeanMs(KAD_INTERSESSION) / 60_000).toFixed(0)} min), ${mean(online.map((x) => x[1])).toFixed(0)} online on average; every session is a new browser (new peer id, empty local store), so every returning owner reads from the DHT alone.`,
       `Players move once a second; their state is written every ${flushMs / 1000} s while they play and once more when they leave. "Newest" is the highest seq the owner ever wrote, whether or not that write was acknowledged.`,
-      `Link keepalive ${keepaliveMs} ms, dead after ${3 * keepaliveMs} ms (about what WebRTC's consent checks give without app keepalives); the link layer's 1 s default would multiply the simulation's cost.`,
+      `Link keepalive ${keepaliveMs} ms, dead after ${3 * keepaliveMs} ms (about what WebRTC's consent checks give without app keepalives); the link layer's 500 ms default would multiply the simulation's cost.`,
     ]
     return { metrics, series, notes }
   },

@@ -131,7 +131,7 @@ export const dhtLookupScenario: Scenario = {
     const notes = [
       `${args.peers} peers joined in ${(grownAt / 1000).toFixed(0)} virtual s through random peers (first link via the signaling node, every later one introduced by the peer that returned the contact); measured for ${seconds.toFixed(0)} s after ${settleMs / 1000} s of settling.`,
       `Lookup accuracy is judged against the true 20 closest among all ${n} live ids at the moment each lookup starts; latency includes setting up every link the lookup needs.`,
-      `Link keepalive ${keepaliveMs} ms (link layer default 1000 ms): no peer fails in this scenario, so it changes no DHT figure, only the simulation's cost. DHT bytes are the DHT's own frames; link bytes add keepalives, signaling relays and packet headers.`,
+      `Link keepalive ${keepaliveMs} ms (link layer default 500 ms): no peer fails in this scenario, so it changes no DHT figure, only the simulation's cost. DHT bytes are the DHT's own frames; link bytes add keepalives, signaling relays and packet headers.`,
     ]
     return { metrics, series, notes }
   },
