@@ -6,12 +6,15 @@
  * read as performance.timeOrigin + performance.now() (one machine's wall clock;
  * the agreement of the two pages' clocks is measured and printed). Phase 1 idle;
  * phase 2 while B fetches A's 256 KiB assets back to back (fresh: B forgets each
- * one after fetching it), so LOW bulk data shares the link with the moves.
+ * one after fetching it), so LOW bulk data shares the link with the moves for the
+ * whole phase, at the rate B's asset service paces its fetches to (printed).
  * Phases alternate for `--rounds`, so background load weighs on both alike.
  * Each page also records its main thread's stalls (a 5 ms interval's lateness),
  * which tells CPU contention apart from waiting in the link's queues.
- *   npx tsx bench/move-latency.ts [--seconds 10] [--rounds 3] [--fetchers 2] [--json FILE]
+ *   npx tsx bench/move-latency.ts [--seconds 10] [--rounds 3] [--fetchers 2] [--profile] [--json FILE]
+ * `--profile`: afterwards, a CPU profile of B's main thread while it fetches.
  */
+import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
@@ -20,6 +23,7 @@ import { ensureClientBuilt } from '../signaling/client-build.js'
 import { startWorldServer } from '../signaling/world-server.js'
 import type { LinkInfo } from '../src/ui/test-hook.js'
 import { launchChromium } from './lib/browser.js'
+import { profilePage, sourceMapsOf, type ProfileEntry } from './lib/cpu-profile.js'
 import { machine, parseArgs, writeJson } from './lib/args.js'
 import { percentile } from './lib/stats.js'
 import { formatTable } from './lib/table.js'
@@ -145,6 +149,91 @@ function pair(sent: Traced[], received: Traced[], from: string): { matched: numb
   return { matched: latenciesMs.length, latenciesMs }
 }
 
+interface FetchLoops {
+  stop: boolean
+  running: number
+  fetched: number
+  failed: number
+  spans: [number, number][]
+  errors: string[]
+}
+
+/** Starts `fetchers` loops in B, each fetching A's assets back to back (forgetting each after, so the next fetch moves it again). */
+async function startFetching(b: Page, ids: readonly string[], from: string): Promise<void> {
+  await b.evaluate(([ids, from, fetchers]) => {
+    const state = { stop: false, running: 0, fetched: 0, failed: 0, spans: [] as [number, number][], errors: [] as string[] }
+    ;(window as unknown as { __bench: typeof state }).__bench = state
+    const now = (): number => performance.timeOrigin + performance.now()
+    const loop = async (k: number): Promise<void> => {
+      state.running++
+      for (let i = k; !state.stop; i += fetchers) {
+        const id = ids[i % ids.length]!
+        window.__world!.forgetAsset(id)
+        const t0 = now()
+        try {
+          await window.__world!.fetchAsset(id, from)
+          state.fetched++
+        } catch (err) {
+          state.failed++
+          if (state.errors.length < 5) state.errors.push(String(err))
+          await new Promise((r) => setTimeout(r, 200))
+        }
+        state.spans.push([t0, now()])
+        window.__world!.forgetAsset(id)
+      }
+      state.running--
+    }
+    for (let k = 0; k < fetchers; k++) void loop(k)
+  }, [ids, from, fetchers] as const)
+  await b.waitForFunction(() => (window as unknown as { __bench: FetchLoops }).__bench.fetched > 0, null, { timeout: 60_000 })
+}
+
+/** Stops B's fetch loops, waits for them to finish and the link to drain; returns what they did. */
+async function stopFetching(b: Page): Promise<FetchLoops> {
+  const st = await b.evaluate(() => {
+    const s = (window as unknown as { __bench: FetchLoops }).__bench
+    s.stop = true
+    return s
+  })
+  if (st.errors.length > 0) console.error(`fetch errors: ${st.errors.join('; ')}`)
+  await b.waitForFunction(() => (window as unknown as { __bench: FetchLoops }).__bench.running === 0, null, { timeout: 90_000 })
+  await b.waitForTimeout(1000)
+  return st
+}
+
+/** How long RTCDataChannel.send blocked the main thread, by message size. */
+interface SendTimes {
+  small: { count: number; totalMs: number; maxMs: number }
+  large: { count: number; totalMs: number; maxMs: number }
+}
+
+/** Wraps RTCDataChannel.prototype.send in the page to time each call (sends under 1 KiB are "small"). */
+function timeSends(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __sends?: SendTimes; __rawSend?: RTCDataChannel['send'] }
+    w.__sends = { small: { count: 0, totalMs: 0, maxMs: 0 }, large: { count: 0, totalMs: 0, maxMs: 0 } }
+    const raw = (w.__rawSend ??= RTCDataChannel.prototype.send)
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+      const t0 = performance.now()
+      raw.call(this, data)
+      const ms = performance.now() - t0
+      const size = (data as { byteLength?: number }).byteLength ?? 0
+      const s = w.__sends![size < 1024 ? 'small' : 'large']
+      s.count++
+      s.totalMs += ms
+      s.maxMs = Math.max(s.maxMs, ms)
+    }
+  })
+}
+
+function takeSendTimes(page: Page): Promise<SendTimes> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __sends: SendTimes; __rawSend: RTCDataChannel['send'] }
+    RTCDataChannel.prototype.send = w.__rawSend
+    return w.__sends
+  })
+}
+
 // What `npm start` runs, in this process: the client (built when stale) and a signaling node on one free port.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 await ensureClientBuilt(ROOT, { log: (line) => console.log(line) })
@@ -152,11 +241,18 @@ const server = await startWorldServer(stdoutLog('warn', 'signaling'), { root: RO
 const browser = await launchChromium()
 const url = `${server.url}?headless=1&world=move-latency`
 const phases: Phase[] = []
+/** The machine's 1-minute load average at the start and end: the benchmark shares it with whatever else runs. */
+const load = { start: loadavg()[0]!, end: NaN }
 let linkA: LinkInfo | undefined
+let profileB: ProfileEntry[] | undefined
+let sendsA: SendTimes | undefined
+let sendsB: SendTimes | undefined
+let profileRate = 0
 let clock: { before: Awaited<ReturnType<typeof skew>>; after: Awaited<ReturnType<typeof skew>> } | undefined
 try {
   const a = await openPage(browser, url)
   const b = await openPage(browser, url)
+  const namesB = args.has('profile') ? await sourceMapsOf(b) : undefined
   const [sa, sb] = [await snap(a), await snap(b)]
   // Meet in the middle, then A paces back and forth 100 units beside B (well inside the AOI).
   const cx = Math.round((sa.x + sb.x) / 2)
@@ -190,34 +286,7 @@ try {
   const schedule = Array.from({ length: rounds }, () => ['idle', 'avatar transfer'] as const).flat()
   for (const name of schedule) {
     const loaded = name !== 'idle'
-    if (loaded) {
-      await b.evaluate(([ids, from, fetchers]) => {
-        const state = { stop: false, running: 0, fetched: 0, failed: 0, spans: [] as [number, number][], errors: [] as string[] }
-        ;(window as unknown as { __bench: typeof state }).__bench = state
-        const now = (): number => performance.timeOrigin + performance.now()
-        const loop = async (k: number): Promise<void> => {
-          state.running++
-          for (let i = k; !state.stop; i += fetchers) {
-            const id = ids[i % ids.length]!
-            window.__world!.forgetAsset(id)
-            const t0 = now()
-            try {
-              await window.__world!.fetchAsset(id, from)
-              state.fetched++
-            } catch (err) {
-              state.failed++
-              if (state.errors.length < 5) state.errors.push(String(err))
-              await new Promise((r) => setTimeout(r, 200))
-            }
-            state.spans.push([t0, now()])
-            window.__world!.forgetAsset(id)
-          }
-          state.running--
-        }
-        for (let k = 0; k < fetchers; k++) void loop(k)
-      }, [ids, sa.id, fetchers] as const)
-      await b.waitForFunction(() => (window as unknown as { __bench: { fetched: number } }).__bench.fetched > 0, null, { timeout: 60_000 })
-    }
+    if (loaded) await startFetching(b, ids, sa.id)
     const bytes0 = await b.evaluate((id) => window.__world!.linkTraffic(id).bytesReceived, sa.id)
     const t0 = wall()
     await Promise.all([watchStalls(a), watchStalls(b)])
@@ -233,11 +302,7 @@ try {
     let fetched = 0
     let fetchFailed = 0
     if (loaded) {
-      const st = await b.evaluate(() => {
-        const s = (window as unknown as { __bench: { stop: boolean; fetched: number; failed: number; spans: [number, number][]; errors: string[] } }).__bench
-        s.stop = true
-        return s
-      })
+      const st = await stopFetching(b)
       // Running fetches cover the window at least this much (spans of the parallel loops merged).
       const spans = st.spans.map(([s, e]) => [Math.max(s, t0), Math.min(e, t1)] as const).filter(([s, e]) => e > s).sort((x, y) => x[0] - y[0])
       let end = t0
@@ -248,10 +313,6 @@ try {
       busy /= t1 - t0
       fetched = st.fetched
       fetchFailed = st.failed
-      if (st.errors.length > 0) console.error(`fetch errors: ${st.errors.join('; ')}`)
-      // Running fetches finish and the link drains before the next idle phase.
-      await b.waitForFunction(() => (window as unknown as { __bench: { running: number } }).__bench.running === 0, null, { timeout: 90_000 })
-      await b.waitForTimeout(1000)
     }
     const { matched, latenciesMs } = pair(ta.sent, tb.received, sa.id)
     const sB = await snap(b)
@@ -262,12 +323,25 @@ try {
     })
   }
   clock.after = await skew(a, b)
+  if (args.has('profile')) {
+    // After the measured phases (the profiler slows the page): where B's main thread goes while fetching.
+    await startFetching(b, ids, sa.id)
+    const bytes0 = await b.evaluate((id) => window.__world!.linkTraffic(id).bytesReceived, sa.id)
+    await Promise.all([timeSends(a), timeSends(b)])
+    profileB = await profilePage(b, () => b.waitForTimeout(seconds * 1000), namesB, 20)
+    sendsA = await takeSendTimes(a)
+    sendsB = await takeSendTimes(b)
+    const bytes1 = await b.evaluate((id) => window.__world!.linkTraffic(id).bytesReceived, sa.id)
+    profileRate = (bytes1 - bytes0) / seconds
+    await stopFetching(b)
+  }
   linkA = await a.evaluate((id) => window.__world!.linkInfo(id), sb.id)
 } finally {
   await browser.close()
   await server.stop()
 }
 
+load.end = loadavg()[0]!
 const when = new Date().toISOString()
 const where = await machine()
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '—')
@@ -292,7 +366,7 @@ const rows = (list: readonly Phase[]): (string | number)[][] => list.map((p) => 
   ]
 })
 const headers = ['phase', 'moves sent', 'arrived', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'HUD p50 / p95 ms', 'stall p99 A / B ms', 'MiB A->B', 'fetches', 'transfer busy']
-console.log(`move latency A -> B through the page, headless Chromium, 2 pages, ${rounds} rounds of ${seconds} s idle + ${seconds} s transfer, ${fetchers} parallel fetches of ${ASSET_BYTES / 1024} KiB assets · ${when} · ${where}`)
+console.log(`move latency A -> B through the page, headless Chromium, 2 pages, ${rounds} rounds of ${seconds} s idle + ${seconds} s transfer, ${fetchers} parallel fetches of ${ASSET_BYTES / 1024} KiB assets · ${when} · ${where} · load average ${load.start.toFixed(1)} at the start, ${load.end.toFixed(1)} at the end`)
 console.log(formatTable(headers, rows(summary)))
 console.log('\nper phase:')
 console.log(formatTable(headers, rows(phases)))
@@ -312,8 +386,17 @@ if (clock !== undefined) {
   const c = (x: Awaited<ReturnType<typeof skew>>): string => `${x.skewMs.toFixed(3)} ms ± ${x.boundMs.toFixed(3)} via Node, ${x.viaSystemClockMs.toFixed(3)} ms via Date.now()`
   console.log(`page clocks A − B (timeOrigin + now): before ${c(clock.before)}; after ${c(clock.after)}`)
 }
+if (profileB !== undefined) {
+  console.log(`\nCPU profile of B's main thread over ${seconds} s of fetching (${(profileRate / 2 ** 20).toFixed(2)} MiB/s from A), self time:`)
+  console.log(formatTable(['function', 'self ms', 'share'], profileB.map((e) => [e.name, e.selfMs.toFixed(0), `${(100 * e.share).toFixed(1)}%`])))
+  const row = (who: string, t: SendTimes | undefined): (string | number)[][] => t === undefined ? [] : (['small', 'large'] as const).map((k) => [
+    `${who} ${k === 'small' ? '< 1 KiB' : '>= 1 KiB'}`, t[k].count, fmt(t[k].count / seconds), fmt(t[k].totalMs), t[k].count === 0 ? '—' : (t[k].totalMs / t[k].count).toFixed(3), fmt(t[k].maxMs),
+  ])
+  console.log(`\nRTCDataChannel.send over the same ${seconds} s (timed around each call, profiler running):`)
+  console.log(formatTable(['page, message size', 'sends', 'per s', 'total ms', 'mean ms', 'max ms'], [...row('A', sendsA), ...row('B', sendsB)]))
+}
 writeJson(args.get('json'), {
-  when, machine: where, seconds, rounds, fetchers, assetBytes: ASSET_BYTES, clock, linkA,
+  when, machine: where, load, seconds, rounds, fetchers, assetBytes: ASSET_BYTES, clock, linkA, profileB, sendsA, sendsB,
   phases: [...summary, ...phases].map(({ latenciesMs, stallsA, stallsB, ...p }) => ({
     ...p, stallP99MsA: percentile(stallsA, 99), stallP99MsB: percentile(stallsB, 99), p50Ms: percentile(latenciesMs, 50), p95Ms: percentile(latenciesMs, 95), p99Ms: percentile(latenciesMs, 99), maxMs: Math.max(...latenciesMs), latenciesMs,
   })),

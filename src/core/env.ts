@@ -29,6 +29,12 @@ export interface Rng {
   bytes(n: number): Uint8Array
 }
 
+/** An incremental SHA-256: `update` with each piece in order, then `digest` once. */
+export interface Sha256Hasher {
+  update(data: Uint8Array): void
+  digest(): Uint8Array
+}
+
 /** An Ed25519 key pair. `seed` is the 32-byte secret from which both keys derive. */
 export interface KeyPair {
   readonly publicKey: Uint8Array
@@ -42,6 +48,8 @@ export interface KeyPair {
  */
 export interface Crypto {
   sha256(data: Uint8Array): Uint8Array
+  /** SHA-256 fed piece by piece: a large input hashed as it arrives, not in one long call. */
+  sha256Hasher(): Sha256Hasher
   keyPairFromSeed(seed: Uint8Array): KeyPair
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
 }

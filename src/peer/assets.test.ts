@@ -5,6 +5,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { AssetMsg } from '../services/assets/asset-messages.js'
 import { buildAsset, openManifest } from '../services/assets/manifest.js'
+import type { SimNodeSpec } from '../sim/network.js'
 import { PeerWorld, type WorldPeer } from '../sim/workloads/peer-world.js'
 import { AssetError, ASSETS_SERVICE, assetsService, MAX_ASSET_BYTES, type AssetService } from './assets-service.js'
 import { dhtService } from './dht-service.js'
@@ -22,7 +23,7 @@ function bytesOf(n: number, seed: number): Uint8Array {
 }
 
 /** Six peers around one spot, running the DHT and assets; `net` shapes each one's access link. */
-function world(net: (i: number) => { upBytesPerSec?: number; downBytesPerSec?: number } = () => ({})): { world: PeerWorld; m: WorldPeer[] } {
+function world(net: (i: number) => Partial<SimNodeSpec> = () => ({})): { world: PeerWorld; m: WorldPeer[] } {
   const pw = new PeerWorld({ seed: SEED })
   const m = [0, 1, 2, 3, 4, 5].map((i) => pw.add(200 + (i % 3) * 40, 200 + Math.floor(i / 3) * 40, { init: { services: [dhtService(), assetsService()] }, net: net(i) }))
   return { world: pw, m }
@@ -90,6 +91,21 @@ describe('assets (simulator)', () => {
     expect(got instanceof Uint8Array && equalBytes(got, data), `${msg} ${String(got)}`).toBe(true)
     expect(assetsOf(b).stats.corruptChunks, msg).toBeGreaterThanOrEqual(1)
     expect(assetsOf(h).server.stats.chunksServed, msg).toBeLessThanOrEqual(2) // dropped at the first bad chunk
+  })
+
+  it('paces fetching: a 256 KiB avatar on a fast link comes at the fetch rate, in well under a second', async () => {
+    const { world: w, m } = world(() => ({ x: 0, y: 0, accessMs: 0.5 })) // loopback-like: 1 ms round trips
+    await w.runAsync(() => false, 6000, 500)
+    const [a, b] = m.map((x) => x.peer) as [Peer, Peer]
+    const data = bytesOf(MAX_ASSET_BYTES, 4)
+    const id = assetsOf(a).publish(data, 'image/png')
+    const t0 = w.sim.now
+    const got = await fetchIn(w, assetsOf(b), id, [a.id])
+    const tookMs = w.sim.now - t0
+    expect(got instanceof Uint8Array && equalBytes(got, data), `${msg} ${String(got)}`).toBe(true)
+    // 64 KiB at once, the other 192 KiB at 1 MiB/s (187.5 ms), plus round trips.
+    expect(tookMs, msg).toBeGreaterThanOrEqual(187)
+    expect(tookMs, msg).toBeLessThan(500)
   })
 
   it('a 256 KiB transfer does not hold back HIGH traffic on the same link', async () => {

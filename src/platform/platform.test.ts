@@ -52,6 +52,13 @@ describe('crypto: node:crypto and @noble agree byte for byte', () => {
     const expected = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
     expect(toHex(node.sha256(abc))).toBe(expected)
     expect(toHex(noble.sha256(abc))).toBe(expected)
+    for (const c of [node, noble]) {
+      const h = c.sha256Hasher()
+      h.update(abc.subarray(0, 1))
+      h.update(new Uint8Array(0))
+      h.update(abc.subarray(1))
+      expect(toHex(h.digest())).toBe(expected)
+    }
   })
 })
 

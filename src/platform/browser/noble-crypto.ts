@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { Crypto, KeyPair } from '../../core/env.js'
+import type { Crypto, KeyPair, Sha256Hasher } from '../../core/env.js'
 
 /**
  * Synchronous crypto for the browser (WebCrypto's Ed25519 is async only). Strict
@@ -9,6 +9,14 @@ import type { Crypto, KeyPair } from '../../core/env.js'
 export class NobleCrypto implements Crypto {
   sha256(data: Uint8Array): Uint8Array {
     return sha256(data)
+  }
+
+  sha256Hasher(): Sha256Hasher {
+    const h = sha256.create()
+    return {
+      update: (data) => void h.update(data),
+      digest: () => h.digest(),
+    }
   }
 
   keyPairFromSeed(seed: Uint8Array): KeyPair {

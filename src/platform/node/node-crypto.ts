@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
-import type { Crypto, KeyPair } from '../../core/env.js'
+import type { Crypto, KeyPair, Sha256Hasher } from '../../core/env.js'
 
 // DER prefixes that wrap a raw 32-byte Ed25519 seed (PKCS#8) or public key (SPKI).
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -26,6 +26,14 @@ export class NodeCrypto implements Crypto {
 
   sha256(data: Uint8Array): Uint8Array {
     return new Uint8Array(createHash('sha256').update(data).digest())
+  }
+
+  sha256Hasher(): Sha256Hasher {
+    const h = createHash('sha256')
+    return {
+      update: (data) => void h.update(data),
+      digest: () => new Uint8Array(h.digest()),
+    }
   }
 
   keyPairFromSeed(seed: Uint8Array): KeyPair {

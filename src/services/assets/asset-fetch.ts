@@ -1,15 +1,17 @@
 import type { PeerId } from '../../core/id.js'
-import { equalBytes } from '../../core/bytes.js'
-import type { Crypto } from '../../core/env.js'
+import { concatBytes, equalBytes } from '../../core/bytes.js'
+import type { Crypto, Sha256Hasher } from '../../core/env.js'
 import { AssetErr, AssetMsg, type AssetReply } from './asset-messages.js'
 import { AssetError } from './errors.js'
-import { assemble, chunkCount, openManifest, type Manifest } from './manifest.js'
+import { CHUNK_BYTES, chunkCount, openManifest, type Manifest } from './manifest.js'
 
 /** How a fetch talks to holders: the service pairs replies with requests and times them out. */
 export interface FetchIo {
   readonly crypto: Crypto
   /** Sends a request (connecting through `via` if there is no link); `cb` gets the reply, or null on timeout, link loss or send failure. */
   request(peer: PeerId, via: PeerId | undefined, type: number, body: unknown[], cb: (r: AssetReply | null) => void): void
+  /** Budget for asking `bytes` of chunk data now (see FetchPacer); when false, `wake` is called once it has been granted later. */
+  admit(bytes: number, wake: () => void): boolean
 }
 
 export interface FetchLimits {
@@ -55,7 +57,14 @@ export class AssetFetch {
   private manifestBytes: Uint8Array | null = null
   private chunks: (Uint8Array | undefined)[] = []
   private wanted: number[] = []
+  /** The whole asset's hash, fed with the chunks verified so far in order: no long hash at the end. */
+  private whole: Sha256Hasher | null = null
+  private hashedChunks = 0
   private inFlight = 0
+  /** Waiting for the pacer's budget (it will call step). */
+  private paused = false
+  /** Budget granted while paused, not yet spent on a request. */
+  private credit = 0
   private lookupDone = false
   private done = false
 
@@ -93,7 +102,8 @@ export class AssetFetch {
     if (this.done) return
     if (this.manifest === null) this.askManifest()
     else this.askChunks()
-    if (!this.done && this.inFlight === 0 && this.lookupDone) this.fail(new AssetError('NOT_FOUND', 'no holder could serve the asset'))
+    // Nothing asked and nothing to wait for (a pause for budget ends in another step): no holder can serve it.
+    if (!this.done && this.inFlight === 0 && !this.paused && this.lookupDone) this.fail(new AssetError('NOT_FOUND', 'no holder could serve the asset'))
   }
 
   private askManifest(): void {
@@ -115,6 +125,7 @@ export class AssetFetch {
         const n = chunkCount(m.size)
         this.chunks = Array.from({ length: n }, () => undefined)
         this.wanted = Array.from({ length: n }, (_, i) => i)
+        this.whole = this.io.crypto.sha256Hasher()
       })
     }
   }
@@ -122,7 +133,7 @@ export class AssetFetch {
   private askChunks(): void {
     while (this.wanted.length > 0 && this.inFlight < this.limits.total) {
       const pick = this.pickHolder()
-      if (pick === undefined) return
+      if (pick === undefined || !this.budget(this.wanted[0]!)) return
       const [peer, h] = pick
       const index = this.wanted.shift()!
       this.send(peer, h, AssetMsg.GET_CHUNK, [this.id, index], (r) => this.onChunk(peer, h, index, r))
@@ -145,7 +156,8 @@ export class AssetFetch {
       this.wanted.unshift(index)
       return this.failed(h, r)
     }
-    if (!equalBytes(this.io.crypto.sha256(r.bytes), this.manifest!.chunks[index]!)) {
+    // The length first: a chunk of the wrong size is rejected without hashing it.
+    if (r.bytes.length !== this.chunkBytes(index) || !equalBytes(this.io.crypto.sha256(r.bytes), this.manifest!.chunks[index]!)) {
       this.stats.corruptChunks++
       h.banned = true
       this.wanted.unshift(index)
@@ -153,11 +165,34 @@ export class AssetFetch {
     }
     this.chunks[index] = r.bytes
     this.stats.chunksFrom.set(peer, (this.stats.chunksFrom.get(peer) ?? 0) + 1)
-    if (this.wanted.length > 0 || this.inFlight > 0 || this.chunks.some((c) => c === undefined)) return
-    const bytes = assemble(this.io.crypto, this.manifest!, this.chunks as Uint8Array[])
-    if (bytes === null) return this.fail(new AssetError('CORRUPT', 'chunks do not make the asset its manifest names'))
+    const whole = this.whole!
+    while (this.hashedChunks < this.chunks.length && this.chunks[this.hashedChunks] !== undefined) whole.update(this.chunks[this.hashedChunks++]!)
+    if (this.hashedChunks < this.chunks.length) return
+    // Every chunk matched its hash; the whole must match too (a manifest may name chunks that do not make its asset).
+    if (!equalBytes(whole.digest(), this.manifest!.hash)) return this.fail(new AssetError('CORRUPT', 'chunks do not make the asset its manifest names'))
     this.done = true
-    this.finish({ manifest: this.manifest!, manifestBytes: this.manifestBytes!, bytes })
+    this.finish({ manifest: this.manifest!, manifestBytes: this.manifestBytes!, bytes: concatBytes(this.chunks as Uint8Array[]) })
+  }
+
+  /** Spends the pacer's budget for asking chunk `index`; false while waiting for it. */
+  private budget(index: number): boolean {
+    if (this.credit > 0) {
+      this.credit--
+      return true
+    }
+    if (this.paused) return false
+    const now = this.io.admit(this.chunkBytes(index), () => {
+      this.paused = false
+      this.credit++
+      this.step()
+    })
+    this.paused = !now
+    return now
+  }
+
+  /** Length of chunk `index` of the asset (the last one may be short). */
+  private chunkBytes(index: number): number {
+    return Math.min(CHUNK_BYTES, this.manifest!.size - index * CHUNK_BYTES)
   }
 
   private failed(h: Holder, r: AssetReply | null): void {

@@ -9,6 +9,7 @@ import { AssetMsg, MAX_RID, decodeReply, type AssetReply } from './asset-message
 import { AssetServer, type AssetServerInit } from './asset-server.js'
 import { AssetStore, type AssetStoreInit } from './asset-store.js'
 import { AssetError } from './errors.js'
+import { FetchPacer } from './fetch-pacer.js'
 import { MAX_ASSET_BYTES, buildAsset, isValidMime } from './manifest.js'
 
 /** The service's name in a peer (`peer.service<AssetService>(ASSETS_SERVICE)`). */
@@ -33,6 +34,15 @@ export interface AssetsComponents {
 export interface AssetsInit {
   store?: AssetStoreInit
   server?: AssetServerInit
+  /**
+   * Chunk data asked for per second, over all fetches: bulk work the receiver's
+   * main thread does (hashing, reassembly, requests) at a pace that leaves room for
+   * moves. A 256 KiB avatar takes ~0.2 s plus round trips at the default.
+   * @default 1048576
+   */
+  fetchBytesPerSecond?: number
+  /** Chunk data asked for at once after a pause, before pacing starts. @default 65536 */
+  fetchBurstBytes?: number
   /** Chunk requests in flight to one holder. @default 2 */
   perHolder?: number
   /** Chunk requests in flight for one asset. @default 8 */
@@ -84,6 +94,7 @@ export class AssetService {
   readonly stats: AssetsStats = { published: 0, fetched: 0, fetchesFailed: 0, corruptChunks: 0, unexpectedReplies: 0 }
   private readonly c: AssetsComponents
   private readonly cfg: Required<Omit<AssetsInit, 'store' | 'server'>>
+  private readonly pacer: FetchPacer
   private readonly requests = new Map<number, Outstanding>()
   private readonly fetches = new Map<string, { fetch: AssetFetch; promise: Promise<Uint8Array> }>()
   private nextRid = 1
@@ -93,6 +104,8 @@ export class AssetService {
   constructor(components: AssetsComponents, init: AssetsInit = {}) {
     this.c = components
     this.cfg = {
+      fetchBytesPerSecond: init.fetchBytesPerSecond ?? 1024 * 1024,
+      fetchBurstBytes: init.fetchBurstBytes ?? 64 * 1024,
       perHolder: init.perHolder ?? 2,
       maxInFlight: init.maxInFlight ?? 8,
       maxFailures: init.maxFailures ?? 3,
@@ -102,6 +115,7 @@ export class AssetService {
       reprovideMs: init.reprovideMs ?? 3_600_000,
       maxProvided: init.maxProvided ?? 64,
     }
+    this.pacer = new FetchPacer(components.env, { bytesPerSecond: this.cfg.fetchBytesPerSecond, burstBytes: this.cfg.fetchBurstBytes })
     this.store = new AssetStore(components.env, init.store)
     const links = components.links
     this.server = new AssetServer({ env: components.env, links, store: this.store }, init.server)
@@ -169,6 +183,7 @@ export class AssetService {
     if (this.reprovideTimer !== undefined) this.c.env.timers.clearTimeout(this.reprovideTimer)
     this.reprovideTimer = undefined
     this.server.close()
+    this.pacer.close()
     for (const f of [...this.fetches.values()]) f.fetch.fail(new AssetError('CLOSED', 'asset service closed'))
     for (const rid of [...this.requests.keys()]) this.settle(rid, null)
   }
@@ -177,7 +192,7 @@ export class AssetService {
     let fetch!: AssetFetch
     const promise = new Promise<Uint8Array>((resolve, reject) => {
       const timer = this.c.env.timers.setTimeout(() => fetch.fail(new AssetError('TIMEOUT', `no asset after ${this.cfg.fetchTimeoutMs} ms`)), this.cfg.fetchTimeoutMs)
-      const io = { crypto: this.c.env.crypto, request: this.request.bind(this) }
+      const io = { crypto: this.c.env.crypto, request: this.request.bind(this), admit: this.pacer.take.bind(this.pacer) }
       const limits = { perHolder: this.cfg.perHolder, total: this.cfg.maxInFlight, maxFailures: this.cfg.maxFailures }
       fetch = new AssetFetch(io, id, limits, (r) => {
         this.c.env.timers.clearTimeout(timer)
