@@ -567,7 +567,12 @@ export class LinkManager {
         // closes after gcIdleMs of silence: recently used links linger a while.
         const wanted = this.insisted(link)
         const remoteWants = now < link.remoteWantsUntil
-        if (wanted || remoteWants ? now - link.lastRecvAt > this.init.deadAfterMs : now - Math.max(link.lastRecvAt, link.lastUseAt) > Math.max(this.init.deadAfterMs, this.init.gcIdleMs)) {
+        // A lingering idle link that a protocol takes up again has heard nothing for a
+        // while: its dead timer starts when it became wanted, not at the last frame.
+        if (wanted && !link.wanted) link.wantedSince = now
+        link.wanted = wanted
+        const heard = wanted ? Math.max(link.lastRecvAt, link.wantedSince) : link.lastRecvAt
+        if (wanted || remoteWants ? now - heard > this.init.deadAfterMs : now - Math.max(link.lastRecvAt, link.lastUseAt) > Math.max(this.init.deadAfterMs, this.init.gcIdleMs)) {
           this.closeLink(link, wanted || remoteWants ? 'timeout' : 'idle')
         } else if (wanted && this.init.rttProbeMs > 0 && now - link.lastUseAt < this.init.gcIdleMs && link.rtt.probeDue(now, this.init.rttProbeMs)) {
           sendProbe(link, now, true) // doubles as the keepalive; idle links keep plain keepalives (cheaper)

@@ -66,6 +66,9 @@ export class Link {
   lastUseAt: number
   /** Until when the remote said (by keepalive) that it still wants this link. */
   remoteWantsUntil = 0
+  /** Wanted by a protocol of ours at the last tick, and since when (the dead timer starts there). */
+  wanted = false
+  wantedSince = 0
   bytesSent = 0
   bytesReceived = 0
   framesReceived = 0
