@@ -26,15 +26,13 @@ describe('VON scenarios, small and seeded', () => {
     expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.995)
     expect(m.graphConnected).toBe(true)
     expect(m.sentBytesPerPeerPerSecMean).toBeLessThan(8000)
-  }, 60_000)
+  }, 300_000)
 
-  // Goal 99 % (issue 3), not met yet: about 98 % at 100-150 peers (docs/BENCHMARKS.md says why).
-  // This guards the current figure against regressions.
-  it('dense (about 20 peers per AOI): consistency at least 97 % (goal 99 %)', () => {
+  it('dense (about 20 peers per AOI): consistency at least 99 %', () => {
     const m = run('dense', 100, 10)
     expect(m.aoiNeighboursTrueMean).toBeGreaterThan(12)
-    expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.97)
-  }, 120_000)
+    expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.99)
+  }, 300_000)
 
   it('mass failure (30 % of 200 peers): back to 99 % within 5 s, graph connected', () => {
     const m = run('mass-failure', 200, 25)
@@ -42,12 +40,12 @@ describe('VON scenarios, small and seeded', () => {
     expect(m.recoveryMs).not.toBeNull()
     expect(Number(m.recoveryMs)).toBeLessThanOrEqual(5000)
     expect(m.graphConnected).toBe(true)
-  }, 60_000)
+  }, 300_000)
 
   it('flash crowd (120 peers into one point): under the link cap, AOI shrunk, consistency at least 95 %', () => {
     const m = run('flash-crowd', 120, 20)
     expect(m.linksPerPeerMax).toBeLessThanOrEqual(100)
     expect(m.peersWithShrunkAoi).toBeGreaterThan(0)
     expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.95)
-  }, 60_000)
+  }, 300_000)
 })
