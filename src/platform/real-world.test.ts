@@ -185,7 +185,10 @@ describe('real network: 12 peers on WebRTC through a signaling node', () => {
     for (const m of east) expect(walker.peer.von.table.has(m.peer.id)).toBe(true)
     // Every new link (either side dialled) was introduced: the node is down.
     expect(after.viaSignaling).toBe(before.viaSignaling)
-    expect(after.introduced - before.introduced).toBeGreaterThanOrEqual(east.length)
+    // At least one new link, and every east peer linked; a link that lingered from the
+    // east peers' joins (their queries may have passed through the walker) is reused.
+    expect(after.introduced - before.introduced).toBeGreaterThanOrEqual(1)
+    for (const m of east) expect(walker.peer.links.linkState(m.peer.id)).toBe('open')
     log(`walker opened ${after.introduced - before.introduced} links by introduction on its way`)
   }, 60_000)
 
