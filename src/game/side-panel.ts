@@ -26,11 +26,7 @@ export function mountProfile(stores: WorldStores, intents: Intents): void {
   name.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') name.blur()
   })
-  byId<HTMLInputElement>('avatar-file').addEventListener('change', (e) => {
-    const input = e.target as HTMLInputElement
-    const file = input.files?.[0]
-    input.value = ''
-    if (file === undefined) return
+  onFile('avatar-file', (file) => {
     show(avatarError, undefined)
     intents.setAvatar(file).catch((err: unknown) => show(avatarError, err instanceof AvatarError ? err.message : 'That image could not be used.'))
   })
@@ -43,14 +39,20 @@ export function mountProfile(stores: WorldStores, intents: Intents): void {
       window.setTimeout(() => URL.revokeObjectURL(a.href), 10_000)
     }, (err: unknown) => show(identityError, (err as Error).message))
   })
-  byId<HTMLInputElement>('import-file').addEventListener('change', (e) => {
-    const input = e.target as HTMLInputElement
-    const file = input.files?.[0]
-    input.value = ''
-    if (file === undefined) return
+  onFile('import-file', (file) => {
     show(identityError, undefined)
     if (!window.confirm('Become the player in this file? This browser tab forgets its current player (export it first to keep it) and reloads.')) return
     file.text().then((t) => intents.importIdentity(t)).catch((err: unknown) => show(identityError, (err as Error).message))
+  })
+}
+
+/** Calls `fn` with the file picked in the input `id`; the input is cleared so the same file can be picked again. */
+function onFile(id: string, fn: (file: File) => void): void {
+  byId<HTMLInputElement>(id).addEventListener('change', (e) => {
+    const input = e.target as HTMLInputElement
+    const file = input.files?.[0]
+    input.value = ''
+    if (file !== undefined) fn(file)
   })
 }
 
