@@ -44,6 +44,8 @@ const flag = (name: string): boolean => params.has(name) && params.get(name) !==
 const world = isWorldName(params.get('world')) ? params.get('world')! : DEFAULT_WORLD_NAME
 const url = params.get('signaling') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`
 const manualPeers = (params.get('peers') ?? '').split(',').map((p) => parsePeerId(p.trim())).filter((p): p is PeerId => p !== null)
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
+const requestedLog = LOG_LEVELS.find((l) => l === params.get('log'))
 const stress = Math.min(1000, Math.max(0, Number.parseInt(params.get('stress') ?? '0', 10) || 0))
 const now = (): number => performance.now()
 
@@ -51,7 +53,7 @@ async function setup(): Promise<{ env: Env; keyPair: KeyPair }> {
   const slot = await claimTabSlot()
   try {
     const store = slot === undefined ? new MemoryStore() : new PrefixedStore(new IdbStore(), `tab${slot}/`)
-    const env = createBrowserEnv({ store, logLevel: flag('headless') ? 'warn' : 'info' })
+    const env = createBrowserEnv({ store, logLevel: requestedLog ?? (flag('headless') ? 'warn' : 'info') })
     return { env, keyPair: await loadIdentity(env) }
   } catch {
     // No IndexedDB (private mode, blocked storage): a throwaway identity for this tab.

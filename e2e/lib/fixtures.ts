@@ -41,6 +41,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const context = await browser.newContext()
       contexts.push(context)
       context.on('page', (p) => p.on('pageerror', (err) => pageErrors.push(`${err.name}: ${err.message}`)))
+      if (process.env.E2E_LOG !== undefined) {
+        const n = contexts.length
+        const t0 = Date.now()
+        context.on('console', (m) => {
+          const at = Date.now() - t0
+          void Promise.all(m.args().map((a) => a.jsonValue().catch(() => '?'))).then((args) =>
+            console.log(`[page ${n} +${at} ms] ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`),
+          )
+        })
+      }
       return openPlayer(context, opts.base ?? server.url, { world, ...opts })
     })
     await Promise.all(contexts.map((c) => c.close()))

@@ -23,6 +23,7 @@ export function playerUrl(base: string, opts: PlayerOptions): string {
   if (opts.world !== undefined) u.searchParams.set('world', opts.world)
   if (opts.headless ?? true) u.searchParams.set('headless', '1')
   if (opts.signaling !== undefined) u.searchParams.set('signaling', opts.signaling)
+  if (process.env.E2E_LOG !== undefined) u.searchParams.set('log', process.env.E2E_LOG)
   return u.toString()
 }
 

@@ -412,6 +412,7 @@ export class LinkManager {
     this.stats.opened++
     if (link.route === 'intro') this.stats.introduced++
     else this.stats.viaSignaling++
+    this.env.log.debug('link open', { peer: link.remote, route: link.route, ms: now - link.createdAt })
     for (const p of this.protocols) p.onLinkOpen?.(link.remote)
     link.pump(now)
   }
@@ -505,6 +506,7 @@ export class LinkManager {
     link.conn = undefined
     conn?.close()
     this.stats.closed++
+    this.env.log.debug('link closed', { peer: link.remote, reason })
     for (const p of this.protocols) p.onLinkClosed?.(link.remote, reason)
   }
 
@@ -557,6 +559,7 @@ export class LinkManager {
         if (now - link.createdAt > this.init.connectTimeoutMs) this.closeLink(link, 'connect-timeout')
         else if (link.initiator && !link.answered && link.route === 'intro' && now - link.attemptAt > this.init.introTimeoutMs) {
           // The introduction went unanswered (a relay lost its link): dial again through the bootstrap node.
+          this.env.log.debug('introduction unanswered, dialling through the node', { peer: link.remote, via: link.via })
           link.via = undefined
           link.route = undefined
           this.replaceConnection(link, true)

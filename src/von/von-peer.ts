@@ -62,7 +62,7 @@ export interface VonListener {
 }
 
 export interface VonComponents {
-  env: Pick<Env, 'clock' | 'timers'>
+  env: Pick<Env, 'clock' | 'timers' | 'log'>
   links: LinkManager
   localId: PeerId
   listener?: VonListener
@@ -412,6 +412,7 @@ export class VonPeer {
     const n = this.table.add(info)
     if (n === undefined) return
     const result = this.links.connect(info.id, via === undefined ? {} : { via })
+    this.env.log.debug('von neighbour', { peer: info.id, via, result })
     if (result === 'limit') {
       this.table.delete(info.id)
       return
