@@ -31,6 +31,8 @@ import { createTestHook, type FrameStats, type WorldTestHook } from './ui/test-h
 //   ?headless=1        no rendering at all (bots): same logic, stores and window.__world
 //   ?stress=N          N fake avatars walking around the player (frame-time benchmark)
 //   ?offline=1         no network (with stress: rendering only)
+//   ?dht=0             no DHT and no player-state service (tests of the overlay alone)
+//   ?log=debug         console log level (debug shows every link opened and closed)
 const AOI_RADIUS = 200 // VonInit's default
 
 declare global {
@@ -64,6 +66,8 @@ async function setup(): Promise<{ env: Env; keyPair: KeyPair }> {
 
 /** The services every browser peer runs (the order matters: see each factory). */
 function services(): PeerServiceFactory[] {
+  // The player service keeps its state in the DHT: without it, the saved position is all that persists.
+  if (params.get('dht') === '0') return [assetsService(), presenceService(), chatService()]
   return [dhtService(), assetsService(), playerService(), presenceService(), chatService()]
 }
 

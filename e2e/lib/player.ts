@@ -13,6 +13,10 @@ export interface PlayerOptions {
   headless?: boolean
   /** `?signaling=`: another node than the page's origin. */
   signaling?: string
+  /** `?dht=0`: run without the DHT (whose table links every peer of a small world). @default true */
+  dht?: boolean
+  /** `?log=`: the page's console log level. @default the page's own (warn when headless) */
+  log?: string
   /** How long to wait for `window.__world`. @default 30000 */
   readyTimeoutMs?: number
 }
@@ -23,7 +27,8 @@ export function playerUrl(base: string, opts: PlayerOptions): string {
   if (opts.world !== undefined) u.searchParams.set('world', opts.world)
   if (opts.headless ?? true) u.searchParams.set('headless', '1')
   if (opts.signaling !== undefined) u.searchParams.set('signaling', opts.signaling)
-  if (process.env.E2E_LOG !== undefined) u.searchParams.set('log', process.env.E2E_LOG)
+  if (opts.dht === false) u.searchParams.set('dht', '0')
+  if (opts.log !== undefined) u.searchParams.set('log', opts.log)
   return u.toString()
 }
 

@@ -73,6 +73,8 @@ export interface WorldSnapshot {
   signaling: string
   problem: string | undefined
   links: { open: number; connecting: number }
+  /** Links opened through introductions by other peers (not the signaling node), this session. */
+  introduced: number
   queues: number[]
   /** One-way move latency to VON neighbours (half the link RTT), ms; null before any sample. */
   moveLatency: { p50Ms: number; p95Ms: number } | null
@@ -90,7 +92,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
       const t = now()
       return {
         id: s.id, name: s.name, x: s.x, y: s.y, aoi: s.aoi, avatarHash: s.avatarHash,
-        peerState: c.peerState, signaling: c.signaling, problem: c.problem?.code, links: c.links, queues: c.queues.map((q) => q.count),
+        peerState: c.peerState, signaling: c.signaling, problem: c.problem?.code, links: c.links, introduced: c.introduced, queues: c.queues.map((q) => q.count),
         moveLatency: c.moveLatencyMs === undefined ? null : { p50Ms: c.moveLatencyMs, p95Ms: c.moveLatencyP95Ms ?? c.moveLatencyMs },
         neighbours: [...stores.neighbours.getState().players.values()].map((p) => {
           const at = positionAt(p.track, t, 0) ?? { x: NaN, y: NaN }
