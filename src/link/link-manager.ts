@@ -1,105 +1,22 @@
 import { MAX_MESSAGE_BYTES, decodeFrame, encodeFrame, type Frame } from '../core/codec.js'
-import type { Env } from '../core/env.js'
 import { P2PError } from '../core/errors.js'
 import type { PeerId } from '../core/id.js'
 import { Link, type ClassQueueStats, type LinkState, type PacingInit } from './link.js'
 import { LINK_PROTO, LinkMsg } from './link-messages.js'
+import {
+  resolveLinkInit, type ConnectResult, type FrameCache, type LinkManagerComponents, type LinkManagerInit, type LinkManagerStats,
+  type LinkProtocol, type MessageHandler, type ResolvedLinkInit, type SendResult, type SignalingChannel,
+} from './link-types.js'
+import { checkLiveness } from './liveness.js'
 import { Priority, PRIORITIES } from './priority.js'
-import type { EnqueueResult, SchedulerInit } from './scheduler.js'
-import { onRttFrame, sendProbe, summarizeRtt, type RttStats, type RttSummary } from './rtt.js'
-import { decodeSignalRelay, encodeSignalRelay } from './signal-relay.js'
+import type { SchedulerInit } from './scheduler.js'
+import { onRttFrame, summarizeRtt, type RttStats, type RttSummary } from './rtt.js'
+import { decodeSignalRelay, encodeSignalRelay, relayStep } from './signal-relay.js'
 import type { Connection, SignalData, Transport } from './transport.js'
 
-/** A protocol sharing the links: told when links open and close, asked by link GC. */
-export interface LinkProtocol {
-  /** Protocol number (see PROTOCOL). */
-  readonly id: number
-  /** Link GC asks before closing an idle link: true keeps it open. */
-  insists?(peer: PeerId): boolean
-  onLinkOpen?(peer: PeerId): void
-  /** The link closed (GC, timeout, remote close) or a connection attempt failed. */
-  onLinkClosed?(peer: PeerId, reason: string): void
-}
-
-/** Handles one message type of one protocol. `payload` is untrusted: validate it. */
-export type MessageHandler = (from: PeerId, payload: unknown) => void
-
-/** The bootstrap node's relay, used when no linked peer can introduce us. */
-export interface SignalingChannel {
-  /** Relays signaling data to `to`; false when the node is unreachable. */
-  send(to: PeerId, initiator: boolean, data: SignalData): boolean
-}
-
-/**
- * Remembers decoded frames by the bytes object they came in. The simulator
- * hands one buffer to every receiver of a broadcast, so its peers share one
- * cache and decode each frame once; real transports give every message its own
- * buffer and need none. Decoded frames are shared: handlers must not mutate them.
- */
-export interface FrameCache {
-  get(bytes: Uint8Array): Frame | null | undefined
-  set(bytes: Uint8Array, frame: Frame | null): void
-}
-
-export interface LinkManagerComponents {
-  env: Pick<Env, 'clock' | 'timers' | 'log'>
-  localId: PeerId
-  transport: Transport
-  signaling?: SignalingChannel
-  frameCache?: FrameCache
-}
-
-export interface LinkManagerInit extends PacingInit, SchedulerInit {
-  /** Hard cap on links (Chromium fails past ~500 RTCPeerConnections). @default 100 */
-  maxLinks?: number
-  /** Link GC runs when more links than this are open. @default 32 */
-  gcThreshold?: number
-  /** A link is idle after this long without protocol traffic; an idle link nobody insists on stops its keepalives and closes. @default 10000 */
-  gcIdleMs?: number
-  /** Send a keepalive on a link that sent nothing for this long. @default 500 */
-  keepaliveMs?: number
-  /**
-   * Close a link that received nothing for this long (dead peer). The overlay
-   * repairs only once a crash is detected, so this bounds its recovery time
-   * (2 s instead of 3 s took a 30 % mass failure's recovery from 5.6 s to 3.4 s
-   * at 300 peers). A background tab's timers still fire about once a second,
-   * so its keepalives keep it alive. @default 2000
-   */
-  deadAfterMs?: number
-  /** Give up on a connection attempt after this long. @default 10000 */
-  connectTimeoutMs?: number
-  /** An introduction not answered this long is retried through the bootstrap node. @default 3000 */
-  introTimeoutMs?: number
-  /** Largest signaling message relayed or accepted. @default 16384 */
-  maxSignalBytes?: number
-  /** Malformed frames tolerated on one link before it is closed. @default 64 */
-  maxBadFrames?: number
-  /** Probe the round-trip time of links in use (protocol traffic within gcIdleMs) that a protocol insists on this often (see rtt.ts); 0 turns probes off. @default 2000 */
-  rttProbeMs?: number
-  /** Rethrow exceptions from message handlers (tests and simulation). @default false */
-  strict?: boolean
-}
-
-export type SendResult = EnqueueResult | 'no-link'
-export type ConnectResult = 'open' | 'connecting' | 'self' | 'limit'
-
-export interface LinkManagerStats {
-  opened: number
-  closed: number
-  /** Links whose signaling went through a linked peer. */
-  introduced: number
-  /** Links whose signaling went through the bootstrap node. */
-  viaSignaling: number
-  /** Signaling messages this peer relayed for others. */
-  relayed: number
-  badFrames: number
-  handlerErrors: number
-  gcClosed: number
-}
-
-const PING_FRAME = encodeFrame(LINK_PROTO, LinkMsg.PING, null)
-/** A keepalive that says "I still want this link". */
-const WANTED_PING = encodeFrame(LINK_PROTO, LinkMsg.PING, 1)
+export type {
+  ConnectResult, FrameCache, LinkManagerComponents, LinkManagerInit, LinkManagerStats, LinkProtocol, MessageHandler, SendResult, SignalingChannel,
+} from './link-types.js'
 
 /** Key under which the link layer tags signaling data with its connection attempt. */
 const ATTEMPT_KEY = '_a'
@@ -128,7 +45,7 @@ export class LinkManager {
   private readonly transport: Transport
   private readonly signaling: SignalingChannel | undefined
   private readonly frameCache: FrameCache | undefined
-  private readonly init: Required<Omit<LinkManagerInit, keyof PacingInit | keyof SchedulerInit>>
+  private readonly init: ResolvedLinkInit
   private readonly schedulerInit: SchedulerInit
   private readonly pacing: PacingInit
   private readonly links = new Map<PeerId, Link>()
@@ -144,19 +61,7 @@ export class LinkManager {
     this.transport = components.transport
     this.signaling = components.signaling
     this.frameCache = components.frameCache
-    this.init = {
-      maxLinks: init.maxLinks ?? 100,
-      gcThreshold: init.gcThreshold ?? 32,
-      gcIdleMs: init.gcIdleMs ?? 10_000,
-      keepaliveMs: init.keepaliveMs ?? 500,
-      deadAfterMs: init.deadAfterMs ?? 2000,
-      connectTimeoutMs: init.connectTimeoutMs ?? 10_000,
-      introTimeoutMs: init.introTimeoutMs ?? 3000,
-      maxSignalBytes: init.maxSignalBytes ?? 16 * 1024,
-      maxBadFrames: init.maxBadFrames ?? 64,
-      rttProbeMs: init.rttProbeMs ?? 2000,
-      strict: init.strict ?? false,
-    }
+    this.init = resolveLinkInit(init)
     const { agingBoundMs, bounds, mode } = init
     this.schedulerInit = { agingBoundMs, bounds, mode }
     this.pacing = init
@@ -476,14 +381,10 @@ export class LinkManager {
   private onSignalRelay(link: Link, payload: unknown, frameBytes: Uint8Array): void {
     const relay = decodeSignalRelay(payload)
     if (relay === null) return this.bad(link)
-    const route = relay.route
-    if (relay.to === this.localId) {
-      if (route.length > 0 && route[route.length - 1] !== link.remote) return this.bad(link)
-      return this.receiveSignal(relay.from, relay.initiator, relay.data, route.length === 0 ? [link.remote] : [...route].reverse())
-    }
-    const i = route.length === 0 ? 0 : route.indexOf(this.localId)
-    if (i < 0 || link.remote !== (i === 0 ? relay.from : route[i - 1])) return this.bad(link)
-    const target = this.links.get(route[i + 1] ?? relay.to)
+    const step = relayStep(relay, this.localId, link.remote)
+    if (step === 'bad') return this.bad(link)
+    if (step.deliver) return this.receiveSignal(relay.from, relay.initiator, relay.data, step.route)
+    const target = this.links.get(step.next)
     if (target === undefined || target.state === 'closed') return
     this.stats.relayed++
     const now = this.env.clock.now()
@@ -537,11 +438,6 @@ export class LinkManager {
     return false
   }
 
-  private ping(link: Link, frame: Uint8Array, now: number): void {
-    link.scheduler.enqueue(Priority.MEDIUM, frame, now)
-    link.pump(now)
-  }
-
   private ensureTicking(): void {
     if (this.tickTimer !== undefined || this.closed) return
     const period = Math.max(50, Math.min(this.init.keepaliveMs, this.init.deadAfterMs) / 2)
@@ -565,24 +461,8 @@ export class LinkManager {
           this.replaceConnection(link, true)
         }
       } else {
-        // A link someone insists on is kept alive by keepalives and declared dead
-        // after deadAfterMs of silence. One nobody wants gets no keepalives and
-        // closes after gcIdleMs of silence: recently used links linger a while.
-        const wanted = this.insisted(link)
-        const remoteWants = now < link.remoteWantsUntil
-        // A lingering idle link that a protocol takes up again has heard nothing for a
-        // while: its dead timer starts when it became wanted, not at the last frame.
-        if (wanted && !link.wanted) link.wantedSince = now
-        link.wanted = wanted
-        const heard = wanted ? Math.max(link.lastRecvAt, link.wantedSince) : link.lastRecvAt
-        if (wanted || remoteWants ? now - heard > this.init.deadAfterMs : now - Math.max(link.lastRecvAt, link.lastUseAt) > Math.max(this.init.deadAfterMs, this.init.gcIdleMs)) {
-          this.closeLink(link, wanted || remoteWants ? 'timeout' : 'idle')
-        } else if (wanted && this.init.rttProbeMs > 0 && now - link.lastUseAt < this.init.gcIdleMs && link.rtt.probeDue(now, this.init.rttProbeMs)) {
-          sendProbe(link, now, true) // doubles as the keepalive; idle links keep plain keepalives (cheaper)
-        } else if (now - link.lastSentAt >= this.init.keepaliveMs && link.scheduler.isEmpty()) {
-          if (wanted) this.ping(link, WANTED_PING, now)
-          else if (remoteWants) this.ping(link, PING_FRAME, now)
-        }
+        const dead = checkLiveness(link, now, this.init, this.insisted(link))
+        if (dead !== undefined) this.closeLink(link, dead)
       }
     }
     let open = 0

@@ -48,3 +48,22 @@ export function decodeSignalRelay(payload: unknown): SignalRelay | null {
 export function isSignalData(v: unknown): v is SignalData {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 }
+
+/** What a peer does with a relayed signal that came over its link to `from`. */
+export type RelayStep = { deliver: true; route: PeerId[] } | { deliver: false; next: PeerId } | 'bad'
+
+/**
+ * One step along a relay's route. Each hop accepts it only from the hop before
+ * it (the first only from the origin itself), so no peer can inject signaling
+ * under another's name into a route. For us, `route` is the way back to its origin.
+ */
+export function relayStep(relay: SignalRelay, localId: PeerId, from: PeerId): RelayStep {
+  const route = relay.route
+  if (relay.to === localId) {
+    if (route.length > 0 && route[route.length - 1] !== from) return 'bad'
+    return { deliver: true, route: route.length === 0 ? [from] : [...route].reverse() }
+  }
+  const i = route.length === 0 ? 0 : route.indexOf(localId)
+  if (i < 0 || from !== (i === 0 ? relay.from : route[i - 1])) return 'bad'
+  return { deliver: false, next: route[i + 1] ?? relay.to }
+}
