@@ -166,7 +166,7 @@ await opening
 sampleTree()
 for (const b of bots) await b.sample().catch((err: Error) => b.error(`snapshot: ${err.message.split('\n')[0]}`))
 const wallSeconds = (Date.now() - (measureFrom ?? launchedAt)) / 1000
-const costs = await Promise.all(bots.map((b) => b.cost().catch(() => undefined)))
+const costs = await Promise.all(bots.map((b) => b.cost(true).catch(() => undefined)))
 for (const b of bots) if (b.joinedAt === undefined && b.page !== undefined) b.error('never joined the world')
 const report = finalReport(facts, bots, {
   wallSeconds,

@@ -21,7 +21,7 @@ export interface RunCosts {
   wallSeconds: number
   /** Per bot: its page's main-thread task time over the window, seconds (wall time of tasks: it grows when the host is loaded). */
   taskSeconds: number[]
-  /** Per bot: JS heap in use at the end. */
+  /** Per bot: JS heap in use at the end, after a full garbage collection. */
   heapMiB: number[]
   /** Chromium's process tree: CPU seconds by process kind over the window. */
   cpuByKind: Record<string, number>
@@ -89,7 +89,7 @@ export function finalReport(facts: RunFacts, bots: readonly Bot[], costs: RunCos
     costs.heapMiB[i]!,
     b.errors,
   ])
-  const table = formatTable(['bot', 'id', 'joined', 'in AOI (mean)', 'links (mean)', 'chat sent/heard', 'page busy %', 'JS heap MiB', 'errors'], rows)
+  const table = formatTable(['bot', 'id', 'joined', 'in AOI (mean)', 'links (mean)', 'chat sent/heard', 'page busy %', 'JS heap MiB (after GC)', 'errors'], rows)
   const cpuTotal = Object.values(costs.cpuByKind).reduce((s, x) => s + x, 0)
   const kinds = Object.entries(costs.cpuByKind).sort((a, b) => b[1] - a[1]).map(([k, s]) => `${k} ${((100 * s) / wall).toFixed(1)} %`).join(', ')
   const n = bots.length
@@ -111,7 +111,7 @@ export function finalReport(facts: RunFacts, bots: readonly Bot[], costs: RunCos
     '',
     `Chromium process tree over ${wall.toFixed(0)} s: ${m.processes} processes (${m.renderers} renderers), CPU ${((100 * cpuTotal) / wall).toFixed(1)} % of one core (${kinds});`,
     `memory PSS mean ${m.pssMeanMiB.toFixed(0)} MiB (peak ${m.pssPeakMiB.toFixed(0)}), RSS mean ${m.rssMeanMiB.toFixed(0)} MiB (peak ${m.rssPeakMiB.toFixed(0)}; RSS counts shared pages once per process).`,
-    `Per bot: CPU ${perBot.cpuPercent.toFixed(1)} % of a core (its page's main thread busy ${perBot.pageCpuPercentMean.toFixed(1)} % of the time: task wall time, which counts waits for a core on a loaded host), PSS ${perBot.pssMiB.toFixed(0)} MiB, RSS ${perBot.rssMiB.toFixed(0)} MiB, JS heap ${perBot.jsHeapMiBMean.toFixed(1)} MiB.`,
+    `Per bot: CPU ${perBot.cpuPercent.toFixed(1)} % of a core (its page's main thread busy ${perBot.pageCpuPercentMean.toFixed(1)} % of the time: task wall time, which counts waits for a core on a loaded host), PSS ${perBot.pssMiB.toFixed(0)} MiB, RSS ${perBot.rssMiB.toFixed(0)} MiB, JS heap ${perBot.jsHeapMiBMean.toFixed(1)} MiB after a full GC.`,
     `Topology consistency at the end ${c.truth === 0 ? '- (no bot inside another\'s AOI)' : c.value.toFixed(3)}, drift ${c.driftMean.toFixed(1)} units.`,
     `Move latency ${latencies.length === 0 ? 'not exposed by the pages (no moveLatency in the window.__world snapshot)' : `(the pages' own estimates, half their links' RTT, sampled every 2 s): p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`}.`,
     `Errors: ${errors}`,

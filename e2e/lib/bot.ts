@@ -90,8 +90,10 @@ export class Bot {
     return s
   }
 
-  async cost(): Promise<PageCost | undefined> {
+  /** The page's task time and JS heap; with `gc`, the heap after a full collection (what is live, not what awaits collection). */
+  async cost(gc = false): Promise<PageCost | undefined> {
     if (this.cdp === undefined) return undefined
+    if (gc) await this.cdp.send('HeapProfiler.collectGarbage')
     const { metrics } = await this.cdp.send('Performance.getMetrics')
     const get = (name: string): number => metrics.find((m) => m.name === name)?.value ?? NaN
     return { taskSeconds: get('TaskDuration'), jsHeapMiB: get('JSHeapUsedSize') / 2 ** 20 }
