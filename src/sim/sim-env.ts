@@ -20,10 +20,14 @@ export interface SimEnvInit {
 
 export function createSimEnv(sim: Simulator, init: SimEnvInit): SimPeerEnv {
   let alive = true
+  // One guard per peer instead of a closure per timer (timers are a large share of events).
+  const runIfAlive = (fn: () => void): void => {
+    if (alive) fn()
+  }
   return {
     clock: { now: () => sim.now },
     timers: {
-      setTimeout: (fn, delayMs) => sim.after(delayMs, () => alive && fn()),
+      setTimeout: (fn, delayMs) => sim.atWith(sim.now + Math.max(0, delayMs), runIfAlive, fn),
       clearTimeout: (handle) => sim.cancel(handle as SimEvent),
     },
     rng: init.rng,

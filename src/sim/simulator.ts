@@ -123,9 +123,12 @@ export class Simulator {
 
   private mixNumber(v: number): void {
     this.f64[0] = v
-    for (const w of this.u32) {
-      this.h1 = Math.imul(this.h1 ^ w, 0x01000193)
-      this.h2 = Math.imul(this.h2 ^ this.h1, 0x85ebca6b) ^ (this.h2 >>> 13)
-    }
+    const u32 = this.u32
+    let h1 = Math.imul(this.h1 ^ u32[0]!, 0x01000193)
+    let h2 = Math.imul(this.h2 ^ h1, 0x85ebca6b) ^ (this.h2 >>> 13)
+    h1 = Math.imul(h1 ^ u32[1]!, 0x01000193)
+    h2 = Math.imul(h2 ^ h1, 0x85ebca6b) ^ (h2 >>> 13)
+    this.h1 = h1
+    this.h2 = h2
   }
 }

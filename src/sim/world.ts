@@ -1,8 +1,8 @@
-import type { Frame } from '../core/codec.js'
 import type { KeyPair } from '../core/env.js'
 import { peerIdFromPublicKey, type PeerId } from '../core/id.js'
 import { LinkManager, type LinkManagerInit } from '../link/link-manager.js'
 import { NodeCrypto } from '../platform/node/node-crypto.js'
+import { RecentFrames } from './frame-cache.js'
 import { SimNetwork, type SimNetworkInit, type SimNodeSpec } from './network.js'
 import { createSimEnv, type SimPeerEnv } from './sim-env.js'
 import { SimSignalingServer, type SimSignalingInit } from './sim-signaling.js'
@@ -37,7 +37,7 @@ export class SimWorld {
   readonly crypto = new NodeCrypto({ verifyCacheSize: 100_000 })
   readonly peers: SimLinkPeer[] = []
   /** One decode per broadcast frame for the whole world (see FrameCache). */
-  private readonly frames = new WeakMap<Uint8Array, Frame | null>()
+  private readonly frames = new RecentFrames()
   private readonly linkInit: LinkManagerInit
 
   constructor(init: SimWorldInit) {

@@ -15,6 +15,13 @@ export const VonMsg = {
   NODES: 5,
   /** null: I no longer hold you as a neighbour; 1: I am leaving the world. */
   BYE: 6,
+  /**
+   * bytes: 4-byte id prefixes of the nodes relevant to you (the periodic resync,
+   * about a ninth of the NODES it replaces); answer with ASK for those you miss.
+   */
+  SYNC: 7,
+  /** bytes: 4-byte id prefixes of nodes a SYNC named that I do not know; answered with NODES. */
+  ASK: 8,
 } as const
 
 /** Positions travel as integers in hundredths of a unit: 5 bytes instead of 9. */
@@ -61,6 +68,31 @@ export interface Accept {
   readonly final: boolean
   readonly acceptor: NodeInfo
   readonly nodes: readonly NodeInfo[]
+}
+
+/** Most prefixes one SYNC or ASK carries. */
+export const MAX_PREFIXES = 256
+
+/** The 32-bit id prefix SYNC and ASK name nodes by (a collision only delays a repair). */
+export function idPrefix(id: PeerId): number {
+  return parseInt(id.slice(0, 8), 16)
+}
+
+export function encodePrefixes(prefixes: readonly number[]): Uint8Array {
+  const n = Math.min(prefixes.length, MAX_PREFIXES)
+  const out = new Uint8Array(4 * n)
+  const view = new DataView(out.buffer)
+  for (let i = 0; i < n; i++) view.setUint32(4 * i, prefixes[i]!)
+  return out
+}
+
+/** Decodes a prefix list; null unless it is bytes, a multiple of 4 long, within bounds. */
+export function decodePrefixes(p: unknown): number[] | null {
+  if (!isBytes(p, 4 * MAX_PREFIXES) || p.length % 4 !== 0) return null
+  const view = new DataView(p.buffer, p.byteOffset, p.length)
+  const out: number[] = []
+  for (let i = 0; i < p.length; i += 4) out.push(view.getUint32(i))
+  return out
 }
 
 const q = (v: number): number => Math.round(v * SCALE)

@@ -1,6 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import { jitterOf } from './geometry.js'
-import type { NodeInfo, State } from './messages.js'
+import { idPrefix, type NodeInfo, type State } from './messages.js'
 
 /** A known neighbour, with what the last housekeeping tick saw of it. */
 export interface Neighbour {
@@ -9,6 +9,8 @@ export interface Neighbour {
   y: number
   readonly jx: number
   readonly jy: number
+  /** Its id's 32-bit prefix (SYNC and ASK). */
+  readonly prefix: number
   aoi: number
   seq: number
   /** Position at the last tick: "before" for relevance transitions. */
@@ -24,6 +26,8 @@ export interface Neighbour {
   changed: boolean
   /** Tell it everything relevant at the next tick, not just what changed. */
   resync: boolean
+  /** Send it the id prefixes of everything relevant at the next tick (periodic resync). */
+  digest: boolean
   /** When it was first seen out of range and not enclosing; -1 while relevant. */
   farSince: number
   /** When we last told it about each other current neighbour. */
@@ -68,6 +72,7 @@ export class NeighbourTable {
       x: info.x,
       y: info.y,
       ...jitterOf(info.id),
+      prefix: idPrefix(info.id),
       aoi: info.aoi,
       seq: info.seq,
       ox: info.x,
@@ -77,6 +82,7 @@ export class NeighbourTable {
       linkedBefore: false,
       changed: true,
       resync: false,
+      digest: false,
       farSince: -1,
       told: new Map(),
       info() {
@@ -106,6 +112,7 @@ export class NeighbourTable {
     n.seen = true
     n.changed = false
     n.resync = false
+    n.digest = false
     n.enclosing = enclosing
   }
 

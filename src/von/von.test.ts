@@ -5,7 +5,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { runVon } from '../sim/von-world.js'
 import { SimWorld, type SimLinkPeer } from '../sim/world.js'
-import { VonMsg, decodeAccept, decodeNodes, decodeQuery, decodeState, encodeNodes, encodeState } from './messages.js'
+import { VonMsg, decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix } from './messages.js'
 import { VonPeer, type VonInit } from './von-peer.js'
 
 const SEED = process.env.SEED ?? '5'
@@ -81,6 +81,10 @@ describe('VON messages', () => {
     expect(decodeNodes(new Array(65).fill(encodeNodes(nodes)[0]))).toBeNull()
     expect(decodeQuery([1, new Uint8Array(32), 0, 0, 100, new Array(25).fill(new Uint8Array(32))])).toBeNull()
     expect(decodeAccept([1, new Uint8Array(32), [], 0, 1, [], []])).toBeNull() // hop beyond the path
+    const prefixes = [0, 1, 0xffffffff, idPrefix('ab'.repeat(32) as PeerId)]
+    expect(decodePrefixes(encodePrefixes(prefixes))).toEqual(prefixes)
+    expect(decodePrefixes(encodePrefixes(prefixes).subarray(4))).toEqual(prefixes.slice(1))
+    for (const bad of [null, [1, 2], new Uint8Array(5), new Uint8Array(4 * 257)]) expect(decodePrefixes(bad)).toBeNull()
   })
 })
 
@@ -207,6 +211,35 @@ describe('VON overlay', () => {
     expect(missing(nodes)).toEqual([])
   })
 
+  it('the periodic resync (SYNC by id prefix, ASK) restores a relevant neighbour a peer lost track of', () => {
+    const { w, add, nodes } = world({ resyncMs: 2000 })
+    const rng = w.sim.rng('pos')
+    const first = add(300, 300)
+    for (let i = 1; i < 20; i++) w.sim.at(i * 100, () => add(200 + rng.next() * 200, 200 + rng.next() * 200, first))
+    w.sim.runUntil(8000)
+    expect(missing(nodes)).toEqual([])
+    // As if an introduction had failed: a forgets b while b keeps a (nobody moves, so no notice repeats it).
+    const a = nodes[5]!
+    const bId = [...truth(nodes, a)][0]!
+    a.von.table.delete(bId)
+    expect(missing(nodes).length).toBeGreaterThan(0)
+    let syncs = 0
+    let asks = 0
+    for (const n of nodes) {
+      const links = n.peer.links
+      const send = links.send.bind(links)
+      links.send = (peer, proto, type, payload, priority, opts) => {
+        if (proto === PROTOCOL.VON && type === VonMsg.SYNC) syncs++
+        if (proto === PROTOCOL.VON && type === VonMsg.ASK && n === a) asks++
+        return send(peer, proto, type, payload, priority, opts)
+      }
+    }
+    w.sim.runUntil(w.sim.now + 3000)
+    expect(syncs).toBeGreaterThan(0)
+    expect(asks).toBeGreaterThan(0)
+    expect(missing(nodes), `SEED=${SEED}`).toEqual([])
+  })
+
   it('shrinks the AOI in a crowd and grows it back as the crowd disperses', () => {
     const { w, add, nodes } = world({ maxAoiNeighbours: 10 })
     const rng = w.sim.rng('pos')
@@ -261,7 +294,7 @@ describe('VON overlay', () => {
     const raw = evil.peer.links.link(a.peer.id)!.conn!
     const rng = w.sim.rng('fuzz')
     for (let i = 0; i < 2000; i++) {
-      const type = 1 + rng.int(6)
+      const type = 1 + rng.int(8)
       const payload = [rng.int(3) === 0 ? rng.bytes(32) : rng.next() * 1e9, rng.bytes(rng.int(40)), [rng.bytes(32)], -1, 2, null]
       raw.send(encodeFrame(PROTOCOL.VON, type, payload.slice(0, rng.int(7))))
     }
