@@ -71,6 +71,36 @@ describe('Kademlia in the simulator', () => {
     expect(stale.dht.store.get(toHex(key), net.sim.now)?.record, msg).toMatchObject({ seq: 2 })
   })
 
+  it('answers a put with a quorum as soon as that many peers hold it, not after a dead holder times out', () => {
+    const owner = pick()
+    const record = signMutable(owner.keyPair, PLAYER_NS, 1, utf8('q1'))
+    const first = settle<PutResult>(net, (cb) => owner.dht.records.put(record, cb, { reuseHoldersMs: 60_000 }))
+    // A holder dies; its link is not yet known to be dead, so a STORE to it costs the RPC timeout.
+    const dead = net.peers.find((p) => p !== owner && p.alive && first.holders.includes(p.id))!
+    net.crash(dead)
+    const next = signMutable(owner.keyPair, PLAYER_NS, 2, utf8('q2'))
+    const t0 = net.sim.now
+    const quick = settle<PutResult>(net, (cb) => owner.dht.records.put(next, cb, { reuseHoldersMs: 60_000, quorum: 5 }))
+    expect(quick.stored, msg).toBeGreaterThanOrEqual(5)
+    expect(net.sim.now - t0, msg).toBeLessThan(1000)
+    // The STOREs it did not wait for still land.
+    net.sim.runUntil(net.sim.now + 5000)
+    const holding = net.peers.filter((p) => p.alive && p.dht.store.get(toHex(quick.key), net.sim.now)?.record.kind === 1)
+    expect(holding.filter((p) => (p.dht.store.get(toHex(quick.key), net.sim.now)?.record as { seq: number }).seq === 2).length, msg).toBeGreaterThanOrEqual(15)
+  })
+
+  it('a put right after a get of the same key goes straight to the holders the get found', () => {
+    const owner = pick()
+    const device = pick()
+    const key = mutableKey(owner.env.crypto, PLAYER_NS, owner.keyPair.publicKey)
+    settle<PutResult>(net, (cb) => owner.dht.records.put(signMutable(owner.keyPair, PLAYER_NS, 1, utf8('g1')), cb))
+    // Another device of the same player resumes (a get), then writes.
+    expect(settle<GetResult>(net, (cb) => device.dht.records.get(key, cb)).record, msg).toMatchObject({ seq: 1 })
+    const put = settle<PutResult>(net, (cb) => device.dht.records.put(signMutable(owner.keyPair, PLAYER_NS, 2, utf8('g2')), cb, { reuseHoldersMs: 60_000 }))
+    expect(put.lookup, msg).toBeUndefined()
+    expect(put.stored, msg).toBeGreaterThanOrEqual(18)
+  })
+
   it('stores content-addressed records and expiring provider records', () => {
     const a = pick()
     const b = pick()

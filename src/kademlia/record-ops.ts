@@ -32,10 +32,16 @@ export interface GetResult {
 
 export interface PutOptions {
   readonly purpose?: Purpose
-  /** Store to the holders found by a put of the same key less than this long ago, if still linked. @default 0 */
+  /** Store to the holders found by a put or get of the same key less than this long ago, if still linked. @default 0 */
   readonly reuseHoldersMs?: number
   /** We own the record: re-publish it periodically. @default false */
   readonly republish?: boolean
+  /**
+   * `cb` runs as soon as this many peers hold the record, without waiting for
+   * the slowest (a dead holder costs an RPC timeout); the other STOREs go on.
+   * @default Infinity (wait for every answer)
+   */
+  readonly quorum?: number
 }
 
 const MAX_HOLDER_CACHE = 32
@@ -64,7 +70,7 @@ export class RecordOps {
     const reuse = opts.reuseHoldersMs ?? 0
     if (cached !== undefined && now - cached.at < reuse) {
       const linked = cached.peers.filter((p) => dht.rpc.isVerified(p))
-      if (linked.length * 2 >= dht.k) return this.storeTo(key, record, linked, purpose, undefined, cb)
+      if (linked.length * 2 >= dht.k) return this.storeTo(key, record, linked, purpose, undefined, cb, opts.quorum)
     }
     dht.lookup(
       key,
@@ -73,7 +79,7 @@ export class RecordOps {
           return cb({ key, stored: 0, rejected: 0, staleSeq: null, holders: [], lookup: lr, error: lr.error })
         }
         this.remember(keyHex, lr.closest)
-        this.storeTo(key, record, lr.closest, purpose, lr, cb)
+        this.storeTo(key, record, lr.closest, purpose, lr, cb, opts.quorum)
       },
       { purpose },
     )
@@ -89,6 +95,8 @@ export class RecordOps {
     dht.lookup(
       key,
       (lr) => {
+        // The peers that hold the key are where a following put goes (an owner's first write after its resume).
+        if (lr.error === undefined && !lr.stoppedEarly && lr.closest.length > 0) this.remember(keyHex, lr.closest)
         let holders = 0
         let repaired = 0
         if (best !== null) {
@@ -161,9 +169,11 @@ export class RecordOps {
     purpose: Purpose,
     lookup: DhtLookupResult | undefined,
     cb: (r: PutResult) => void,
+    quorum = Infinity,
   ): void {
     const dht = this.dht
     let stored = 0
+    let answered = false
     let rejected = 0
     let staleSeq: number | null = null
     const holders: PeerId[] = []
@@ -175,10 +185,15 @@ export class RecordOps {
       }
     }
     let left = peers.length
+    const answer = (): void => {
+      if (answered) return
+      answered = true
+      const error: DhtErrorCode | undefined = stored === 0 ? 'NOT_STORED' : undefined
+      cb({ key, stored, rejected, staleSeq, holders: [...holders], lookup, ...(error === undefined ? {} : { error }) })
+    }
     const done = (): void => {
       if (stored * 2 < dht.k) this.holderCache.delete(toHex(key))
-      const error: DhtErrorCode | undefined = stored === 0 ? 'NOT_STORED' : undefined
-      cb({ key, stored, rejected, staleSeq, holders, lookup, ...(error === undefined ? {} : { error }) })
+      answer()
     }
     if (left === 0) return void dht.env.timers.setTimeout(done, 0)
     for (const peer of peers) {
@@ -186,6 +201,7 @@ export class RecordOps {
         if (o.ok && o.res.status === Status.OK) {
           stored++
           holders.push(peer)
+          if (stored >= quorum) answer()
         } else if (o.ok) {
           rejected++
           if (o.res.status === Status.STALE && o.res.seq !== null) staleSeq = Math.max(staleSeq ?? 0, o.res.seq)

@@ -24,9 +24,10 @@ export type PlayerServiceInit = PlayerStateInit
  * to both. It feeds presence: name, `appearance` as the avatar, and `stats.colour`
  * (0xRRGGBB) as the colour, whenever they change.
  *
- * Leaving: call `leave(cb)` and wait for `cb` (or a second or two) before
+ * Leaving: call `leave(cb)` and wait for `cb` (it runs once 10 holders have the
+ * last state, typically a few round trips; give up after a few seconds) before
  * `peer.leave()`/`peer.close()`; closing the peer only saves locally, since the
- * DHT stops with it.
+ * DHT stops with it. A write too few holders acknowledged is written again.
  */
 export class PlayerService implements PeerService {
   readonly name = PLAYER_SERVICE

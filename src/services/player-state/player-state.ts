@@ -33,6 +33,21 @@ export interface PlayerStateInit {
   flushIntervalMs?: number
   /** Writes within this long of a lookup go straight to the holders it found. @default 60000 */
   reuseHoldersMs?: number
+  /**
+   * A write that fewer peers than this acknowledged is written again (the same
+   * record, after a fresh lookup) unless a newer one supersedes it. @default 3
+   */
+  minHolders?: number
+  /** Wait before writing an unacknowledged record again. @default 2000 */
+  retryMs?: number
+  /** Times one record is written again at most. @default 3 */
+  maxRetries?: number
+  /**
+   * `leave`'s callback runs once this many peers hold the last state, not after
+   * the slowest answer (a holder that just died costs an RPC timeout), so a
+   * leaving player waits as little as possible for a write that is safe. @default 10
+   */
+  leaveQuorum?: number
   /** The state of a player nobody has seen before. */
   initial?: PlayerData
   /** Told when each DHT write completes (a "saved" indicator; the simulator's bookkeeping). */
@@ -54,6 +69,8 @@ export interface PlayerStateStats {
   flushes: number
   putsStored: number
   putsFailed: number
+  /** Writes of a record again after too few peers acknowledged it. */
+  retries: number
   localSaveErrors: number
 }
 
@@ -67,15 +84,21 @@ export class PlayerStateService {
   readonly key: Uint8Array
   /** The local store's key for this player's record. */
   readonly storeKey: string
-  readonly stats: PlayerStateStats = { flushes: 0, putsStored: 0, putsFailed: 0, localSaveErrors: 0 }
+  readonly stats: PlayerStateStats = { flushes: 0, putsStored: 0, putsFailed: 0, retries: 0, localSaveErrors: 0 }
   private readonly c: PlayerStateComponents
   private readonly flushIntervalMs: number
   private readonly reuseHoldersMs: number
+  private readonly minHolders: number
+  private readonly retryMs: number
+  private readonly maxRetries: number
+  private readonly leaveQuorum: number
   private readonly onWrite: (seq: number, r: PutResult) => void
   private data: PlayerData
   private seqValue = 0
   private dirty = false
   private timer: unknown = undefined
+  /** The newest write still in flight, and who waits for it. */
+  private writing: { seq: number; waiters: ((r: PutResult | null) => void)[] } | undefined = undefined
   private stopped = false
   private lastSave: Promise<void> = Promise.resolve()
 
@@ -85,6 +108,10 @@ export class PlayerStateService {
     this.storeKey = `player-state/${toHex(components.key.publicKey)}`
     this.flushIntervalMs = init.flushIntervalMs ?? 5000
     this.reuseHoldersMs = init.reuseHoldersMs ?? 60_000
+    this.minHolders = init.minHolders ?? 3
+    this.retryMs = init.retryMs ?? 2000
+    this.maxRetries = init.maxRetries ?? 3
+    this.leaveQuorum = init.leaveQuorum ?? 10
     this.onWrite = init.onWrite ?? (() => {})
     this.data = init.initial ?? NEW_PLAYER
     checkPlayerData(this.data)
@@ -144,41 +171,76 @@ export class PlayerStateService {
     }
   }
 
-  /** Writes unsaved changes now: a new seq, signed, to the local store and the DHT. */
+  /**
+   * Writes unsaved changes now: a new seq, signed, to the local store and the DHT.
+   * With nothing unsaved, `cb` waits for the newest write still in flight (null if none).
+   */
   flush(cb: (r: PutResult | null) => void = () => {}): void {
+    this.writeNow(cb, { reuseHoldersMs: this.reuseHoldersMs })
+  }
+
+  /**
+   * The player leaves: writes what is unsaved, then stops. `cb` runs once
+   * leaveQuorum peers hold the last state. The write goes straight to the holders
+   * of the last write that are still linked, however old: a lookup now could take
+   * longer than a leaving player waits, and then nothing would be stored at all.
+   */
+  leave(cb: (r: PutResult | null) => void = () => {}): void {
+    this.writeNow(cb, { reuseHoldersMs: Infinity, quorum: this.leaveQuorum })
+    this.stop()
+  }
+
+  private writeNow(cb: (r: PutResult | null) => void, opts: { reuseHoldersMs: number; quorum?: number }): void {
     if (this.timer !== undefined) this.c.env.timers.clearTimeout(this.timer)
     this.timer = undefined
     if (!this.dirty) {
-      this.c.env.timers.setTimeout(() => cb(null), 0)
+      if (this.writing !== undefined) this.writing.waiters.push(cb)
+      else this.c.env.timers.setTimeout(() => cb(null), 0)
       return
     }
     this.dirty = false
     this.stats.flushes++
     this.seqValue++
-    const seq = this.seqValue
-    const record = signMutable(this.c.key, PLAYER_NS, seq, encodePlayerData(this.data))
+    const record = signMutable(this.c.key, PLAYER_NS, this.seqValue, encodePlayerData(this.data))
     this.saveLocal(record)
+    this.write(record, 0, opts, [cb])
+  }
+
+  private write(record: MutableRecord, attempt: number, first: { reuseHoldersMs: number; quorum?: number }, waiters: ((r: PutResult | null) => void)[]): void {
+    const w = { seq: record.seq, waiters }
+    this.writing = w
+    const finish = (r: PutResult): void => {
+      if (this.writing === w) this.writing = undefined
+      for (const f of w.waiters) f(r)
+    }
+    // A retry looks the holders up afresh: the ones it reached may be the reason it failed.
+    const opts = { ...first, reuseHoldersMs: attempt === 0 ? first.reuseHoldersMs : 0, republish: true }
     this.c.dht.put(
       record,
       (r) => {
         if (r.error === undefined) this.stats.putsStored++
         else this.stats.putsFailed++
-        this.onWrite(seq, r)
-        // Someone holds a newer seq (written from another device): write ours above it.
-        if (r.staleSeq !== null && r.staleSeq >= this.seqValue && !this.stopped) {
-          this.seqValue = r.staleSeq
-          this.update({})
+        this.onWrite(record.seq, r)
+        if (r.staleSeq !== null && r.staleSeq >= this.seqValue) {
+          // Someone holds a newer seq (written from another device): write ours above it.
+          if (!this.stopped) {
+            this.seqValue = r.staleSeq
+            this.update({})
+          }
+        } else if (r.stored < this.minHolders && record.seq === this.seqValue && attempt < this.maxRetries) {
+          // Too few holders (a failed lookup, holders that had just left): the newest
+          // state must not rest on them. Whoever waits for this write waits for the retry.
+          this.c.env.timers.setTimeout(() => {
+            if (record.seq !== this.seqValue) return finish(r)
+            this.stats.retries++
+            this.write(record, attempt + 1, first, w.waiters)
+          }, this.retryMs)
+          return
         }
-        cb(r)
+        finish(r)
       },
-      { reuseHoldersMs: this.reuseHoldersMs, republish: true },
+      opts,
     )
-  }
-
-  /** The player leaves: writes what is unsaved, then stops. `cb` runs when the DHT write completes. */
-  leave(cb: (r: PutResult | null) => void = () => {}): void {
-    this.flush(cb)
-    this.stop()
   }
 
   stop(): void {

@@ -42,12 +42,16 @@ describe('DHT scenarios (small smoke runs)', () => {
   })
 
   it('dht-churn reports the required metrics', () => {
-    const r = dhtChurnScenario.run(args(80, 900, { 'lookup-every-s': '30' }))
-    for (const k of ['lookupAllClosestShare', 'lookupRoundsMedian', 'lookupLatencyMsMedian', 'dhtBytesPerPeerPerSecMean', 'onlineMean']) {
+    const r = dhtChurnScenario.run(args(80, 600, { 'lookup-every-s': '30', 'seed-span-s': '60' }))
+    for (const k of ['lookupAllClosestShare', 'lookupRoundsMedian', 'lookupLatencyMsMedian', 'getNewestShare', 'dhtBytesPerPeerPerSecMean', 'onlineMean']) {
       expect(typeof r.metrics[k], `${k} ${msg}`).toBe('number')
     }
-    expect(r.metrics.offlineReads, msg).toBeGreaterThan(50)
-    expect(r.metrics.offlineReadNewestAckedShare, msg).toBeGreaterThanOrEqual(0.99)
+    // Players offline at the start get a prior state (minutes 2-3 here); the extra returns and others' reads follow.
+    expect(r.metrics.seededPlayers, msg).toBeGreaterThan(40)
+    expect(r.metrics.ownerReads, msg).toBeGreaterThan(15)
+    expect(r.metrics.offlineReads, msg).toBeGreaterThan(15)
+    expect(r.metrics.getNewestShare, msg).toBeGreaterThanOrEqual(0.95)
+    expect(r.metrics.offlineReadNewestAckedShare, msg).toBeGreaterThanOrEqual(0.95)
     expect(r.series.length).toBeGreaterThan(2)
-  })
+  }, 120_000)
 })
