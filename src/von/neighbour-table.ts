@@ -26,8 +26,6 @@ export interface Neighbour {
   changed: boolean
   /** Tell it everything relevant at the next tick, not just what changed. */
   resync: boolean
-  /** Send it the id prefixes of everything relevant at the next tick (periodic resync). */
-  digest: boolean
   /** When it was first seen out of range and not enclosing; -1 while relevant. */
   farSince: number
   /** When we last told it about each other current neighbour. */
@@ -82,7 +80,6 @@ export class NeighbourTable {
       linkedBefore: false,
       changed: true,
       resync: false,
-      digest: false,
       farSince: -1,
       told: new Map(),
       info() {
@@ -112,7 +109,6 @@ export class NeighbourTable {
     n.seen = true
     n.changed = false
     n.resync = false
-    n.digest = false
     n.enclosing = enclosing
   }
 

@@ -584,22 +584,23 @@ export class VonPeer {
     const crowded = sites.length > CROWDED_TABLE
     if (sites.length > 0 && this.cfg.resyncMs > 0) {
       const count = Math.ceil((sites.length * this.cfg.tickMs) / this.cfg.resyncMs)
-      for (let i = 0; i < count; i++) sites[(this.resyncCursor + i) % sites.length]!.digest = true
+      for (let i = 0; i < count; i++) sites[(this.resyncCursor + i) % sites.length]!.resync = true
       this.resyncCursor = (this.resyncCursor + count) % sites.length
     }
     const dropAfterMs = this.cfg.dropAfterMs
     for (let ci = 0; ci < sites.length; ci++) {
       const c = sites[ci]!
       const repairing = repair && mine.has(c.id)
-      // What c may miss but needs no hurry travels as 4-byte id prefixes (SYNC):
-      // c asks for those it does not know. That is everything relevant to c in
-      // the periodic resync (a notice that did not lead to a link is otherwise
-      // never repeated while the pair stays relevant). In a crowd it is also what
-      // a new neighbour c, or one that said HELLO again, or a neighbour whose link
-      // just opened, hears: each reaches c from dozens of common neighbours at
-      // once (in full, that took 70 KB/s a peer at 20 peers an AOI). In sparse
-      // worlds these go in full: a round trip less for a newcomer.
-      const naming = c.digest || ((c.resync || !c.seen) && crowded)
+      // In a crowd, what c may miss but needs no hurry travels as 4-byte id
+      // prefixes (SYNC), and c asks for those it does not know: the periodic
+      // resync (a notice that did not lead to a link is otherwise never repeated
+      // while the pair stays relevant), and what a new neighbour c, one that said
+      // HELLO again, or a neighbour whose link just opened hears. Each reaches c
+      // from dozens of common neighbours at once (in full, that took 70 KB/s a
+      // peer at 20 peers an AOI). In sparse tables they go in full: a round trip
+      // less for a newcomer, and after a mass failure the periodic resync in full
+      // recovers sooner (by prefix: 5.2 s instead of 4.2 s at 1,000 peers).
+      const naming = (c.resync || !c.seen) && crowded
       if (!repairing && !naming && !c.resync && !c.changed && !news) continue
       const ens = enclosing[ci]!
       let tell: NodeInfo[] | undefined
