@@ -48,10 +48,10 @@ export interface VonInit {
   /** A join query unanswered this long is sent again through the next gateway. @default 5000 */
   joinTimeoutMs?: number
   /**
-   * Each neighbour hears the id prefixes of its full relevant set from us this
-   * often, in round robin (SYNC), and asks for those it misses: a notice that
-   * did not lead to a link (an introduction that failed) is otherwise never
-   * repeated while the pair stays relevant. @default 5000
+   * Each neighbour hears its full relevant set from us this often, in round
+   * robin (in a crowd as id prefixes, SYNC, and it asks for those it misses): a
+   * notice that did not lead to a link (an introduction that failed) is
+   * otherwise never repeated while the pair stays relevant. @default 5000
    */
   resyncMs?: number
 }
@@ -506,9 +506,12 @@ export class VonPeer {
    */
   private broadcastState(all = false): void {
     this.seq++
-    const targets: PeerId[] = []
-    const everyone = all || this.seq % FAR_MOVE_EVERY === 0
-    for (const n of this.table.values()) if (everyone || n.farSince < 0) targets.push(n.id)
+    let targets: Iterable<PeerId> = this.table.keys()
+    if (!all && this.seq % FAR_MOVE_EVERY !== 0) {
+      const near: PeerId[] = []
+      for (const n of this.table.values()) if (n.farSince < 0) near.push(n.id)
+      targets = near
+    }
     this.links.broadcast(targets, PROTOCOL.VON, VonMsg.MOVE, encodeState(this), Priority.HIGH, MOVE_KEY)
   }
 
