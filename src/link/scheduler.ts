@@ -96,6 +96,8 @@ export class PriorityScheduler {
   private readonly bounds: readonly [ClassBounds, ClassBounds, ClassBounds]
   private readonly queues: [Deque<Entry>, Deque<Entry>, Deque<Entry>]
   private readonly counts = [0, 0, 0]
+  /** Sum of `counts`: the empty check runs for every frame sent, so it reads one field. */
+  private total = 0
   private readonly bytes = [0, 0, 0]
   /** Waiting messages by replacement key, one map per class (made on first use). */
   private readonly keyed: (Map<string, Entry> | undefined)[] = [undefined, undefined, undefined]
@@ -118,7 +120,7 @@ export class PriorityScheduler {
   }
 
   isEmpty(): boolean {
-    return this.counts[0] === 0 && this.counts[1] === 0 && this.counts[2] === 0
+    return this.total === 0
   }
 
   /**
@@ -151,6 +153,7 @@ export class PriorityScheduler {
     const entry: Entry = { bytes, cls, enqueuedAt: now, key, offset: 0, dead: false }
     this.queueOf(cls).push(entry)
     this.counts[cls]!++
+    this.total++
     this.bytes[cls]! += bytes.length
     if (key !== undefined) (this.keyed[cls] ??= new Map()).set(key, entry)
     return result
@@ -178,6 +181,7 @@ export class PriorityScheduler {
     if (done) {
       this.queueOf(entry.cls).shift()
       this.counts[entry.cls]!--
+      this.total--
       this.forgetKey(entry)
       const waitMs = now - entry.enqueuedAt
       if (waitMs > this.stats.maxWaitMs[entry.cls]) this.stats.maxWaitMs[entry.cls] = waitMs
@@ -189,6 +193,7 @@ export class PriorityScheduler {
   clear(): void {
     for (const q of this.queues) q.clear()
     this.counts.fill(0)
+    this.total = 0
     this.bytes.fill(0)
     this.keyed.fill(undefined)
   }
@@ -220,12 +225,13 @@ export class PriorityScheduler {
   private remove(entry: Entry): void {
     entry.dead = true
     this.counts[entry.cls]!--
+    this.total--
     this.bytes[entry.cls]! -= entry.bytes.length - entry.offset
     this.forgetKey(entry)
     const queue = this.queueOf(entry.cls)
     // Removed entries stay as tombstones until they reach the head; compact when
     // they dominate so a stalled link cannot grow the array without bound.
-    if (queue.size > 2 * (this.counts[0]! + this.counts[1]! + this.counts[2]!) + 64) {
+    if (queue.size > 2 * this.total + 64) {
       queue.filter((e) => !e.dead)
     }
   }

@@ -1,5 +1,4 @@
 import type { PeerId } from '../core/id.js'
-import { Deque } from '../link/deque.js'
 import type { Connection, ConnectionEvents, SignalData } from '../link/transport.js'
 import type { SimEvent } from './event-queue.js'
 import type { SimNetwork, SimNode } from './network.js'
@@ -17,13 +16,21 @@ export class SimConnection implements Connection {
   bufferedAmountLowThreshold = 0
   private state: State = 'new'
   private peer: SimConnection | undefined
-  private readonly pending = new Deque<{ done: number; size: number }>()
+  /**
+   * Sends still on the uplink: when each leaves it and its size, as two arrays
+   * of numbers from `pendingHead` (no object per message sent).
+   */
+  private pendingDone: number[] = []
+  private pendingSize: number[] = []
+  private pendingHead = 0
   /** Sent while the remote was unreachable: held, as SCTP holds unacknowledged data. */
   private stalled: Uint8Array[] = []
   private buffered = 0
   /** Base one-way latency to the remote (positions in the latency plane are fixed). */
   private oneWayMs = 0
   private lastArrival = 0
+  /** The remote node's index, for the trace hash (read once per delivery). */
+  private remoteIndex = -1
   private drainEvent: SimEvent | undefined
 
   constructor(
@@ -43,12 +50,15 @@ export class SimConnection implements Connection {
   get bufferedAmount(): number {
     if (this.buffered === 0) return 0
     const now = this.net.sim.now
-    let head = this.pending.peek()
-    while (head !== undefined && head.done <= now) {
-      this.buffered -= head.size
-      this.pending.shift()
-      head = this.pending.peek()
-    }
+    const done = this.pendingDone
+    let head = this.pendingHead
+    while (head < done.length && done[head]! <= now) this.buffered -= this.pendingSize[head++]!
+    if (head === done.length) this.clearPending()
+    else if (head > 64 && head * 2 > done.length) {
+      this.pendingDone = done.slice(head)
+      this.pendingSize = this.pendingSize.slice(head)
+      this.pendingHead = 0
+    } else this.pendingHead = head
     return this.buffered
   }
 
@@ -84,7 +94,8 @@ export class SimConnection implements Connection {
     node.stats.bytesSent += data.length
     node.stats.wireBytesSent += wire
     if (done > now) {
-      this.pending.push({ done, size: data.length })
+      this.pendingDone.push(done)
+      this.pendingSize.push(data.length)
       this.buffered += data.length
       this.scheduleDrain()
     }
@@ -92,7 +103,7 @@ export class SimConnection implements Connection {
     let arrival = done + oneWay + net.jitterMs() + net.lossDelayMs(wire, 2 * oneWay)
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
-    net.sim.atWith(arrival, peer.onArrive, data)
+    net.sim.post(arrival, peer.onArrive, data)
   }
 
   /** The partition changed: data held for an unreachable remote goes out if it is reachable now. */
@@ -124,10 +135,16 @@ export class SimConnection implements Connection {
     this.state = 'closed'
     if (this.drainEvent !== undefined) this.net.sim.cancel(this.drainEvent)
     this.drainEvent = undefined
-    this.pending.clear()
+    this.clearPending()
     this.stalled = []
     this.buffered = 0
     this.net.forget(this)
+  }
+
+  private clearPending(): void {
+    this.pendingDone.length = 0
+    this.pendingSize.length = 0
+    this.pendingHead = 0
   }
 
   private remoteClosed(): void {
@@ -139,6 +156,8 @@ export class SimConnection implements Connection {
   private pair(other: SimConnection): void {
     this.peer = other
     other.peer = this
+    this.remoteIndex = other.local.index
+    other.remoteIndex = this.local.index
     this.oneWayMs = other.oneWayMs = this.net.oneWayMs(this.local.id, this.remote)
     this.state = 'paired'
     other.state = 'paired'
@@ -162,27 +181,28 @@ export class SimConnection implements Connection {
 
   /** A message reached this node: through its downlink, if that is limited. */
   private readonly onArrive = (data: Uint8Array): void => {
-    if (this.state !== 'open' || this.local.crashed) return
+    // A crash closes every connection of the node (SimNetwork.crash), so the state says it all.
+    if (this.state !== 'open') return
     const node = this.local
     const down = node.spec.downBytesPerSec
     if (down > 0) {
       const now = this.net.sim.now
       const done = Math.max(now, node.downFreeAt) + (this.net.wireBytes(data.length) * 1000) / down
       node.downFreeAt = done
-      this.net.sim.atWith(done, this.onDeliver, data)
+      this.net.sim.post(done, this.onDeliver, data)
     } else {
       this.onDeliver(data)
     }
   }
 
   private readonly onDeliver = (data: Uint8Array): void => {
-    if (this.state !== 'open' || this.local.crashed) return
+    if (this.state !== 'open') return
     const stats = this.local.stats
     stats.messagesReceived++
     stats.bytesReceived += data.length
     stats.wireBytesReceived += this.net.wireBytes(data.length)
     const sim = this.net.sim
-    sim.traceInts(this.peer!.local.index, this.local.index, data.length)
+    sim.traceInts(this.remoteIndex, this.local.index, data.length)
     if (this.net.init.traceMessages) sim.traceBytes(data)
     this.events.onData(data)
   }
@@ -192,9 +212,9 @@ export class SimConnection implements Connection {
     if (this.drainEvent !== undefined || this.bufferedAmount <= this.bufferedAmountLowThreshold) return
     let left = this.buffered
     let when = this.net.sim.now
-    for (const p of this.pending) {
-      left -= p.size
-      when = p.done
+    for (let i = this.pendingHead; i < this.pendingDone.length; i++) {
+      left -= this.pendingSize[i]!
+      when = this.pendingDone[i]!
       if (left <= this.bufferedAmountLowThreshold) break
     }
     this.drainEvent = this.net.sim.at(when, () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority, type Priority as P } from '../link/priority.js'
-import { EventQueue, type SimEvent } from './event-queue.js'
+import { EventQueue } from './event-queue.js'
 import { SeededRng } from './rng.js'
 import { Simulator } from './simulator.js'
 import { SimWorld, type SimLinkPeer } from './world.js'
@@ -10,14 +10,20 @@ describe('EventQueue', () => {
   it('pops in (time, seq) order', () => {
     const q = new EventQueue()
     const rng = new SeededRng(1)
-    const events: SimEvent[] = []
+    const events: { time: number; seq: number }[] = []
+    const fn = (): void => {}
     for (let seq = 0; seq < 2000; seq++) {
-      const ev = { time: rng.int(50), seq, fn: () => {}, arg: undefined, cancelled: false }
+      const ev = { time: rng.int(50), seq }
       events.push(ev)
-      q.push(ev)
+      q.push(ev.time, seq, fn, ev)
     }
-    const out: SimEvent[] = []
-    for (let ev = q.pop(); ev !== undefined; ev = q.pop()) out.push(ev)
+    const out: unknown[] = []
+    while (q.pop()) {
+      expect(q.fn).toBe(fn)
+      expect(q.time).toBe((q.arg as { time: number }).time)
+      out.push(q.arg)
+    }
+    expect(q.size).toBe(0)
     expect(out).toEqual([...events].sort((a, b) => a.time - b.time || a.seq - b.seq))
   })
 })

@@ -38,8 +38,13 @@ export class Simulator {
   /** Schedules `fn(arg)`: the hot paths pass a method bound once instead of a new closure. */
   atWith<T>(time: number, fn: (arg: T) => void, arg: T): SimEvent {
     const ev: SimEvent = { time: Math.max(time, this.now), seq: this.seq++, fn, arg, cancelled: false }
-    this.queue.push(ev)
+    this.queue.push(ev.time, ev.seq, runEvent, ev)
     return ev
+  }
+
+  /** Schedules `fn(arg)` for good: no handle, so no cancelling (message deliveries). */
+  post<T>(time: number, fn: (arg: T) => void, arg: T): void {
+    this.queue.push(Math.max(time, this.now), this.seq++, fn, arg)
   }
 
   after(delayMs: number, fn: () => void): SimEvent {
@@ -56,35 +61,30 @@ export class Simulator {
 
   /** Runs one event; false when none is left. */
   step(): boolean {
+    const queue = this.queue
     for (;;) {
-      const ev = this.queue.pop()
-      if (ev === undefined) return false
-      if (ev.cancelled) continue
-      this.now = ev.time
+      if (!queue.pop()) return false
+      const fn = queue.fn!
+      const arg = queue.arg
+      if (fn === runEvent && (arg as SimEvent).cancelled) continue
+      this.now = queue.time
       this.eventsRun++
-      this.mixNumber(ev.time)
-      ev.fn(ev.arg)
+      this.mixNumber(queue.time)
+      fn(arg)
       return true
     }
   }
 
   /** Runs every event up to and including `timeMs`, then sets the clock to it. */
   runUntil(timeMs: number): void {
-    for (;;) {
-      const ev = this.queue.peek()
-      if (ev === undefined || ev.time > timeMs) break
-      this.step()
-    }
+    const queue = this.queue
+    while (queue.peekTime() <= timeMs) this.step()
     if (timeMs > this.now) this.now = timeMs
   }
 
   /** Runs while `cond()` holds and events remain, up to `maxTimeMs`. */
   runWhile(cond: () => boolean, maxTimeMs: number): void {
-    while (cond()) {
-      const ev = this.queue.peek()
-      if (ev === undefined || ev.time > maxTimeMs) break
-      this.step()
-    }
+    while (cond() && this.queue.peekTime() <= maxTimeMs) this.step()
   }
 
   /** Mixes numbers into the run's trace hash (who sent what, when). */
@@ -131,4 +131,8 @@ export class Simulator {
     this.h1 = h1
     this.h2 = h2
   }
+}
+
+function runEvent(ev: SimEvent): void {
+  ev.fn(ev.arg)
 }
