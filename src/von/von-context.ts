@@ -1,0 +1,43 @@
+import type { PeerId } from '../core/id.js'
+import type { LinkManager } from '../link/link-manager.js'
+import type { Site } from './geometry.js'
+import type { NodeInfo } from './messages.js'
+import type { VonComponents, VonInit, VonListener, VonPeer } from './von-peer.js'
+
+/** The public state of a VonPeer that its parts read (and the join and crowding control set). */
+export type VonState = Pick<VonPeer, 'localId' | 'stats' | 'table' | 'x' | 'y' | 'aoi' | 'seq' | 'joined'>
+
+/**
+ * What the parts of a VonPeer (joining, neighbour messages, housekeeping) share
+ * beyond its public API. Each part takes a `Pick` of only what it needs.
+ */
+export interface VonContext {
+  readonly peer: VonState
+  readonly env: VonComponents['env']
+  readonly links: LinkManager
+  readonly listener: VonListener | undefined
+  readonly cfg: Readonly<Required<VonInit>>
+  /**
+   * Neighbours whose link failed, until when we ignore others' notices of them.
+   * A crashed peer stays in the tables of those that have not noticed yet; their
+   * notices would bring it back as a zombie that distorts our cell.
+   */
+  readonly gone: Map<PeerId, number>
+  /** The peer left the world. */
+  stopped(): boolean
+  /** This peer as a diagram site. */
+  self(): Site
+  /** This peer as others hear of it. */
+  info(): NodeInfo
+  /** AOI relevance: either lies within the other's AOI plus `buffers` margins. */
+  relevant(ax: number, ay: number, aAoi: number, bx: number, by: number, bAoi: number, buffers: number): boolean
+  /** AOI radius `aoi` plus `buffers` margins, scaled as in `relevant`. */
+  reach(aoi: number, buffers: number): number
+  /** Adds a neighbour and links to it (through `via` when given). */
+  insert(info: NodeInfo, via: readonly PeerId[] | undefined): void
+  remove(id: PeerId): void
+  /** Sends our state to our neighbours (`all`: even to those we are about to drop). */
+  broadcastState(all?: boolean): void
+  /** Counts a malformed or unexpected message. */
+  bad(): void
+}

@@ -1,0 +1,176 @@
+import type { PeerId } from '../core/id.js'
+import { PROTOCOL } from '../link/link-messages.js'
+import { Priority } from '../link/priority.js'
+import { LocalDiagram, jitterOf, type Site } from './geometry.js'
+import { MAX_NODES, MAX_PATH, VonMsg, decodeAccept, decodeQuery, encodeAccept, encodeQuery, type Accept, type NodeInfo, type Query } from './messages.js'
+import type { VonContext } from './von-context.js'
+
+export type JoinContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'cfg' | 'stopped' | 'self' | 'info' | 'relevant' | 'insert' | 'bad'>
+
+/**
+ * Joining the overlay: our own join query and its retries, and the queries of
+ * others that we forward towards their acceptor, answer, or relay answers of.
+ */
+export class Joining {
+  private nextQid = 1
+  private query: { qid: number; gateway: PeerId } | undefined
+  private joinRound = 0
+  /** Sends the next query at once (its gateway's link failed). */
+  private retryJoin: (() => void) | undefined
+  private readonly joiners = new Map<PeerId, number>()
+
+  constructor(private readonly ctx: JoinContext) {}
+
+  /** Forgets any join in progress (a new one starts). */
+  reset(): void {
+    this.query = undefined
+  }
+
+  /**
+   * Sends our query through the gateways in turn until an acceptor answers (see
+   * VonPeer.join); without any, this peer starts the world.
+   */
+  start(gateways: readonly PeerId[] | (() => readonly PeerId[])): void {
+    const ctx = this.ctx
+    const peer = ctx.peer
+    const fetch = (): PeerId[] => (typeof gateways === 'function' ? gateways() : gateways).filter((g) => g !== peer.localId)
+    let usable = fetch()
+    if (usable.length === 0) return this.becomeJoined()
+    let attempt = 0
+    const round = ++this.joinRound
+    const tryNext = (): void => {
+      if (peer.joined || ctx.stopped() || round !== this.joinRound) return
+      if (attempt > 0 && attempt % usable.length === 0) {
+        const fresh = fetch()
+        if (fresh.length > 0) usable = fresh
+      }
+      this.sendQuery(usable[attempt++ % usable.length]!, [])
+      this.retryJoin = tryNext
+      ctx.env.timers.setTimeout(tryNext, ctx.cfg.joinTimeoutMs)
+    }
+    tryNext()
+  }
+
+  private becomeJoined(): void {
+    this.ctx.peer.joined = true
+    this.query = undefined
+    this.retryJoin = undefined
+    this.ctx.listener?.onJoined?.()
+  }
+
+  /** Whether the link to `peer` serves a join: our gateway, or a joiner awaiting its answer. */
+  insists(peer: PeerId): boolean {
+    return this.query?.gateway === peer || this.joinerLinkWanted(peer)
+  }
+
+  onLinkClosed(peer: PeerId): void {
+    if (this.query?.gateway === peer) {
+      // The gateway is gone or unreachable: try the next one now, not after the timeout.
+      this.query = undefined
+      const retry = this.retryJoin
+      this.ctx.env.timers.setTimeout(() => retry?.(), 0)
+    }
+  }
+
+  private sendQuery(gateway: PeerId, path: readonly PeerId[]): void {
+    const { peer, links } = this.ctx
+    const qid = this.nextQid++
+    this.query = { qid, gateway }
+    if (path.length === 0) links.connect(gateway)
+    else links.connect(gateway, { via: path })
+    const msg: Query = { qid, joiner: peer.localId, x: peer.x, y: peer.y, aoi: peer.aoi, path: [] }
+    links.send(gateway, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(msg), Priority.MEDIUM)
+  }
+
+  /** Joiners whose query we took directly: keep their link until the answer is back. */
+  private joinerLinkWanted(peer: PeerId): boolean {
+    const until = this.joiners.get(peer)
+    if (until === undefined) return false
+    if (until > this.ctx.env.clock.now()) return true
+    this.joiners.delete(peer)
+    return false
+  }
+
+  onQuery(from: PeerId, payload: unknown): void {
+    const { peer, links } = this.ctx
+    const m = decodeQuery(payload)
+    if (m === null || m.joiner === peer.localId || m.path.includes(peer.localId)) return this.ctx.bad()
+    if (!peer.joined) {
+      // Two lone peers joining through each other: the smaller id founds the world.
+      if (this.query?.gateway !== from || from !== m.joiner || peer.localId > from) return
+      this.becomeJoined()
+    }
+    if (from === m.joiner && this.joiners.size < MAX_PENDING_JOINERS) this.joiners.set(from, this.ctx.env.clock.now() + this.ctx.cfg.joinTimeoutMs)
+    const next = this.closestTo(m.x, m.y)
+    if (next !== undefined && m.path.length < MAX_PATH - 1) {
+      peer.stats.queriesForwarded++
+      const fwd: Query = { ...m, path: [...m.path, peer.localId] }
+      links.send(next, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(fwd), Priority.MEDIUM)
+      return
+    }
+    // This peer's cell holds the position (or the path is long: answer as a waypoint).
+    const final = next === undefined
+    if (final) peer.stats.accepted++
+    const nodes = final ? this.relevantTo(m.joiner, m.x, m.y, m.aoi) : []
+    const reply: Accept = { qid: m.qid, joiner: m.joiner, path: m.path, hop: m.path.length - 1, final, acceptor: this.ctx.info(), nodes }
+    links.send(m.path.length === 0 ? from : m.path[m.path.length - 1]!, PROTOCOL.VON, VonMsg.ACCEPT, encodeAccept(reply), Priority.MEDIUM)
+  }
+
+  onAccept(from: PeerId, payload: unknown): void {
+    const { peer, links } = this.ctx
+    const m = decodeAccept(payload)
+    if (m === null) return this.ctx.bad()
+    if (m.hop >= 0) {
+      // Relaying back along the path: only from the next hop (or the acceptor).
+      if (m.path[m.hop] !== peer.localId) return this.ctx.bad()
+      const expected = m.hop === m.path.length - 1 ? m.acceptor.id : m.path[m.hop + 1]
+      if (from !== expected) return this.ctx.bad()
+      const to = m.hop === 0 ? m.joiner : m.path[m.hop - 1]!
+      links.send(to, PROTOCOL.VON, VonMsg.ACCEPT, encodeAccept({ ...m, hop: m.hop - 1 }), Priority.MEDIUM)
+      return
+    }
+    if (m.joiner !== peer.localId || this.query === undefined || m.qid !== this.query.qid) return
+    // The query's path leads from our gateway to the acceptor: introductions follow it.
+    const route = m.path
+    if (!m.final) {
+      this.sendQuery(m.acceptor.id, route)
+      return
+    }
+    this.becomeJoined()
+    this.ctx.insert(m.acceptor, route.length > 0 ? route : undefined)
+    for (const n of m.nodes) if (n.id !== peer.localId) this.ctx.insert(n, [m.acceptor.id])
+  }
+
+  /** The neighbour with an open link strictly closer to (x, y) than this peer; ties break on the smaller id. */
+  private closestTo(x: number, y: number): PeerId | undefined {
+    const { peer, links } = this.ctx
+    let best: PeerId | undefined
+    let bestD = (peer.x - x) ** 2 + (peer.y - y) ** 2
+    let bestId: PeerId = peer.localId
+    for (const n of peer.table.values()) {
+      if (!links.isOpen(n.id)) continue
+      const d = (n.x - x) ** 2 + (n.y - y) ** 2
+      if (d < bestD || (d === bestD && n.id < bestId)) {
+        best = n.id
+        bestD = d
+        bestId = n.id
+      }
+    }
+    return best
+  }
+
+  /** The nodes a joiner at (x, y) needs: those in range, and its enclosing neighbours with it inserted. */
+  private relevantTo(joiner: PeerId, x: number, y: number, aoi: number): NodeInfo[] {
+    const known = [...this.ctx.peer.table.values()].filter((n) => n.id !== joiner)
+    const sites: Site[] = [{ x, y, ...jitterOf(joiner) }, this.ctx.self(), ...known]
+    const enclosing = new Set(new LocalDiagram(sites).enclosing(0))
+    const out: NodeInfo[] = []
+    known.forEach((n, i) => {
+      if (enclosing.has(i + 2) || this.ctx.relevant(x, y, aoi, n.x, n.y, n.aoi, 1)) out.push(n.info())
+    })
+    return out.slice(0, MAX_NODES)
+  }
+}
+
+/** Joins a peer serves as gateway at once (each holds a link until answered). */
+const MAX_PENDING_JOINERS = 32

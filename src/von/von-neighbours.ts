@@ -1,0 +1,157 @@
+import type { PeerId } from '../core/id.js'
+import { PROTOCOL } from '../link/link-messages.js'
+import { Priority } from '../link/priority.js'
+import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, type NodeInfo } from './messages.js'
+import type { VonContext } from './von-context.js'
+import type { Housekeeping } from './von-housekeeping.js'
+
+export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'relevant' | 'insert' | 'remove' | 'bad'>
+
+/**
+ * What neighbours tell us: their links opening and closing, their moves and
+ * greetings, the nodes they introduce (in full, NODES, or by id prefix, SYNC,
+ * and ASK for those we miss), and their goodbyes.
+ */
+export class NeighbourMessages {
+  /** Id prefixes we asked a neighbour about (SYNC), and when. */
+  private readonly asked = new Map<number, number>()
+
+  constructor(
+    private readonly ctx: NeighbourContext,
+    private readonly housekeeping: Pick<Housekeeping, 'isEnclosing' | 'ownCell' | 'requestRepair'>,
+  ) {}
+
+  onLinkOpen(peer: PeerId): void {
+    if (this.ctx.peer.table.has(peer)) this.ctx.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, encodeState(this.ctx.peer), Priority.MEDIUM)
+  }
+
+  onLinkClosed(peer: PeerId, reason: string): void {
+    const { gone } = this.ctx
+    if (!this.ctx.peer.table.has(peer)) return
+    this.ctx.remove(peer)
+    if (FAILED.has(reason)) {
+      if (gone.size >= MAX_GONE) gone.delete(gone.keys().next().value!)
+      gone.set(peer, this.ctx.env.clock.now() + GONE_MS)
+    }
+    // A neighbour vanished: re-announce the enclosing view so the hole is filled.
+    this.housekeeping.requestRepair()
+  }
+
+  onHello(from: PeerId, payload: unknown): void {
+    const s = decodeState(payload)
+    if (s === null) return this.ctx.bad()
+    this.ctx.gone.delete(from)
+    const known = this.ctx.peer.table.get(from)
+    if (known === undefined) {
+      this.ctx.insert({ id: from, ...s }, undefined)
+      return
+    }
+    this.ctx.peer.table.update(known, s)
+    known.resync = true
+  }
+
+  onMove(from: PeerId, payload: unknown): void {
+    const { peer } = this.ctx
+    const s = decodeState(payload)
+    if (s === null) return this.ctx.bad()
+    const n = peer.table.get(from)
+    if (n === undefined) {
+      if (this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) this.ctx.insert({ id: from, ...s }, undefined)
+      return
+    }
+    if (peer.table.update(n, s)) this.ctx.listener?.onMove?.(from, s.x, s.y)
+  }
+
+  onNodes(from: PeerId, payload: unknown): void {
+    const { peer } = this.ctx
+    const nodes = decodeNodes(payload)
+    if (nodes === null) return this.ctx.bad()
+    if (!peer.table.has(from) || !peer.joined) return
+    const fresh = nodes.filter((n) => n.id !== peer.localId && !peer.table.has(n.id))
+    if (fresh.length === 0) return
+    // Keep those in range, and those that would enclose us: a point becomes our
+    // Delaunay neighbour exactly when it is nearer than we are to some vertex of
+    // our cell (it would take a piece of it). The cell is the last tick's.
+    const cell = this.housekeeping.ownCell()
+    const now = this.ctx.env.clock.now()
+    for (const n of fresh) {
+      const until = this.ctx.gone.get(n.id)
+      if (until !== undefined && until > now) continue
+      const x = n.x
+      const y = n.y
+      const takes = (v: readonly [number, number]): boolean => (v[0] - x) ** 2 + (v[1] - y) ** 2 < (v[0] - peer.x) ** 2 + (v[1] - peer.y) ** 2
+      if (this.ctx.relevant(peer.x, peer.y, peer.aoi, x, y, n.aoi, 1) || cell.length === 0 || cell.some(takes)) this.ctx.insert(n, [from])
+    }
+  }
+
+  onBye(from: PeerId, leaving: boolean): void {
+    const { peer } = this.ctx
+    const n = peer.table.get(from)
+    if (n === undefined) return
+    if (leaving) {
+      this.ctx.remove(from)
+      this.housekeeping.requestRepair()
+      return
+    }
+    if (this.housekeeping.isEnclosing(from) || this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1)) {
+      // We still need it: say so, and it inserts us again.
+      this.ctx.links.send(from, PROTOCOL.VON, VonMsg.HELLO, encodeState(peer), Priority.MEDIUM)
+      return
+    }
+    this.ctx.remove(from)
+  }
+
+  /** A neighbour named nodes relevant to us: ask for those we do not know (once a while each). */
+  onSync(from: PeerId, payload: unknown): void {
+    const { peer } = this.ctx
+    const prefixes = decodePrefixes(payload)
+    if (prefixes === null) return this.ctx.bad()
+    if (!peer.table.has(from) || !peer.joined) return
+    const known = new Set<number>([idPrefix(peer.localId)])
+    for (const n of peer.table.values()) known.add(n.prefix)
+    const now = this.ctx.env.clock.now()
+    for (const [id, until] of this.ctx.gone) if (until > now) known.add(idPrefix(id))
+    if (this.asked.size > MAX_ASKED) this.asked.clear()
+    const missing: number[] = []
+    for (const p of prefixes) {
+      if (known.has(p)) continue
+      // Several neighbours name the same node at once: ask one, the others only if that fails.
+      const at = this.asked.get(p)
+      if (at !== undefined && now - at < ASK_AGAIN_MS) continue
+      this.asked.set(p, now)
+      missing.push(p)
+    }
+    if (missing.length > 0) this.ctx.links.send(from, PROTOCOL.VON, VonMsg.ASK, encodePrefixes(missing.slice(0, MAX_NODES)), Priority.MEDIUM)
+  }
+
+  /** A neighbour misses nodes our SYNC named: tell it of those we still hold and hear from. */
+  onAsk(from: PeerId, payload: unknown): void {
+    const { peer, links } = this.ctx
+    const prefixes = decodePrefixes(payload)
+    if (prefixes === null) return this.ctx.bad()
+    const c = peer.table.get(from)
+    if (c === undefined || !peer.joined) return
+    const wanted = new Set(prefixes)
+    const now = this.ctx.env.clock.now()
+    const tell: NodeInfo[] = []
+    for (const d of peer.table.values()) {
+      if (d === c || !wanted.has(d.prefix) || !links.isOpen(d.id)) continue
+      c.told.set(d.id, now)
+      tell.push(d.info())
+    }
+    if (tell.length > 0) links.send(from, PROTOCOL.VON, VonMsg.NODES, encodeNodes(tell), Priority.MEDIUM)
+  }
+}
+
+/**
+ * How long the notices of a neighbour whose link failed are ignored: its other
+ * neighbours detect a crash within about the link's dead time of us.
+ */
+const GONE_MS = 5000
+/** Link close reasons that say the peer may be gone (not that it closed the link). */
+const FAILED = new Set(['timeout', 'connect-timeout', 'unknown-peer', 'no-signaling-route'])
+const MAX_GONE = 256
+
+/** A node named by SYNC is asked for again after this long if it still is not known. */
+const ASK_AGAIN_MS = 250
+const MAX_ASKED = 1024
