@@ -14,11 +14,14 @@
 // filling the old generation with garbage.
 import { build } from 'esbuild'
 import { spawnSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const outfile = join(root, 'node_modules', '.cache', 'p2p-sim', 'cli.mjs')
+// One bundle per run, so runs started together from different checkouts (or
+// while a file changes) never share one.
+const outfile = join(root, 'node_modules', '.cache', 'p2p-sim', `cli-${process.pid}.mjs`)
 await build({
   entryPoints: [join(root, 'src', 'sim', 'cli.ts')],
   outfile,
@@ -41,4 +44,6 @@ const child = spawnSync(
   [`--max-semi-space-size=${semiMiB}`, '--max-old-space-size=16384', '--enable-source-maps', outfile, ...args],
   { stdio: 'inherit' },
 )
+rmSync(outfile, { force: true })
+rmSync(`${outfile}.map`, { force: true })
 process.exit(child.status ?? 1)
