@@ -149,7 +149,9 @@ export class Housekeeping {
     const { peer } = this.ctx
     for (const [id, until] of this.ctx.gone) if (until <= now) this.ctx.gone.delete(id)
     for (const n of [...peer.table.values()]) {
-      if (this.selfEnclosing.has(n.id) || this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1.25)) {
+      const inRange = this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1.25)
+      n.edgeOnly = !inRange && this.selfEnclosing.has(n.id)
+      if (inRange || n.edgeOnly) {
         n.farSince = -1
       } else if (n.farSince < 0) {
         n.farSince = now
