@@ -28,8 +28,6 @@ export interface Neighbour {
   resync: boolean
   /** When it was first seen out of range and not enclosing; -1 while relevant. */
   farSince: number
-  /** At the last tick: enclosing us but out of range (AOI plus 1.25 margins). */
-  edgeOnly: boolean
   /** When we last told it about each other current neighbour. */
   told: Map<PeerId, number>
   info(): NodeInfo
@@ -83,7 +81,6 @@ export class NeighbourTable {
       changed: true,
       resync: false,
       farSince: -1,
-      edgeOnly: false,
       told: new Map(),
       info() {
         return { id: this.id, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }

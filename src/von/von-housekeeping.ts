@@ -149,9 +149,7 @@ export class Housekeeping {
     const { peer } = this.ctx
     for (const [id, until] of this.ctx.gone) if (until <= now) this.ctx.gone.delete(id)
     for (const n of [...peer.table.values()]) {
-      const inRange = this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1.25)
-      n.edgeOnly = !inRange && this.selfEnclosing.has(n.id)
-      if (inRange || n.edgeOnly) {
+      if (this.selfEnclosing.has(n.id) || this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1.25)) {
         n.farSince = -1
       } else if (n.farSince < 0) {
         n.farSince = now

@@ -276,9 +276,8 @@ export class VonPeer {
     this.seq++
     let targets: Iterable<PeerId> = this.table.keys()
     if (!all && this.seq % FAR_MOVE_EVERY !== 0) {
-      const edgeToo = this.seq % EDGE_MOVE_EVERY === 0
       const near: PeerId[] = []
-      for (const n of this.table.values()) if (n.farSince < 0 && (edgeToo || !n.edgeOnly)) near.push(n.id)
+      for (const n of this.table.values()) if (n.farSince < 0) near.push(n.id)
       targets = near
     }
     this.links.broadcast(targets, PROTOCOL.VON, VonMsg.MOVE, encodeState(this), Priority.HIGH, MOVE_KEY)
@@ -317,12 +316,6 @@ const LEAVING = 1
 
 /** A neighbour about to be dropped hears every this-many-th move (see broadcastState). */
 const FAR_MOVE_EVERY = 4
-/**
- * A neighbour that only encloses us, out of range of both AOIs plus margins,
- * hears every this-many-th move: its diagram and its notices about us need our
- * position to within a step or two, not every step (the margin is six steps).
- */
-const EDGE_MOVE_EVERY = 2
 
 /** A newer move replaces one still waiting in a link's queue. */
 const MOVE_KEY = { key: 'move' }
