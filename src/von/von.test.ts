@@ -237,6 +237,34 @@ describe('VON overlay', () => {
     expect(missing(nodes), `SEED=${SEED}`).toEqual([])
   })
 
+  it('the periodic resync by id prefix restores a lost neighbour in a crowd (SYNC, then ASK)', () => {
+    const { w, add, nodes } = world({ resyncMs: 2000 })
+    const rng = w.sim.rng('pos')
+    const first = add(300, 300)
+    for (let i = 1; i < 32; i++) w.sim.at(i * 100, () => add(250 + rng.next() * 100, 250 + rng.next() * 100, first))
+    w.sim.runUntil(10_000)
+    expect(missing(nodes)).toEqual([])
+    const a = nodes[5]!
+    expect(a.von.table.size).toBeGreaterThan(24) // a crowd: the resync goes by prefix
+    const bId = [...truth(nodes, a)][0]!
+    a.von.table.delete(bId)
+    expect(missing(nodes).length).toBeGreaterThan(0)
+    const seen = { sync: 0, ask: 0 }
+    for (const n of nodes) {
+      const links = n.peer.links
+      const send = links.send.bind(links)
+      links.send = (peer, proto, type, payload, priority, opts) => {
+        if (proto === PROTOCOL.VON && type === VonMsg.SYNC && peer === a.peer.id) seen.sync++
+        if (proto === PROTOCOL.VON && type === VonMsg.ASK && n === a) seen.ask++
+        return send(peer, proto, type, payload, priority, opts)
+      }
+    }
+    w.sim.runUntil(w.sim.now + 3000)
+    expect(seen.sync).toBeGreaterThan(0)
+    expect(seen.ask).toBeGreaterThan(0)
+    expect(missing(nodes), `SEED=${SEED}`).toEqual([])
+  })
+
   it('shrinks the AOI in a crowd and grows it back as the crowd disperses', () => {
     const { w, add, nodes } = world({ maxAoiNeighbours: 10 })
     const rng = w.sim.rng('pos')
