@@ -42,8 +42,6 @@ export class LinkManager {
     gcClosed: 0,
   }
   private readonly env: LinkManagerComponents['env']
-  /** `env.clock`, one hop nearer: it is read for every frame sent and received. */
-  private readonly clock: LinkManagerComponents['env']['clock']
   private readonly transport: Transport
   private readonly signaling: SignalingChannel | undefined
   private readonly frameCache: FrameCache | undefined
@@ -59,7 +57,6 @@ export class LinkManager {
 
   constructor(components: LinkManagerComponents, init: LinkManagerInit = {}) {
     this.env = components.env
-    this.clock = components.env.clock
     this.localId = components.localId
     this.transport = components.transport
     this.signaling = components.signaling
@@ -114,7 +111,7 @@ export class LinkManager {
     if (link === undefined) return 'no-link'
     const bytes = encodeFrame(proto, type, payload)
     if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
-    const now = this.clock.now()
+    const now = this.env.clock.now()
     link.lastUseAt = now
     if (link.trySendNow(bytes, now)) return 'queued'
     const result = link.scheduler.enqueue(priority, bytes, now, opts?.key)
@@ -129,7 +126,7 @@ export class LinkManager {
   broadcast(peers: Iterable<PeerId>, proto: number, type: number, payload: unknown, priority: Priority, opts?: { key?: string }): void {
     const bytes = encodeFrame(proto, type, payload)
     if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
-    const now = this.clock.now()
+    const now = this.env.clock.now()
     for (const peer of peers) {
       const link = this.links.get(peer)
       if (link === undefined) continue
@@ -261,7 +258,7 @@ export class LinkManager {
   }
 
   private createLink(peer: PeerId, initiator: boolean): Link {
-    const link = new Link(peer, initiator, this.clock.now(), this.schedulerInit, this.pacing)
+    const link = new Link(peer, initiator, this.env.clock.now(), this.schedulerInit, this.pacing)
     this.links.set(peer, link)
     this.replaceConnection(link, initiator)
     this.ensureTicking()
@@ -274,7 +271,7 @@ export class LinkManager {
     link.conn = undefined
     old?.close()
     link.initiator = initiator
-    link.attemptAt = this.clock.now()
+    link.attemptAt = this.env.clock.now()
     link.answered = false
     if (initiator) link.attempt = this.nextAttempt++
     let conn: Connection | undefined = undefined
@@ -283,7 +280,7 @@ export class LinkManager {
       onSignal: (data) => current() && this.routeSignal(link, data),
       onOpen: () => current() && this.onOpen(link),
       onData: (bytes) => current() && this.onData(link, bytes),
-      onDrain: () => current() && link.pump(this.clock.now(), true),
+      onDrain: () => current() && link.pump(this.env.clock.now(), true),
       onClose: (reason) => current() && this.closeLink(link, reason),
     })
     link.conn = conn
@@ -300,8 +297,8 @@ export class LinkManager {
     }
     const first = route[0] === undefined ? undefined : this.links.get(route[0])
     if (first !== undefined && first.state !== 'closed') {
-      first.scheduler.enqueue(Priority.MEDIUM, frame, this.clock.now())
-      first.pump(this.clock.now())
+      first.scheduler.enqueue(Priority.MEDIUM, frame, this.env.clock.now())
+      first.pump(this.env.clock.now())
       link.route ??= 'intro'
     } else if (this.signaling?.send(link.remote, link.initiator, data) === true) {
       link.route ??= 'signaling'
@@ -312,7 +309,7 @@ export class LinkManager {
 
   private onOpen(link: Link): void {
     if (link.state !== 'connecting') return
-    const now = this.clock.now()
+    const now = this.env.clock.now()
     link.state = 'open'
     link.openedAt = now
     link.lastRecvAt = now
@@ -326,7 +323,7 @@ export class LinkManager {
   }
 
   private onData(link: Link, bytes: Uint8Array): void {
-    const now = this.clock.now()
+    const now = this.env.clock.now()
     link.lastRecvAt = now
     link.bytesReceived += bytes.length
     link.framesReceived++
@@ -390,7 +387,7 @@ export class LinkManager {
     const target = this.links.get(step.next)
     if (target === undefined || target.state === 'closed') return
     this.stats.relayed++
-    const now = this.clock.now()
+    const now = this.env.clock.now()
     target.scheduler.enqueue(Priority.MEDIUM, frameBytes, now)
     target.pump(now)
   }
@@ -426,7 +423,7 @@ export class LinkManager {
 
   /** Open links idle for at least `idleMs` that no protocol insists on, least recently used first. */
   private collectable(idleMs: number): Link[] {
-    const now = this.clock.now()
+    const now = this.env.clock.now()
     const out: Link[] = []
     for (const link of this.links.values()) {
       if (link.state !== 'open' || now - link.lastUseAt < idleMs) continue
@@ -452,7 +449,7 @@ export class LinkManager {
   }
 
   private tick(): void {
-    const now = this.clock.now()
+    const now = this.env.clock.now()
     for (const link of [...this.links.values()]) {
       if (link.state === 'connecting') {
         if (now - link.createdAt > this.init.connectTimeoutMs) this.closeLink(link, 'connect-timeout')

@@ -18,7 +18,8 @@ export class SimConnection implements Connection {
   private peer: SimConnection | undefined
   /**
    * Sends still on the uplink: when each leaves it and its size, as two arrays
-   * of numbers from `pendingHead` (no object per message sent).
+   * of numbers from `pendingHead` (no object per message sent; a Deque of
+   * numbers would box them, since it clears a shifted slot to undefined).
    */
   private pendingDone: number[] = []
   private pendingSize: number[] = []

@@ -21,16 +21,12 @@ export class Joining {
 
   constructor(private readonly ctx: JoinContext) {}
 
-  /** Forgets any join in progress (a new one starts). */
-  reset(): void {
-    this.query = undefined
-  }
-
   /**
    * Sends our query through the gateways in turn until an acceptor answers (see
    * VonPeer.join); without any, this peer starts the world.
    */
   start(gateways: readonly PeerId[] | (() => readonly PeerId[])): void {
+    this.query = undefined
     const ctx = this.ctx
     const peer = ctx.peer
     const fetch = (): PeerId[] => (typeof gateways === 'function' ? gateways() : gateways).filter((g) => g !== peer.localId)

@@ -67,7 +67,6 @@ export interface VonStats {
   badMessages: number
 }
 
-
 /**
  * One peer of the VON Voronoi overlay (Hu, Chen & Chen 2006): it knows exactly
  * the peers inside its area of interest plus its enclosing neighbours, which
@@ -179,7 +178,6 @@ export class VonPeer {
     this.x = x
     this.y = y
     this.joined = false
-    this.joining.reset()
     this.housekeeping.start()
     this.joining.start(gateways)
   }
