@@ -12,6 +12,7 @@ import { LoopbackSignaling } from '../loopback-signaling.js'
 import { createNodeEnv } from '../node/node-env.js'
 import { SignalingClient } from '../signaling/signaling-client.js'
 import { WebRtcTransport } from './webrtc-transport.js'
+import { guardWrtc } from './wrtc-guard.js'
 
 const env = createNodeEnv({ logLevel: 'silent' })
 
@@ -149,6 +150,22 @@ describe('WebRTC transport', () => {
   // @roamhq/wrtc's own bufferedAmount counts only what overflows libwebrtc's ~2 MiB
   // SCTP send buffer; the transport adds what it sent since its last sample, so the
   // sender is paced here as in a browser.
+  it('answers localDescription from the description set, not from the native one being gathered into', async () => {
+    const { RTCPeerConnection: Guarded } = guardWrtc(wrtc) as { RTCPeerConnection: typeof RTCPeerConnection }
+    expect(guardWrtc(wrtc)).toBe(guardWrtc(wrtc))
+    const pc = new Guarded({ iceServers: [] })
+    try {
+      pc.createDataChannel('x')
+      expect(pc.localDescription).toBeNull()
+      const offer = await pc.createOffer()
+      await pc.setLocalDescription(offer)
+      expect(pc.localDescription).toEqual({ type: 'offer', sdp: offer.sdp })
+      expect(pc.localDescription?.sdp).toMatch(/a=fingerprint:sha-256 /)
+    } finally {
+      pc.close()
+    }
+  })
+
   it('paces on bufferedAmount: drains fire and every byte arrives in order', async () => {
     const p = directPair()
     open.push(p.a, p.b)
@@ -224,7 +241,7 @@ describe('WebRTC peer authentication', () => {
     // The introducer answers A itself and dials B itself, then forwards every
     // data-channel message between them, auth messages included.
     const mk = (initiator: boolean) => {
-      const peer = new SimplePeer({ initiator, wrtc, config: { iceServers: [] }, channelConfig: { negotiated: true, id: 0 } })
+      const peer = new SimplePeer({ initiator, wrtc: guardWrtc(wrtc) as SimplePeer.Options['wrtc'], config: { iceServers: [] }, channelConfig: { negotiated: true, id: 0 } })
       peer.on('error', () => {})
       peers.push(peer)
       return peer as SimplePeer.Instance & { _channel: RTCDataChannel }

@@ -3,6 +3,7 @@ import { peerIdFromPublicKey, type PeerId } from '../../core/id.js'
 import type { Connection, ConnectionEvents, Transport } from '../../link/transport.js'
 import { AUTH_NONCE_BYTES } from './link-auth.js'
 import { WebRtcConnection } from './webrtc-connection.js'
+import { guardWrtc } from './wrtc-guard.js'
 
 export interface WebRtcTransportComponents {
   /** This peer's identity: connections prove it to the remote. */
@@ -53,6 +54,7 @@ export class WebRtcTransport implements Transport {
 
   constructor(components: WebRtcTransportComponents, init: WebRtcTransportInit = {}) {
     this.c = { ...components, log: components.log ?? SILENT_LOG }
+    if (components.wrtc !== undefined) this.c.wrtc = guardWrtc(components.wrtc)
     this.localId = peerIdFromPublicKey(components.crypto, components.keyPair.publicKey)
     this.init = {
       iceServers: init.iceServers ?? [],
