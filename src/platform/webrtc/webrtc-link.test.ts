@@ -150,19 +150,28 @@ describe('WebRTC transport', () => {
   // @roamhq/wrtc's own bufferedAmount counts only what overflows libwebrtc's ~2 MiB
   // SCTP send buffer; the transport adds what it sent since its last sample, so the
   // sender is paced here as in a browser.
-  it('answers localDescription from the description set, not from the native one being gathered into', async () => {
+  it('answers the local and remote descriptions from those set, not from native ones that ICE writes to', async () => {
     const { RTCPeerConnection: Guarded } = guardWrtc(wrtc) as { RTCPeerConnection: typeof RTCPeerConnection }
     expect(guardWrtc(wrtc)).toBe(guardWrtc(wrtc))
-    const pc = new Guarded({ iceServers: [] })
+    const a = new Guarded({ iceServers: [] })
+    const b = new Guarded({ iceServers: [] })
     try {
-      pc.createDataChannel('x')
-      expect(pc.localDescription).toBeNull()
-      const offer = await pc.createOffer()
-      await pc.setLocalDescription(offer)
-      expect(pc.localDescription).toEqual({ type: 'offer', sdp: offer.sdp })
-      expect(pc.localDescription?.sdp).toMatch(/a=fingerprint:sha-256 /)
+      a.createDataChannel('x')
+      expect(a.localDescription).toBeNull()
+      const offer = await a.createOffer()
+      await a.setLocalDescription(offer)
+      expect(a.localDescription).toEqual({ type: 'offer', sdp: offer.sdp })
+      expect(a.localDescription?.sdp).toMatch(/a=fingerprint:sha-256 /)
+      await b.setRemoteDescription(offer)
+      expect(b.remoteDescription).toEqual({ type: 'offer', sdp: offer.sdp })
+      const answer = await b.createAnswer()
+      await b.setLocalDescription(answer)
+      await a.setRemoteDescription(answer)
+      expect(a.remoteDescription).toEqual({ type: 'answer', sdp: answer.sdp })
+      expect(a.signalingState).toBe('stable')
     } finally {
-      pc.close()
+      a.close()
+      b.close()
     }
   })
 
