@@ -1,15 +1,18 @@
 /**
  * npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]
- *                [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
+ *                [--workers N] [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
  *
  * Runs one scenario of the deterministic simulator with a progress bar, then
  * writes DIR/metrics.json, DIR/report.html and, with --trace, DIR/trace.jsonl.
+ * With --workers N (VON scenarios), the world is split over N threads.
  */
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
+import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { renderReport } from './report.js'
-import type { MetricValue, TraceSink } from './scenario.js'
+import type { MetricValue, ScenarioResult, TraceSink } from './scenario.js'
 import { SCENARIOS, findScenario } from './scenarios/index.js'
+import { runShardWorker, runVonWorkers, type ShardJob } from './von-parallel.js'
 
 function parse(argv: readonly string[]): Map<string, string> {
   const out = new Map<string, string>()
@@ -27,7 +30,7 @@ function parse(argv: readonly string[]): Map<string, string> {
 
 function usage(): string {
   const names = SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')
-  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]\nscenarios:\n${names}`
+  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N]\nscenarios:\n${names}`
 }
 
 class ProgressBar {
@@ -55,7 +58,7 @@ class ProgressBar {
   }
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const args = parse(process.argv.slice(2))
   const name = args.get('scenario')
   if (name === undefined || args.has('help')) {
@@ -84,13 +87,22 @@ function main(): number {
     traceStream = createWriteStream(join(out, 'trace.jsonl'))
     trace = { write: (record) => traceStream!.write(JSON.stringify(record) + '\n') }
   }
-  const options = new Map([...args].filter(([k]) => !['scenario', 'peers', 'seconds', 'seed', 'out', 'trace'].includes(k)))
+  const workers = Math.round(num('workers', 1))
+  if (workers > 1 && scenario.von === undefined) throw new Error(`--workers: scenario "${name}" cannot be split (VON scenarios can)`)
+  if (workers > 1 && trace !== undefined) throw new Error('--trace needs an unsplit run (leave out --workers)')
+  const options = new Map([...args].filter(([k]) => !['scenario', 'peers', 'seconds', 'seed', 'out', 'trace', 'workers'].includes(k)))
   const command = `npm run sim -- ${process.argv.slice(2).join(' ')}`
   console.error(`${scenario.name}: ${peers} peers, ${seconds} virtual s, seed ${seed} -> ${out}`)
 
   const bar = new ProgressBar()
   const started = performance.now()
-  const result = scenario.run({ peers, seconds, seed, trace, options, progress: (f) => bar.update(f) })
+  let result: ScenarioResult
+  if (workers > 1) {
+    const job: Omit<ShardJob, 'shard' | 'shards'> = { scenario: scenario.name, peers, seconds, seed, options: [...options] }
+    result = await runVonWorkers(new URL(import.meta.url), job, workers, (f) => bar.update(f))
+  } else {
+    result = scenario.run({ peers, seconds, seed, trace, options, progress: (f) => bar.update(f) })
+  }
   bar.update(1)
   bar.done()
   traceStream?.end()
@@ -116,9 +128,15 @@ function main(): number {
   return 0
 }
 
-try {
-  process.exitCode = main()
-} catch (err) {
-  console.error(`error: ${err instanceof Error ? err.message : String(err)}`)
-  process.exitCode = 2
+if (isMainThread) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`)
+      process.exitCode = 2
+    },
+  )
+} else {
+  // A shard of a split run (see von-parallel.ts).
+  void runShardWorker(workerData as Parameters<typeof runShardWorker>[0], parentPort!)
 }

@@ -2,6 +2,7 @@ import type { PeerId } from '../core/id.js'
 import type { Transport } from '../link/transport.js'
 import { SimConnection } from './sim-connection.js'
 import type { SeededRng } from './rng.js'
+import { RecordKind, type ShardPort } from './shard-bus.js'
 import type { Simulator } from './simulator.js'
 
 /** Where a simulated peer sits and what its access link can carry. */
@@ -55,6 +56,8 @@ export interface SimNodeStats {
 export interface SimNode {
   readonly id: PeerId
   readonly index: number
+  /** The shard that runs this node (0 when the world is not split). */
+  readonly shard: number
   readonly spec: Required<SimNodeSpec>
   upFreeAt: number
   downFreeAt: number
@@ -76,6 +79,8 @@ export class SimNetwork {
   private readonly conns = new Map<number, SimConnection>()
   private nextConnId = 1
   private blocked: ((a: PeerId, b: PeerId) => boolean) | undefined
+  /** Where records for other shards go, when the world is split. */
+  port: ShardPort | undefined
 
   constructor(
     readonly sim: Simulator,
@@ -93,23 +98,32 @@ export class SimNetwork {
     this.rng = sim.rng('network')
   }
 
+  /** This shard (0 when the world is not split). */
+  get shard(): number {
+    return this.port?.shard ?? 0
+  }
+
+  /** The shard that owns connection id `cid`. */
+  shardOfConnection(cid: number): number {
+    return this.port === undefined ? 0 : cid % this.port.shards
+  }
+
+  /**
+   * A node another shard runs: known here by position and access link (latency
+   * is computed from both ends), never by connection.
+   */
+  addRemoteNode(id: PeerId, spec: SimNodeSpec, shard: number): void {
+    if (shard === this.shard) throw new Error('invariant: a remote node on this shard')
+    this.makeNode(id, spec, shard)
+  }
+
   /** Adds a peer and returns its transport. */
   addNode(id: PeerId, spec: SimNodeSpec): Transport {
-    if (this.nodes.has(id)) throw new Error(`invariant: node ${id.slice(0, 8)} added twice`)
-    const node: SimNode = {
-      id,
-      index: this.nodes.size,
-      spec: { accessMs: 0, upBytesPerSec: 0, downBytesPerSec: 0, ...spec },
-      upFreeAt: 0,
-      downFreeAt: 0,
-      crashed: false,
-      conns: new Set(),
-      stats: { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, wireBytesSent: 0, wireBytesReceived: 0 },
-    }
-    this.nodes.set(id, node)
+    const node = this.makeNode(id, spec, this.shard)
     return {
       open: (remote, initiator, events) => {
-        const conn = new SimConnection(this, node, remote, initiator, events, this.nextConnId++)
+        const shards = this.port?.shards ?? 1
+        const conn = new SimConnection(this, node, remote, initiator, events, this.nextConnId++ * shards + this.shard)
         if (!node.crashed) {
           this.conns.set(conn.cid, conn)
           node.conns.add(conn)
@@ -118,6 +132,32 @@ export class SimNetwork {
         return conn
       },
     }
+  }
+
+  /** A record from another shard for one of our connections (gone: dropped, as a closed socket would). */
+  applyRecord(kind: number, time: number, cid: number, bytes: Uint8Array): void {
+    const conn = this.conns.get(cid)
+    if (conn === undefined) return
+    if (kind === RecordKind.DATA) conn.arriveAt(time, bytes)
+    else if (kind === RecordKind.OPENED) this.sim.at(time, () => conn.openedByRemote())
+    else if (kind === RecordKind.CLOSED) this.sim.at(time, () => conn.closedByRemote())
+  }
+
+  private makeNode(id: PeerId, spec: SimNodeSpec, shard: number): SimNode {
+    if (this.nodes.has(id)) throw new Error(`invariant: node ${id.slice(0, 8)} added twice`)
+    const node: SimNode = {
+      id,
+      index: this.nodes.size,
+      shard,
+      spec: { accessMs: 0, upBytesPerSec: 0, downBytesPerSec: 0, ...spec },
+      upFreeAt: 0,
+      downFreeAt: 0,
+      crashed: false,
+      conns: new Set(),
+      stats: { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, wireBytesSent: 0, wireBytesReceived: 0 },
+    }
+    this.nodes.set(id, node)
+    return node
   }
 
   node(id: PeerId): SimNode | undefined {

@@ -1,3 +1,5 @@
+import type { VonRunInit } from './von-world.js'
+
 /** A time series for the report: [seconds of virtual time, value]. */
 export interface Series {
   readonly name: string
@@ -46,6 +48,10 @@ export interface Scenario {
   readonly description: string
   readonly defaults: { readonly peers: number; readonly seconds: number }
   run(args: ScenarioArgs): ScenarioResult
+  /** VON scenarios: the run `run` makes, so it can be split over workers (--workers). */
+  readonly von?: (args: ScenarioArgs) => VonRunInit
+  /** Plain-language lines from the merged metrics (split runs). */
+  readonly notes?: (metrics: Record<string, MetricValue>, args: ScenarioArgs) => string[]
 }
 
 /** Reads a numeric option, with a default. Throws a clear error for a bad value. */

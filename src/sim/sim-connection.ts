@@ -2,6 +2,7 @@ import type { PeerId } from '../core/id.js'
 import type { Connection, ConnectionEvents, SignalData } from '../link/transport.js'
 import type { SimEvent } from './event-queue.js'
 import type { SimNetwork, SimNode } from './network.js'
+import { RecordKind } from './shard-bus.js'
 
 type State = 'new' | 'paired' | 'open' | 'closed'
 
@@ -15,7 +16,13 @@ type State = 'new' | 'paired' | 'open' | 'closed'
 export class SimConnection implements Connection {
   bufferedAmountLowThreshold = 0
   private state: State = 'new'
+  /** The other end, when it runs on this shard. */
   private peer: SimConnection | undefined
+  /** The other end's id and shard, when another shard runs it (see ShardPort). */
+  private farCid = -1
+  private farShard = -1
+  /** The remote node (crashed or not), once paired. */
+  private remoteNode: SimNode | undefined
   /**
    * Sends still on the uplink: when each leaves it and its size, as two arrays
    * of numbers from `pendingHead` (no object per message sent; a Deque of
@@ -65,6 +72,7 @@ export class SimConnection implements Connection {
 
   signal(data: SignalData): void {
     if (this.state === 'closed' || this.local.crashed) return
+    if (typeof data.c === 'number' && this.net.shardOfConnection(data.c) !== this.net.shard) return this.signalFar(data.c, data.t)
     const other = typeof data.c === 'number' ? this.net.connection(data.c) : undefined
     if (other === undefined || other.local.id !== this.remote || other.remote !== this.local.id) return
     if (data.t === 'offer' && !this.initiator && other.initiator && this.state === 'new' && other.state === 'new') {
@@ -76,10 +84,10 @@ export class SimConnection implements Connection {
   }
 
   send(data: Uint8Array): void {
-    const peer = this.peer
-    if (this.state !== 'open' || peer === undefined) return
+    const remoteNode = this.remoteNode
+    if (this.state !== 'open' || remoteNode === undefined) return
     const net = this.net
-    if (this.stalled.length > 0 || peer.local.crashed || net.blocks(this.local.id, this.remote)) {
+    if (this.stalled.length > 0 || remoteNode.crashed || net.blocks(this.local.id, this.remote)) {
       this.stalled.push(data)
       this.buffered += data.length
       return
@@ -104,7 +112,24 @@ export class SimConnection implements Connection {
     let arrival = done + oneWay + net.jitterMs() + net.lossDelayMs(wire, 2 * oneWay)
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
-    net.sim.post(arrival, peer.onArrive, data)
+    const peer = this.peer
+    if (peer !== undefined) net.sim.post(arrival, peer.onArrive, data)
+    else net.port!.post(this.farShard, RecordKind.DATA, arrival, this.farCid, data)
+  }
+
+  /** A message from another shard reaches this end at `time`. */
+  arriveAt(time: number, data: Uint8Array): void {
+    this.net.sim.post(time, this.onArrive, data)
+  }
+
+  /** The initiator, on another shard, finished setting up: this end opens now. */
+  openedByRemote(): void {
+    this.opened()
+  }
+
+  /** The other end, on another shard, closed. */
+  closedByRemote(): void {
+    this.remoteClosed()
   }
 
   /** The partition changed: data held for an unreachable remote goes out if it is reachable now. */
@@ -122,9 +147,10 @@ export class SimConnection implements Connection {
     if (this.state === 'closed') return
     const peer = this.peer
     this.shutdown()
-    if (peer !== undefined && this.net.reachable(this.local.id, this.remote)) {
-      this.net.sim.after(this.net.oneWayMs(this.local.id, this.remote), () => peer.remoteClosed())
-    }
+    if (!this.net.reachable(this.local.id, this.remote)) return
+    const oneWay = this.net.oneWayMs(this.local.id, this.remote)
+    if (peer !== undefined) this.net.sim.after(oneWay, () => peer.remoteClosed())
+    else if (this.farCid >= 0) this.net.port!.post(this.farShard, RecordKind.CLOSED, this.net.sim.now + oneWay, this.farCid)
   }
 
   /** The node crashed: silent, the remote is not told. */
@@ -157,6 +183,8 @@ export class SimConnection implements Connection {
   private pair(other: SimConnection): void {
     this.peer = other
     other.peer = this
+    this.remoteNode = other.local
+    other.remoteNode = this.local
     this.remoteIndex = other.local.index
     other.remoteIndex = this.local.index
     this.oneWayMs = other.oneWayMs = this.net.oneWayMs(this.local.id, this.remote)
@@ -164,13 +192,33 @@ export class SimConnection implements Connection {
     other.state = 'paired'
   }
 
+  /**
+   * Signaling from an end another shard runs. Its state cannot be read from
+   * here: the responder pairs on the offer, the initiator on the answer (a
+   * stale or repeated one finds this end no longer new), each with its own half.
+   */
+  private signalFar(cid: number, type: unknown): void {
+    const ok = this.state === 'new' && ((type === 'offer' && !this.initiator) || (type === 'answer' && this.initiator))
+    const remoteNode = this.net.node(this.remote)
+    if (!ok || remoteNode === undefined) return
+    this.farCid = cid
+    this.farShard = this.net.shardOfConnection(cid)
+    this.remoteNode = remoteNode
+    this.remoteIndex = remoteNode.index
+    this.oneWayMs = this.net.oneWayMs(this.local.id, this.remote)
+    this.state = 'paired'
+    if (type === 'offer') this.emit(() => this.events.onSignal({ t: 'answer', c: this.cid }))
+    else this.connect(undefined)
+  }
+
   /** The answer reached the initiator: ICE checks, DTLS and SCTP take a few RTTs. */
-  private connect(responder: SimConnection): void {
+  private connect(responder: SimConnection | undefined): void {
     const net = this.net
     if (!net.reachable(this.local.id, this.remote)) return
     const oneWay = net.oneWayMs(this.local.id, this.remote)
     const openAt = net.sim.now + net.init.setupFixedMs + net.init.setupRtts * 2 * oneWay
-    net.sim.at(openAt - oneWay, () => responder.opened())
+    if (responder !== undefined) net.sim.at(openAt - oneWay, () => responder.opened())
+    else net.port!.post(this.farShard, RecordKind.OPENED, openAt - oneWay, this.farCid)
     net.sim.at(openAt, () => this.opened())
   }
 

@@ -2,6 +2,7 @@ import type { PeerId } from '../core/id.js'
 import type { SignalingChannel } from '../link/link-manager.js'
 import type { SignalData } from '../link/transport.js'
 import type { SimNetwork } from './network.js'
+import { RecordKind } from './shard-bus.js'
 
 /** What the bootstrap node delivers signaling to: a peer's LinkManager. */
 export interface SignalReceiver {
@@ -52,22 +53,40 @@ export class SimSignalingServer {
     this.peers.delete(id)
   }
 
+  /**
+   * Signaling relayed for a peer of this shard by the node (which is in every
+   * shard's picture of the world: `up` is set on all of them alike).
+   */
+  applyRecord(time: number, bytes: Uint8Array): void {
+    const { from, to, initiator, data } = JSON.parse(new TextDecoder().decode(bytes)) as { from: PeerId; to: PeerId; initiator: boolean; data: SignalData }
+    this.net.sim.at(time, () => this.deliver(from, to, initiator, data))
+  }
+
   private relay(from: PeerId, to: PeerId, initiator: boolean, data: SignalData): boolean {
     if (!this.up || !this.peers.has(from) || this.net.node(from)?.crashed === true) return false
     const delay = this.legMs(from) + this.legMs(to)
+    const toNode = this.net.node(to)
+    const port = this.net.port
+    if (port !== undefined && toNode !== undefined && toNode.shard !== port.shard && !toNode.crashed) {
+      const bytes = new TextEncoder().encode(JSON.stringify({ from, to, initiator, data }))
+      port.post(toNode.shard, RecordKind.SIGNAL, this.net.sim.now + delay, 0, bytes)
+      return true
+    }
     const there = this.peers.get(to) !== undefined && this.net.node(to)?.crashed !== true
     if (!there) {
       // The node answers at once that it does not know the target.
       this.net.sim.after(2 * this.legMs(from), () => this.peers.get(from)?.signalFailed?.(to, 'unknown-peer'))
       return true
     }
-    this.net.sim.after(delay, () => {
-      const target = this.peers.get(to)
-      if (!this.up || target === undefined || this.net.node(to)?.crashed === true) return
-      this.relayed++
-      target.receiveSignal(from, initiator, data, null)
-    })
+    this.net.sim.after(delay, () => this.deliver(from, to, initiator, data))
     return true
+  }
+
+  private deliver(from: PeerId, to: PeerId, initiator: boolean, data: SignalData): void {
+    const target = this.peers.get(to)
+    if (!this.up || target === undefined || this.net.node(to)?.crashed === true) return
+    this.relayed++
+    target.receiveSignal(from, initiator, data, null)
   }
 
   private legMs(id: PeerId): number {

@@ -82,6 +82,12 @@ export class Simulator {
     if (timeMs > this.now) this.now = timeMs
   }
 
+  /** Runs every event before `timeMs` (a shard's window); the clock stays at the last event run. */
+  runBefore(timeMs: number): void {
+    const queue = this.queue
+    while (queue.peekTime() < timeMs) this.step()
+  }
+
   /** Runs while `cond()` holds and events remain, up to `maxTimeMs`. */
   runWhile(cond: () => boolean, maxTimeMs: number): void {
     while (cond() && this.queue.peekTime() <= maxTimeMs) this.step()

@@ -25,9 +25,10 @@ export interface Sample {
  * Topology consistency as VAST defines it: over every peer, the true AOI
  * neighbours it knows divided by its true AOI neighbours; drift is the distance
  * between a known neighbour's believed and true position. A uniform grid keeps
- * one sample O(peers x neighbours).
+ * one sample O(peers x neighbours). `others` are further peers that count as
+ * truth but are not observed (another shard observes them).
  */
-export function sampleConsistency(peers: readonly Observed[]): Sample {
+export function sampleConsistency(peers: readonly Observed[], others: readonly Observed[] = []): Sample {
   const out: Sample = { hits: 0, truth: 0, driftSum: 0, driftMax: 0, complete: [] }
   if (peers.length === 0) return out
   let maxAoi = 0
@@ -35,7 +36,7 @@ export function sampleConsistency(peers: readonly Observed[]): Sample {
   const cell = Math.max(1, maxAoi)
   const grid = new Map<number, Observed[]>()
   const key = (cx: number, cy: number): number => cx * 1_000_003 + cy
-  for (const p of peers) {
+  for (const p of others.length === 0 ? peers : [...peers, ...others]) {
     const k = key(Math.floor(p.x / cell), Math.floor(p.y / cell))
     let bucket = grid.get(k)
     if (bucket === undefined) grid.set(k, (bucket = []))

@@ -1,12 +1,9 @@
-import type { PeerId } from '../core/id.js'
 import type { LinkManagerInit } from '../link/link-manager.js'
-import { VonPeer, type VonInit } from '../von/von-peer.js'
-import { massFailure } from './churn.js'
-import { FlashCrowd, Hotspots, RandomWaypoint, type Mobility, type Point } from './mobility.js'
+import type { VonInit, VonPeer } from '../von/von-peer.js'
 import type { OverlayPicture, ScenarioResult, Series, TraceSink } from './scenario.js'
 import { mean, percentile } from './stats.js'
-import { isConnected, sampleConsistency, type Observed } from './von-metrics.js'
-import { SimWorld, type SimLinkPeer } from './world.js'
+import { isConnected } from './von-metrics.js'
+import { VonShard, type VonShardResult } from './von-shard.js'
 
 export interface VonRunInit {
   seed: string
@@ -50,21 +47,6 @@ export interface VonRunInit {
   onSample?: (now: number, peers: readonly { index: number; x: number; y: number; von: VonPeer }[]) => void
 }
 
-interface Member {
-  readonly index: number
-  readonly peer: SimLinkPeer
-  readonly von: VonPeer
-  readonly pos: Point
-  joinAt: number
-  joinedAt: number
-  /** Position last reported to the bootstrap node's host cache. */
-  reported: Point
-  completeAt: number
-  alive: boolean
-  /** Since when it has had neither a neighbour nor a link (-1: it has some). */
-  aloneSince: number
-}
-
 /**
  * Runs a VON world in the simulator: peers join through the real protocol with a
  * random live peer as gateway, move by a mobility model every step, and are
@@ -72,93 +54,40 @@ interface Member {
  * links, join latency, recovery after a mass failure, connectivity).
  */
 export function runVon(init: VonRunInit): ScenarioResult {
-  const stepMs = 1000 / init.stepsPerSec
-  const sampleMs = init.sampleMs ?? 200
-  const buffer = init.buffer ?? Math.max(10, init.speed * 3 * 2)
-  const world = new SimWorld({ seed: init.seed, link: init.link })
-  const sim = world.sim
-  const rng = sim.rng('von-world')
-  const box = { width: init.width, height: init.height }
-  const mobility = makeMobility(init, box, sim.rng('mobility'))
-  const plane = init.latencyPlaneMs ?? 60
-  const byId = new Map<PeerId, number>()
-  const members: Member[] = []
-  for (let i = 0; i < init.peers; i++) {
-    const peer = world.addPeer({
-      x: rng.next() * plane,
-      y: rng.next() * plane,
-      accessMs: 5 + rng.next() * 10,
-      upBytesPerSec: init.upBytesPerSec ?? 250_000,
-    })
-    const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id }, { aoiRadius: init.aoi, buffer, ...init.von })
-    byId.set(peer.id, i)
-    const pos = mobility.place(i)
-    members.push({ index: i, peer, von, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos } })
-  }
+  return mergeVon(init, [new VonShard(init).run()])
+}
 
+/**
+ * The same world split into `shards` run in turn on this thread, each with its
+ * own event queue, synchronised every `windowMs` (at most the smallest one-way
+ * latency, 10 ms: access links are 5-15 ms). Deterministic, but not the same
+ * event order as unsplit (records from other shards queue after local events of
+ * the same time). Tests use it; `npm run sim -- --workers N` runs shards on threads.
+ */
+export function runVonSharded(init: VonRunInit, shards: number, windowMs = SHARD_WINDOW_MS): ScenarioResult {
+  if (init.trace !== undefined) throw new Error('--trace needs an unsplit run (no --workers)')
+  const parts = Array.from({ length: shards }, (_, i) => new VonShard(init, i, shards))
+  const end = parts[0]!.endMs
+  for (let t = 0; t < end; t += windowMs) {
+    const next = Math.min(t + windowMs, end)
+    for (const p of parts) p.runBefore(next, next)
+    for (const p of parts) for (const q of parts) if (q !== p) q.apply(p.outbox!.take(q.shard))
+  }
+  for (const p of parts) p.runToEnd()
+  return mergeVon(init, parts.map((p) => p.result()))
+}
+
+/** Window of split runs: the smallest one-way latency between two peers (two 5 ms access links). */
+export const SHARD_WINDOW_MS = 10
+
+/** Metrics, series and overlay picture of a run, from what each shard measured. */
+export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): ScenarioResult {
+  const sampleMs = init.sampleMs ?? 200
   const joinMs = init.joinSeconds * 1000
   const measureStart = joinMs + init.settleSeconds * 1000
   const endMs = measureStart + init.seconds * 1000
   const failAt = init.failure === undefined ? undefined : measureStart + init.failure.atSeconds * 1000
-  const joined: Member[] = []
-  for (const m of members) {
-    // A world grows: joins start slowly and speed up (peer i at joinMs * sqrt(i / n)).
-    const at = init.peers <= 1 ? 0 : Math.round(Math.sqrt(m.index / init.peers) * joinMs)
-    sim.at(at, () => {
-      m.joinAt = sim.now
-      const gateways = (): PeerId[] => hostCache(joined.filter((j) => j.alive), m.pos, init.hostCache ?? 'nearest', rng)
-      const first = joined.length === 0
-      m.von.join(m.pos.x, m.pos.y, gateways)
-      // The first peer starts the world; later ones enter the host cache once joined.
-      if (first) {
-        m.joinedAt = sim.now
-        joined.push(m)
-      }
-    })
-  }
-
-  let step = 0
-  let rejoins = 0
-  const reportEvery = Math.max(1, Math.round(REPORT_PERIOD_MS / stepMs))
-  const stepAll = (): void => {
-    step++
-    for (const m of members) {
-      if (!m.alive || m.joinAt < 0) continue
-      mobility.step(m.index, m.pos)
-      m.von.move(m.pos.x, m.pos.y)
-      if ((step + m.index) % reportEvery === 0) m.reported = { ...m.pos }
-      if (m.joinedAt < 0 && m.von.joined) {
-        // Joined: the host cache may hand it out from now on.
-        m.joinedAt = sim.now
-        joined.push(m)
-      }
-      // Every neighbour it had failed: like a real Peer, it rejoins through the bootstrap node.
-      if (m.joinedAt >= 0 && m.von.joined && m.von.table.size === 0 && m.peer.links.linkCount === 0 && joined.length > 1) {
-        if (m.aloneSince < 0) m.aloneSince = sim.now
-        else if (sim.now - m.aloneSince >= ALONE_GRACE_MS) {
-          m.aloneSince = -1
-          rejoins++
-          m.von.rejoin(() => hostCache(joined.filter((j) => j.alive && j !== m), m.pos, init.hostCache ?? 'nearest', rng))
-        }
-      } else m.aloneSince = -1
-    }
-    init.progress?.(sim.now / endMs)
-    if (sim.now + stepMs <= endMs) sim.after(stepMs, stepAll)
-  }
-  sim.after(stepMs, stepAll)
-
-  let failed: number[] = []
-  if (failAt !== undefined) {
-    sim.at(failAt, () => {
-      failed = massFailure(sim.rng('failure'), init.peers, init.failure!.fraction)
-      for (const i of failed) {
-        members[i]!.alive = false
-        world.crash(members[i]!.peer)
-      }
-    })
-  }
-
-  // ---- sampling ----
+  const buffer = init.buffer ?? Math.max(10, init.speed * 3 * 2)
   const tc: [number, number][] = []
   const driftSeries: [number, number][] = []
   const linkSeries: [number, number][] = []
@@ -169,48 +98,43 @@ export function runVon(init: VonRunInit): ScenarioResult {
   let driftMax = 0
   let linkSum = 0
   let linkSamples = 0
-  let observedSum = 0
   let linkMax = 0
   let lastBytes = 0
   let recoveryMs: number | null = null
   let recovery100Ms: number | null = null
   let minTcAfterFailure = 1
-  const snapshotStart = new Map<number, { sent: number; received: number }>()
-
-  const sample = (): void => {
-    const now = sim.now
-    for (const m of members) if (m.joinedAt < 0 && m.von.joined) {
-      m.joinedAt = now
-      joined.push(m)
+  const rows = parts[0]!.rows.length
+  for (let r = 0; r < rows; r++) {
+    const now = parts[0]!.rows[r]!.t
+    let s = { hits: 0, truth: 0, driftSum: 0, driftMax: 0, links: 0, linkMax: 0, present: 0, bytesSent: 0 }
+    for (const p of parts) {
+      const row = p.rows[r]!
+      if (row.t !== now) throw new Error('invariant: shards sampled at different times')
+      s = {
+        hits: s.hits + row.hits,
+        truth: s.truth + row.truth,
+        driftSum: s.driftSum + row.driftSum,
+        driftMax: Math.max(s.driftMax, row.driftMax),
+        links: s.links + row.links,
+        linkMax: Math.max(s.linkMax, row.linkMax),
+        present: s.present + row.present,
+        bytesSent: s.bytesSent + row.bytesSent,
+      }
     }
-    const present = members.filter((m) => m.alive && m.joinedAt >= 0)
-    init.onSample?.(now, present.map((m) => ({ index: m.index, x: m.pos.x, y: m.pos.y, von: m.von })))
-    const observed: Observed[] = present.map((m) => observe(m, byId))
-    const s = sampleConsistency(observed)
     const value = s.truth === 0 ? 1 : s.hits / s.truth
     tc.push([now / 1000, value])
     driftSeries.push([now / 1000, s.hits === 0 ? 0 : s.driftSum / s.hits])
-    present.forEach((m, i) => {
-      if (m.completeAt < 0 && s.complete[i]) m.completeAt = now
-    })
-    let links = 0
-    for (const m of present) {
-      links += m.peer.links.linkCount
-      if (now >= measureStart) linkMax = Math.max(linkMax, m.peer.links.linkCount)
-    }
-    linkSeries.push([now / 1000, present.length === 0 ? 0 : links / present.length])
-    let bytes = 0
-    for (const m of members) bytes += world.net.node(m.peer.id)!.stats.bytesSent
-    bwSeries.push([now / 1000, present.length === 0 ? 0 : (bytes - lastBytes) / present.length / (sampleMs / 1000)])
-    lastBytes = bytes
+    if (now >= measureStart) linkMax = Math.max(linkMax, s.linkMax)
+    linkSeries.push([now / 1000, s.present === 0 ? 0 : s.links / s.present])
+    bwSeries.push([now / 1000, s.present === 0 ? 0 : (s.bytesSent - lastBytes) / s.present / (sampleMs / 1000)])
+    lastBytes = s.bytesSent
     if (now >= measureStart && now <= endMs) {
       hits += s.hits
       truth += s.truth
       driftSum += s.driftSum
       driftMax = Math.max(driftMax, s.driftMax)
-      linkSum += links
-      linkSamples += present.length
-      observedSum += present.length
+      linkSum += s.links
+      linkSamples += s.present
       if (failAt !== undefined && now > failAt) {
         minTcAfterFailure = Math.min(minTcAfterFailure, value)
         if (recoveryMs === null && value >= 0.99) recoveryMs = now - failAt
@@ -218,34 +142,17 @@ export function runVon(init: VonRunInit): ScenarioResult {
         if (value < 0.99) recoveryMs = null
         if (value < 1) recovery100Ms = null
       }
-      init.trace?.write({ t: now / 1000, peers: observed.map(traceRecord) })
     }
-    if (now + sampleMs <= endMs) sim.after(sampleMs, sample)
   }
-  sim.at(sampleMs, sample)
-  sim.at(measureStart, () => {
-    for (const m of members) {
-      const st = world.net.node(m.peer.id)!.stats
-      snapshotStart.set(m.index, { sent: st.bytesSent, received: st.bytesReceived })
-    }
-  })
-
-  sim.runUntil(endMs)
-
-  // ---- results ----
-  const span = init.seconds
-  const measured = members.filter((m) => m.alive && m.joinedAt >= 0 && m.joinedAt <= measureStart)
-  const sent = measured.map((m) => (world.net.node(m.peer.id)!.stats.bytesSent - (snapshotStart.get(m.index)?.sent ?? 0)) / span)
-  const received = measured.map((m) => (world.net.node(m.peer.id)!.stats.bytesReceived - (snapshotStart.get(m.index)?.received ?? 0)) / span)
-  const joinLatencies = members
-    .filter((m) => m.completeAt >= 0 && m.joinAt >= 0)
-    .map((m) => m.completeAt - m.joinAt)
-    .sort((a, b) => a - b)
-  const alive = members.filter((m) => m.alive && m.joinedAt >= 0)
-  const edges = new Map<number, number[]>()
-  for (const m of alive) edges.set(m.index, [...m.von.table.values()].map((n) => byId.get(n.id)!).filter((j) => members[j]!.alive))
-  const shrunk = members.filter((m) => m.von.aoi < init.aoi - 1e-9).length
-  const vonStats = members.map((m) => m.von.stats)
+  const all = <T>(pick: (p: VonShardResult) => readonly T[]): T[] => parts.flatMap(pick)
+  const sum = (pick: (p: VonShardResult) => number): number => parts.reduce((a, p) => a + pick(p), 0)
+  const sent = all((p) => p.sent)
+  const received = all((p) => p.received)
+  const joinLatencies = all((p) => p.joinLatencies).sort((a, b) => a - b)
+  const alive = all((p) => p.alive).sort((a, b) => a.index - b.index)
+  const edges = new Map(alive.map((a) => [a.index, a.neighbours]))
+  const peers = sum((p) => p.peers)
+  const dialled = sum((p) => p.dialled)
   const metrics = {
     topologyConsistency: truth === 0 ? 1 : hits / truth,
     driftMean: hits === 0 ? 0 : driftSum / hits,
@@ -256,31 +163,32 @@ export function runVon(init: VonRunInit): ScenarioResult {
     receivedBytesPerPeerPerSecMax: received.length === 0 ? 0 : Math.max(...received),
     linksPerPeerMean: linkSamples === 0 ? 0 : linkSum / linkSamples,
     linksPerPeerMax: linkMax,
-    neighboursPerPeerMean: mean(alive.map((m) => m.von.table.size)),
-    aoiNeighboursTrueMean: observedSum === 0 ? 0 : truth / observedSum,
+    neighboursPerPeerMean: mean(alive.map((a) => a.tableSize)),
+    aoiNeighboursTrueMean: linkSamples === 0 ? 0 : truth / linkSamples,
     joinLatencyMsMedian: percentile(joinLatencies, 0.5),
     joinLatencyMsP95: percentile(joinLatencies, 0.95),
-    joinedPeers: members.filter((m) => m.joinedAt >= 0).length,
+    joinedPeers: sum((p) => p.joinedPeers),
     recoveryMs: failAt === undefined ? null : recoveryMs,
     recoveryTo100Ms: failAt === undefined ? null : recovery100Ms,
     minConsistencyAfterFailure: failAt === undefined ? null : minTcAfterFailure,
-    failedPeers: failed.length,
-    graphConnected: isConnected(alive.map((m) => m.index), edges),
-    peersWithShrunkAoi: shrunk,
-    aoiMeanAtEnd: mean(alive.map((m) => m.von.aoi)),
-    notificationsPerPeer: mean(vonStats.map((s) => s.notificationsSent)),
-    droppedPerPeer: mean(vonStats.map((s) => s.dropped)),
-    badMessages: vonStats.reduce((a, s) => a + s.badMessages, 0),
-    introducedLinkShare: introducedShare(members),
-    rejoins,
+    failedPeers: parts[0]!.failed.length,
+    graphConnected: isConnected(alive.map((a) => a.index), edges),
+    peersWithShrunkAoi: sum((p) => p.shrunk),
+    aoiMeanAtEnd: mean(alive.map((a) => a.aoi)),
+    notificationsPerPeer: peers === 0 ? 0 : sum((p) => p.notifications) / peers,
+    droppedPerPeer: peers === 0 ? 0 : sum((p) => p.dropped) / peers,
+    badMessages: sum((p) => p.badMessages),
+    introducedLinkShare: dialled === 0 ? 0 : sum((p) => p.introduced) / dialled,
+    rejoins: sum((p) => p.rejoins),
     bufferUnits: buffer,
     worldWidth: init.width,
     worldHeight: init.height,
     aoiRadius: init.aoi,
     measureStartSeconds: measureStart / 1000,
     virtualSeconds: endMs / 1000,
-    eventsRun: sim.eventsRun,
-    traceHash: sim.traceHash,
+    eventsRun: sum((p) => p.eventsRun),
+    traceHash: parts.map((p) => p.traceHash).join(''),
+    ...(parts.length > 1 ? { shards: parts.length } : {}),
   }
   const series: Series[] = [
     { name: 'topology consistency', unit: '0..1', points: tc },
@@ -288,70 +196,17 @@ export function runVon(init: VonRunInit): ScenarioResult {
     { name: 'bytes sent per peer', unit: 'B/s', points: bwSeries },
     { name: 'links per peer', unit: 'links', points: linkSeries },
   ]
-  return { metrics, series, overlay: picture(alive, byId, init) }
+  return { metrics, series, overlay: picture(alive, init) }
 }
 
-const REPORT_PERIOD_MS = 10_000
-/** A peer alone this long rejoins (the real Peer waits 2-6 s: aloneGraceMs). */
-const ALONE_GRACE_MS = 2000
-
-/** Gateways for a joiner at `p` (see VonRunInit.hostCache). */
-function hostCache(live: readonly Member[], p: Point, kind: 'nearest' | 'random', rng: { int(n: number): number }): PeerId[] {
-  if (live.length === 0) return []
-  if (kind === 'random') return [0, 1, 2].map(() => live[rng.int(live.length)]!.peer.id)
-  const best: { d: number; m: Member }[] = []
-  for (const m of live) {
-    const d = (m.reported.x - p.x) ** 2 + (m.reported.y - p.y) ** 2
-    if (best.length < 3 || d < best[best.length - 1]!.d) {
-      best.push({ d, m })
-      best.sort((a, b) => a.d - b.d || a.m.index - b.m.index)
-      if (best.length > 3) best.pop()
-    }
-  }
-  return best.map((b) => b.m.peer.id)
-}
-
-function makeMobility(init: VonRunInit, box: { width: number; height: number }, rng: ReturnType<SimWorld['sim']['rng']>): Mobility {
-  switch (init.mobility) {
-    case 'waypoint':
-      return new RandomWaypoint(box, init.speed, rng)
-    case 'hotspot':
-      return new Hotspots(box, init.speed, rng, Math.max(2, Math.round(init.peers / 50)), init.aoi * 1.5, 0.05)
-    case 'flash':
-      return new FlashCrowd(box, init.speed, rng, { x: box.width / 2, y: box.height / 2 }, init.aoi / 2, Math.round(init.stepsPerSec * (init.joinSeconds + init.settleSeconds)))
-  }
-}
-
-function observe(m: Member, byId: ReadonlyMap<PeerId, number>): Observed {
-  const known = new Map<number, { x: number; y: number }>()
-  for (const n of m.von.table.values()) known.set(byId.get(n.id)!, n)
-  return { index: m.index, x: m.pos.x, y: m.pos.y, aoi: m.von.aoi, known }
-}
-
-function traceRecord(o: Observed): unknown {
-  const r = (v: number): number => Math.round(v * 100) / 100
-  return { p: o.index, x: r(o.x), y: r(o.y), r: r(o.aoi), known: [...o.known].map(([q, b]) => [q, r(b.x), r(b.y)]) }
-}
-
-function introducedShare(members: readonly Member[]): number {
-  let intro = 0
-  let total = 0
-  for (const m of members) {
-    intro += m.peer.links.stats.introduced
-    total += m.peer.links.stats.introduced + m.peer.links.stats.viaSignaling
-  }
-  return total === 0 ? 0 : intro / total
-}
-
-function picture(alive: readonly Member[], byId: ReadonlyMap<PeerId, number>, init: VonRunInit): OverlayPicture {
-  const slot = new Map(alive.map((m, i) => [m.index, i]))
+function picture(alive: VonShardResult['alive'], init: VonRunInit): OverlayPicture {
+  const slot = new Map(alive.map((a, i) => [a.index, i]))
   const links: [number, number][] = []
-  for (const m of alive) {
-    for (const n of m.von.table.values()) {
-      const j = slot.get(byId.get(n.id)!)
-      const i = slot.get(m.index)!
+  for (const [i, a] of alive.entries()) {
+    for (const n of a.neighbours) {
+      const j = slot.get(n)
       if (j !== undefined && i < j) links.push([i, j])
     }
   }
-  return { width: init.width, height: init.height, nodes: alive.map((m) => ({ x: m.pos.x, y: m.pos.y, aoi: m.von.aoi })), links }
+  return { width: init.width, height: init.height, nodes: alive.map((a) => ({ x: a.x, y: a.y, aoi: a.aoi })), links }
 }

@@ -36,6 +36,8 @@ export class SimWorld {
   readonly signaling: SimSignalingServer
   readonly crypto = new NodeCrypto({ verifyCacheSize: 100_000 })
   readonly peers: SimLinkPeer[] = []
+  /** Peers added so far, this shard's and others' (the next peer's index). */
+  private added = 0
   /** One decode per broadcast frame for the whole world (see FrameCache). */
   private readonly frames = new RecentFrames()
   private readonly linkInit: LinkManagerInit
@@ -48,7 +50,7 @@ export class SimWorld {
   }
 
   addPeer(spec: SimNodeSpec, link: LinkManagerInit = {}): SimLinkPeer {
-    const index = this.peers.length
+    const index = this.added++
     const rng = this.sim.rng(`peer:${index}`)
     const env = createSimEnv(this.sim, { rng, crypto: this.crypto })
     const keyPair = this.crypto.keyPairFromSeed(rng.bytes(32))
@@ -63,6 +65,18 @@ export class SimWorld {
     const peer: SimLinkPeer = { index, id, keyPair, env, links: manager }
     this.peers.push(peer)
     return peer
+  }
+
+  /**
+   * A peer another shard runs: the same identity as there (it derives from the
+   * seed and the index), known here by its node only. Returns its id.
+   */
+  addRemotePeer(spec: SimNodeSpec, shard: number): PeerId {
+    const index = this.added++
+    const keyPair = this.crypto.keyPairFromSeed(this.sim.rng(`peer:${index}`).bytes(32))
+    const id = peerIdFromPublicKey(this.crypto, keyPair.publicKey)
+    this.net.addRemoteNode(id, spec, shard)
+    return id
   }
 
   /** The peer's process dies: no goodbye, timers stop, links go silent. */

@@ -1,4 +1,4 @@
-import { numberOption, type Scenario, type ScenarioArgs } from '../scenario.js'
+import { numberOption, type MetricValue, type Scenario, type ScenarioArgs } from '../scenario.js'
 import { runVon, type VonRunInit } from '../von-world.js'
 
 /** VAST's workload: 100 peers in 1200 x 1200, AOI 100, 5 units/step at 10 steps/s. */
@@ -33,55 +33,74 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
 /** World side that keeps VAST's density for `peers`. */
 const sideAtVastDensity = (peers: number): number => Math.round(Math.sqrt(peers / VAST_DENSITY))
 
+/**
+ * A VON scenario: `von` builds the run from the flags (so a split run can build
+ * the same one in every worker), `notes` reads the merged metrics.
+ */
+function vonScenario(
+  name: string,
+  description: string,
+  defaults: Scenario['defaults'],
+  von: (args: ScenarioArgs) => VonRunInit,
+  notes?: (m: Record<string, MetricValue>, args: ScenarioArgs) => string[],
+): Scenario {
+  return {
+    name,
+    description,
+    defaults,
+    von,
+    notes,
+    run: (args) => {
+      const r = runVon(von(args))
+      return notes === undefined ? r : { ...r, notes: notes(r.metrics, args) }
+    },
+  }
+}
+
 export const VON_SCENARIOS: readonly Scenario[] = [
-  {
-    name: 'vast',
-    description: "VAST's workload: 1200 x 1200, AOI 100, speed 5/step, 10 steps/s, random waypoint",
-    defaults: { peers: VAST.peers, seconds: 120 },
-    run: (args) => runVon(base(args, { world: VAST.width, aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' })),
-  },
-  {
-    name: 'scale',
-    description: "VAST's density at any size: the world grows with the peer count",
-    defaults: { peers: 1000, seconds: 120 },
-    run: (args) => runVon(base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' })),
-  },
-  {
-    name: 'dense',
-    description: 'about 20 peers inside each AOI on average (hotspot clusters off: uniform waypoint)',
-    defaults: { peers: 1000, seconds: 60 },
-    run: (args) => {
+  vonScenario(
+    'vast',
+    "VAST's workload: 1200 x 1200, AOI 100, speed 5/step, 10 steps/s, random waypoint",
+    { peers: VAST.peers, seconds: 120 },
+    (args) => base(args, { world: VAST.width, aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }),
+  ),
+  vonScenario(
+    'scale',
+    "VAST's density at any size: the world grows with the peer count",
+    { peers: 1000, seconds: 120 },
+    (args) => base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }),
+  ),
+  vonScenario(
+    'dense',
+    'about 20 peers inside each AOI on average (hotspot clusters off: uniform waypoint)',
+    { peers: 1000, seconds: 60 },
+    (args) => {
       const side = Math.round(Math.sqrt((args.peers * Math.PI * VAST.aoi ** 2) / 20))
-      return runVon(base(args, { world: side, aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }))
+      return base(args, { world: side, aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' })
     },
-  },
-  {
-    name: 'hotspot',
-    description: 'Gaussian clusters with a small chance to switch cluster, VAST density',
-    defaults: { peers: 1000, seconds: 60 },
-    run: (args) => runVon(base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'hotspot' })),
-  },
-  {
-    name: 'flash-crowd',
-    description: 'every peer heads for one point after joining; crowding control shrinks the AOI',
-    defaults: { peers: 300, seconds: 60 },
-    run: (args) => {
-      const r = runVon(base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'flash' }))
-      const m = r.metrics
-      const notes = [
-        `crowding control: ${m.peersWithShrunkAoi} of ${args.peers} peers shrank their AOI; mean AOI radius at the end ${Number(m.aoiMeanAtEnd).toFixed(1)} (from ${m.aoiRadius}); most links on one peer ${m.linksPerPeerMax} (cap 100)`,
-      ]
-      return { ...r, notes }
-    },
-  },
-  {
-    name: 'mass-failure',
-    description: "30 % of the peers fail at once 10 s into the measurement, VAST density",
-    defaults: { peers: 1000, seconds: 30 },
-    run: (args) =>
-      runVon({
-        ...base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }),
-        failure: { atSeconds: numberOption(args.options, 'fail-at', 10), fraction: numberOption(args.options, 'fail-fraction', 0.3) },
-      }),
-  },
+  ),
+  vonScenario(
+    'hotspot',
+    'Gaussian clusters with a small chance to switch cluster, VAST density',
+    { peers: 1000, seconds: 60 },
+    (args) => base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'hotspot' }),
+  ),
+  vonScenario(
+    'flash-crowd',
+    'every peer heads for one point after joining; crowding control shrinks the AOI',
+    { peers: 300, seconds: 60 },
+    (args) => base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'flash' }),
+    (m, args) => [
+      `crowding control: ${m.peersWithShrunkAoi} of ${args.peers} peers shrank their AOI; mean AOI radius at the end ${Number(m.aoiMeanAtEnd).toFixed(1)} (from ${m.aoiRadius}); most links on one peer ${m.linksPerPeerMax} (cap 100)`,
+    ],
+  ),
+  vonScenario(
+    'mass-failure',
+    "30 % of the peers fail at once 10 s into the measurement, VAST density",
+    { peers: 1000, seconds: 30 },
+    (args) => ({
+      ...base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }),
+      failure: { atSeconds: numberOption(args.options, 'fail-at', 10), fraction: numberOption(args.options, 'fail-fraction', 0.3) },
+    }),
+  ),
 ]

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { findScenario } from './scenarios/index.js'
+import { readRecords, ShardOutbox } from './shard-bus.js'
+import { runVon, runVonSharded } from './von-world.js'
+
+const vastInit = (peers: number, seconds: number, options: [string, string][] = []) =>
+  findScenario('vast')!.von!({ peers, seconds, seed: '7', trace: undefined, options: new Map(options), progress: () => {} })
+
+describe('a VON world split into shards', () => {
+  it('measures what the unsplit world measures, and is deterministic', () => {
+    const init = vastInit(40, 8, [['join-seconds', '4'], ['settle-seconds', '2']])
+    const whole = runVon(init).metrics
+    const split = runVonSharded(init, 2).metrics
+    const again = runVonSharded(init, 2).metrics
+    expect(again.traceHash).toBe(split.traceHash)
+    expect(split.shards).toBe(2)
+    expect(split.joinedPeers).toBe(40)
+    expect(split.topologyConsistency as number).toBeGreaterThan(0.99)
+    expect(Math.abs((split.topologyConsistency as number) - (whole.topologyConsistency as number))).toBeLessThan(0.005)
+    const near = (a: unknown, b: unknown, tol: number) => expect(Math.abs((a as number) / (b as number) - 1)).toBeLessThan(tol)
+    near(split.sentBytesPerPeerPerSecMean, whole.sentBytesPerPeerPerSecMean, 0.03)
+    near(split.linksPerPeerMean, whole.linksPerPeerMean, 0.05)
+    near(split.eventsRun, whole.eventsRun, 0.03)
+    expect(split.graphConnected).toBe(true)
+  })
+
+  it('recovers from a mass failure that spans both shards', () => {
+    const init = { ...vastInit(60, 6, [['join-seconds', '4'], ['settle-seconds', '2']]), failure: { atSeconds: 1, fraction: 0.3 } }
+    const m = runVonSharded(init, 2).metrics
+    expect(m.failedPeers).toBe(18)
+    expect(m.recoveryMs).not.toBeNull()
+    expect(m.recoveryMs as number).toBeLessThanOrEqual(5000)
+    expect(m.graphConnected).toBe(true)
+  })
+
+  it('passes records between shards whole, and refuses one that would take effect inside the window', () => {
+    const out = new ShardOutbox(0, 2)
+    out.horizon = 100
+    out.post(1, 1, 120.5, 42, new Uint8Array([1, 2, 3]))
+    out.post(1, 3, 100, 7)
+    expect(() => out.post(1, 1, 99.9, 1)).toThrow(/inside the window/)
+    expect(() => out.post(0, 1, 200, 1)).toThrow(/itself/)
+    const got: unknown[] = []
+    readRecords(out.take(1), (kind, time, a, bytes) => got.push([kind, time, a, [...bytes]]))
+    expect(got).toEqual([[1, 120.5, 42, [1, 2, 3]], [3, 100, 7, []]])
+    expect(out.take(1).byteLength).toBe(0)
+  })
+})

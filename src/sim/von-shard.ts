@@ -1,0 +1,347 @@
+import type { PeerId } from '../core/id.js'
+import { VonPeer } from '../von/von-peer.js'
+import { massFailure } from './churn.js'
+import { FlashCrowd, Hotspots, RandomWaypoint, type Mobility, type Point } from './mobility.js'
+import { readRecords, RecordKind, ShardOutbox } from './shard-bus.js'
+import { sampleConsistency, type Observed } from './von-metrics.js'
+import type { VonRunInit } from './von-world.js'
+import { SimWorld, type SimLinkPeer } from './world.js'
+
+/** A peer of this shard: its link-level peer and VON. */
+interface Local {
+  readonly peer: SimLinkPeer
+  readonly von: VonPeer
+}
+
+interface Member {
+  readonly index: number
+  readonly id: PeerId
+  /** Set when this shard runs the peer. */
+  readonly local: Local | undefined
+  readonly pos: Point
+  joinAt: number
+  joinedAt: number
+  /** Position last reported to the bootstrap node's host cache. */
+  reported: Point
+  completeAt: number
+  alive: boolean
+  /** Since when it has had neither a neighbour nor a link (-1: it has some). */
+  aloneSince: number
+}
+
+/** One sample of this shard's peers (sums, so shards add up). */
+export interface SampleRow {
+  readonly t: number
+  readonly hits: number
+  readonly truth: number
+  readonly driftSum: number
+  readonly driftMax: number
+  readonly links: number
+  readonly linkMax: number
+  /** Joined live peers of this shard (the observers). */
+  readonly present: number
+  /** Bytes sent so far by every peer of this shard. */
+  readonly bytesSent: number
+}
+
+/** What a shard hands back at the end of a run (see `mergeVon`). */
+export interface VonShardResult {
+  readonly rows: SampleRow[]
+  /** Bytes/s sent and received in the measured window, per peer joined by its start. */
+  readonly sent: number[]
+  readonly received: number[]
+  readonly joinLatencies: number[]
+  /** Joined live peers at the end, with their live neighbours by index. */
+  readonly alive: { index: number; x: number; y: number; aoi: number; tableSize: number; neighbours: number[] }[]
+  readonly peers: number
+  readonly joinedPeers: number
+  readonly shrunk: number
+  readonly notifications: number
+  readonly dropped: number
+  readonly badMessages: number
+  readonly introduced: number
+  readonly dialled: number
+  readonly rejoins: number
+  readonly failed: number[]
+  readonly eventsRun: number
+  readonly traceHash: string
+}
+
+/** A world's records of its own: a peer of the sending shard joined (a = index). */
+const JOINED = 17
+
+const REPORT_PERIOD_MS = 10_000
+/** A peer alone this long rejoins (the real Peer waits 2-6 s: aloneGraceMs). */
+const ALONE_GRACE_MS = 2000
+
+/**
+ * The VON world of one shard: every shard knows every peer's identity, latency
+ * and movement (mobility is drawn for all, so positions agree everywhere), and
+ * runs the protocol for its own peers (index mod shards). Unsplit, one shard
+ * runs them all and nothing crosses.
+ */
+export class VonShard {
+  readonly world: SimWorld
+  readonly outbox: ShardOutbox | undefined
+  readonly endMs: number
+  readonly measureStart: number
+  private readonly members: Member[] = []
+  private readonly byId = new Map<PeerId, number>()
+  private readonly joined: Member[] = []
+  private readonly rows: SampleRow[] = []
+  private readonly snapshotStart = new Map<number, { sent: number; received: number }>()
+  private failed: number[] = []
+  private rejoins = 0
+
+  constructor(
+    private readonly init: VonRunInit,
+    readonly shard = 0,
+    readonly shards = 1,
+  ) {
+    const stepMs = 1000 / init.stepsPerSec
+    const sampleMs = init.sampleMs ?? 200
+    const buffer = init.buffer ?? Math.max(10, init.speed * 3 * 2)
+    const world = (this.world = new SimWorld({ seed: init.seed, link: init.link }))
+    if (shards > 1) {
+      this.outbox = new ShardOutbox(shard, shards)
+      world.net.port = this.outbox
+    }
+    const sim = world.sim
+    const rng = sim.rng('von-world')
+    const mobility = makeMobility(init, { width: init.width, height: init.height }, sim.rng('mobility'))
+    const plane = init.latencyPlaneMs ?? 60
+    for (let i = 0; i < init.peers; i++) {
+      const spec = { x: rng.next() * plane, y: rng.next() * plane, accessMs: 5 + rng.next() * 10, upBytesPerSec: init.upBytesPerSec ?? 250_000 }
+      let local: Local | undefined
+      let id: PeerId
+      if (i % shards === shard) {
+        const peer = world.addPeer(spec)
+        const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id }, { aoiRadius: init.aoi, buffer, ...init.von })
+        local = { peer, von }
+        id = peer.id
+      } else {
+        id = world.addRemotePeer(spec, i % shards)
+      }
+      this.byId.set(id, i)
+      const pos = mobility.place(i)
+      this.members.push({ index: i, id, local, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos } })
+    }
+
+    const joinMs = init.joinSeconds * 1000
+    this.measureStart = joinMs + init.settleSeconds * 1000
+    this.endMs = this.measureStart + init.seconds * 1000
+    const failAt = init.failure === undefined ? undefined : this.measureStart + init.failure.atSeconds * 1000
+    const hostCacheFor = (m: Member, exclude: boolean) => (): PeerId[] =>
+      hostCache(this.joined.filter((j) => j.alive && (!exclude || j !== m)), m.pos, init.hostCache ?? 'nearest', rng)
+    for (const m of this.members) {
+      // A world grows: joins start slowly and speed up (peer i at joinMs * sqrt(i / n)).
+      const at = init.peers <= 1 ? 0 : Math.round(Math.sqrt(m.index / init.peers) * joinMs)
+      sim.at(at, () => {
+        m.joinAt = sim.now
+        if (m.local === undefined) return
+        const first = this.joined.length === 0 && m.index === 0
+        m.local.von.join(m.pos.x, m.pos.y, hostCacheFor(m, false))
+        // The first peer starts the world; later ones enter the host cache once joined.
+        if (first) this.markJoined(m)
+      })
+    }
+
+    let step = 0
+    const reportEvery = Math.max(1, Math.round(REPORT_PERIOD_MS / stepMs))
+    const stepAll = (): void => {
+      step++
+      for (const m of this.members) {
+        if (!m.alive || m.joinAt < 0) continue
+        mobility.step(m.index, m.pos)
+        if ((step + m.index) % reportEvery === 0) m.reported = { ...m.pos }
+        const local = m.local
+        if (local === undefined) continue
+        local.von.move(m.pos.x, m.pos.y)
+        if (m.joinedAt < 0 && local.von.joined) this.markJoined(m)
+        // Every neighbour it had failed: like a real Peer, it rejoins through the bootstrap node.
+        if (m.joinedAt >= 0 && local.von.joined && local.von.table.size === 0 && local.peer.links.linkCount === 0 && this.joined.length > 1) {
+          if (m.aloneSince < 0) m.aloneSince = sim.now
+          else if (sim.now - m.aloneSince >= ALONE_GRACE_MS) {
+            m.aloneSince = -1
+            this.rejoins++
+            local.von.rejoin(hostCacheFor(m, true))
+          }
+        } else m.aloneSince = -1
+      }
+      if (shard === 0) init.progress?.(sim.now / this.endMs)
+      if (sim.now + stepMs <= this.endMs) sim.after(stepMs, stepAll)
+    }
+    sim.after(stepMs, stepAll)
+
+    if (failAt !== undefined) {
+      sim.at(failAt, () => {
+        this.failed = massFailure(sim.rng('failure'), init.peers, init.failure!.fraction)
+        for (const i of this.failed) {
+          const m = this.members[i]!
+          m.alive = false
+          if (m.local !== undefined) world.crash(m.local.peer)
+          else world.net.crash(m.id)
+        }
+      })
+    }
+
+    const sample = (): void => {
+      this.sample()
+      if (sim.now + sampleMs <= this.endMs) sim.after(sampleMs, sample)
+    }
+    sim.at(sampleMs, sample)
+    sim.at(this.measureStart, () => {
+      for (const m of this.members) {
+        if (m.local === undefined) continue
+        const st = world.net.node(m.id)!.stats
+        this.snapshotStart.set(m.index, { sent: st.bytesSent, received: st.bytesReceived })
+      }
+    })
+  }
+
+  /** Runs the whole measured run (unsplit). */
+  run(): VonShardResult {
+    this.world.sim.runUntil(this.endMs)
+    return this.result()
+  }
+
+  /** Runs this shard's events before `t` (its window); records it makes take effect at `horizon` or later. */
+  runBefore(t: number, horizon: number): void {
+    this.outbox!.horizon = horizon
+    this.world.sim.runBefore(t)
+  }
+
+  /** Runs the last events, at exactly the end time. */
+  runToEnd(): void {
+    this.outbox!.horizon = Infinity
+    this.world.sim.runUntil(this.endMs)
+  }
+
+  /** Applies what another shard sent in its last window. */
+  apply(buffer: ArrayBuffer): void {
+    readRecords(buffer, (kind, time, a, bytes) => {
+      if (kind === RecordKind.SIGNAL) this.world.signaling.applyRecord(time, bytes)
+      else if (kind === JOINED) {
+        const m = this.members[a]!
+        if (m.joinedAt < 0) {
+          m.joinedAt = time
+          this.joined.push(m)
+        }
+      } else this.world.net.applyRecord(kind, time, a, bytes)
+    })
+  }
+
+  private markJoined(m: Member): void {
+    m.joinedAt = this.world.sim.now
+    this.joined.push(m)
+    const outbox = this.outbox
+    if (outbox === undefined) return
+    // Other shards' host caches hear of it from their next window on.
+    for (let s = 0; s < this.shards; s++) if (s !== this.shard) outbox.post(s, JOINED, outbox.horizon, m.index)
+  }
+
+  private sample(): void {
+    const now = this.world.sim.now
+    for (const m of this.members) if (m.local !== undefined && m.joinedAt < 0 && m.local.von.joined) this.markJoined(m)
+    const observers: Member[] = []
+    const others: Observed[] = []
+    for (const m of this.members) {
+      if (!m.alive || m.joinedAt < 0) continue
+      if (m.local !== undefined) observers.push(m)
+      else others.push({ index: m.index, x: m.pos.x, y: m.pos.y, aoi: this.init.aoi, known: NONE })
+    }
+    this.init.onSample?.(now, observers.map((m) => ({ index: m.index, x: m.pos.x, y: m.pos.y, von: m.local!.von })))
+    const observed = observers.map((m) => observe(m, this.byId))
+    const s = sampleConsistency(observed, others)
+    observers.forEach((m, i) => {
+      if (m.completeAt < 0 && s.complete[i]) m.completeAt = now
+    })
+    let links = 0
+    let linkMax = 0
+    for (const m of observers) {
+      const count = m.local!.peer.links.linkCount
+      links += count
+      if (count > linkMax) linkMax = count
+    }
+    let bytes = 0
+    for (const m of this.members) if (m.local !== undefined) bytes += this.world.net.node(m.id)!.stats.bytesSent
+    this.rows.push({ t: now, hits: s.hits, truth: s.truth, driftSum: s.driftSum, driftMax: s.driftMax, links, linkMax, present: observers.length, bytesSent: bytes })
+    if (now >= this.measureStart && now <= this.endMs) this.init.trace?.write({ t: now / 1000, peers: observed.map(traceRecord) })
+  }
+
+  result(): VonShardResult {
+    const span = this.init.seconds
+    const mine = this.members.filter((m) => m.local !== undefined)
+    const stats = (m: Member) => this.world.net.node(m.id)!.stats
+    const measured = mine.filter((m) => m.alive && m.joinedAt >= 0 && m.joinedAt <= this.measureStart)
+    const alive = mine.filter((m) => m.alive && m.joinedAt >= 0)
+    const vonStats = mine.map((m) => m.local!.von.stats)
+    const linkStats = mine.map((m) => m.local!.peer.links.stats)
+    return {
+      rows: this.rows,
+      sent: measured.map((m) => (stats(m).bytesSent - (this.snapshotStart.get(m.index)?.sent ?? 0)) / span),
+      received: measured.map((m) => (stats(m).bytesReceived - (this.snapshotStart.get(m.index)?.received ?? 0)) / span),
+      joinLatencies: mine.filter((m) => m.completeAt >= 0 && m.joinAt >= 0).map((m) => m.completeAt - m.joinAt),
+      alive: alive.map((m) => ({
+        index: m.index,
+        x: m.pos.x,
+        y: m.pos.y,
+        aoi: m.local!.von.aoi,
+        tableSize: m.local!.von.table.size,
+        neighbours: [...m.local!.von.table.values()].map((n) => this.byId.get(n.id)!).filter((j) => this.members[j]!.alive),
+      })),
+      peers: mine.length,
+      joinedPeers: mine.filter((m) => m.joinedAt >= 0).length,
+      shrunk: mine.filter((m) => m.local!.von.aoi < this.init.aoi - 1e-9).length,
+      notifications: vonStats.reduce((a, s) => a + s.notificationsSent, 0),
+      dropped: vonStats.reduce((a, s) => a + s.dropped, 0),
+      badMessages: vonStats.reduce((a, s) => a + s.badMessages, 0),
+      introduced: linkStats.reduce((a, s) => a + s.introduced, 0),
+      dialled: linkStats.reduce((a, s) => a + s.introduced + s.viaSignaling, 0),
+      rejoins: this.rejoins,
+      failed: this.failed,
+      eventsRun: this.world.sim.eventsRun,
+      traceHash: this.world.sim.traceHash,
+    }
+  }
+}
+
+const NONE: ReadonlyMap<number, { x: number; y: number }> = new Map()
+
+/** Gateways for a joiner at `p` (see VonRunInit.hostCache). */
+function hostCache(live: readonly Member[], p: Point, kind: 'nearest' | 'random', rng: { int(n: number): number }): PeerId[] {
+  if (live.length === 0) return []
+  if (kind === 'random') return [0, 1, 2].map(() => live[rng.int(live.length)]!.id)
+  const best: { d: number; m: Member }[] = []
+  for (const m of live) {
+    const d = (m.reported.x - p.x) ** 2 + (m.reported.y - p.y) ** 2
+    if (best.length < 3 || d < best[best.length - 1]!.d) {
+      best.push({ d, m })
+      best.sort((a, b) => a.d - b.d || a.m.index - b.m.index)
+      if (best.length > 3) best.pop()
+    }
+  }
+  return best.map((b) => b.m.id)
+}
+
+function makeMobility(init: VonRunInit, box: { width: number; height: number }, rng: ReturnType<SimWorld['sim']['rng']>): Mobility {
+  switch (init.mobility) {
+    case 'waypoint':
+      return new RandomWaypoint(box, init.speed, rng)
+    case 'hotspot':
+      return new Hotspots(box, init.speed, rng, Math.max(2, Math.round(init.peers / 50)), init.aoi * 1.5, 0.05)
+    case 'flash':
+      return new FlashCrowd(box, init.speed, rng, { x: box.width / 2, y: box.height / 2 }, init.aoi / 2, Math.round(init.stepsPerSec * (init.joinSeconds + init.settleSeconds)))
+  }
+}
+
+function observe(m: Member, byId: ReadonlyMap<PeerId, number>): Observed {
+  const known = new Map<number, { x: number; y: number }>()
+  for (const n of m.local!.von.table.values()) known.set(byId.get(n.id)!, n)
+  return { index: m.index, x: m.pos.x, y: m.pos.y, aoi: m.local!.von.aoi, known }
+}
+
+function traceRecord(o: Observed): unknown {
+  const r = (v: number): number => Math.round(v * 100) / 100
+  return { p: o.index, x: r(o.x), y: r(o.y), r: r(o.aoi), known: [...o.known].map(([q, b]) => [q, r(b.x), r(b.y)]) }
+}
