@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { findScenario } from './scenarios/index.js'
 import { readRecords, ShardOutbox } from './shard-bus.js'
@@ -31,6 +36,22 @@ describe('a VON world split into shards', () => {
     expect(m.recoveryMs).not.toBeNull()
     expect(m.recoveryMs as number).toBeLessThanOrEqual(5000)
     expect(m.graphConnected).toBe(true)
+  })
+
+  it('npm run sim -- --workers 2 runs the shards on threads, exactly as in turn on one thread', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'p2p-sim-'))
+    try {
+      const flags = ['--scenario', 'vast', '--peers', '30', '--seconds', '3', '--seed', '7', '--join-seconds', '3', '--settle-seconds', '1']
+      await promisify(execFile)(process.execPath, ['scripts/sim.mjs', ...flags, '--workers', '2', '--out', out], { timeout: 120_000 })
+      const threads = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>
+      const inTurn = runVonSharded(vastInit(30, 3, [['join-seconds', '3'], ['settle-seconds', '1']]), 2).metrics
+      expect(threads.shards).toBe(2)
+      expect(threads.traceHash).toBe(inTurn.traceHash)
+      expect(threads.topologyConsistency).toBe(inTurn.topologyConsistency)
+      expect(String(threads.shardBusySeconds).split(' ')).toHaveLength(2)
+    } finally {
+      rmSync(out, { recursive: true, force: true })
+    }
   })
 
   it('passes records between shards whole, and refuses one that would take effect inside the window', () => {
