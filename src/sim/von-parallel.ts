@@ -28,12 +28,14 @@ type FromWorker =
   | { t: 'done'; result: VonShardResult; busyMs: number; waitMs: number }
   | { t: 'error'; message: string }
 
+const argsOf = (job: Omit<ShardJob, 'shard' | 'shards'>, progress: (f: number) => void): ScenarioArgs =>
+  ({ peers: job.peers, seconds: job.seconds, seed: job.seed, trace: undefined, options: new Map(job.options), progress })
+
 /** Builds the same run in any thread. */
 export function vonInitOf(job: Omit<ShardJob, 'shard' | 'shards'>, progress: (f: number) => void): VonRunInit {
   const scenario = findScenario(job.scenario)
   if (scenario?.von === undefined) throw new Error(`scenario "${job.scenario}" cannot be split over workers (VON scenarios can)`)
-  const args: ScenarioArgs = { peers: job.peers, seconds: job.seconds, seed: job.seed, trace: undefined, options: new Map(job.options), progress }
-  return scenario.von(args)
+  return scenario.von(argsOf(job, progress))
 }
 
 /** Main thread: starts one worker per shard on `entry` (a module that calls `runShardWorker`), merges their results. */
@@ -77,8 +79,7 @@ export async function runVonWorkers(entry: URL, job: Omit<ShardJob, 'shard' | 's
   merged.metrics.shardBusySeconds = done.map((d) => (d.busyMs / 1000).toFixed(1)).join(' ')
   merged.metrics.shardWaitSeconds = done.map((d) => (d.waitMs / 1000).toFixed(1)).join(' ')
   const notes = findScenario(job.scenario)?.notes
-  const args: ScenarioArgs = { peers: job.peers, seconds: job.seconds, seed: job.seed, trace: undefined, options: new Map(job.options), progress: () => {} }
-  return notes === undefined ? merged : { ...merged, notes: notes(merged.metrics, args) }
+  return notes === undefined ? merged : { ...merged, notes: notes(merged.metrics, argsOf(job, () => {})) }
 }
 
 /** Worker thread: runs one shard's window loop and posts its result. */

@@ -43,7 +43,7 @@ export interface VonRunInit {
   upBytesPerSec?: number
   trace?: TraceSink
   progress?: (fraction: number) => void
-  /** Called at each sample with every joined live peer (debugging and tests). */
+  /** Called at each sample with every joined live peer (of its own shard, in a split run; debugging and tests). */
   onSample?: (now: number, peers: readonly { index: number; x: number; y: number; von: VonPeer }[]) => void
 }
 
