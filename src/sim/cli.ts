@@ -36,6 +36,7 @@ function usage(): string {
 class ProgressBar {
   private last = -1
   private readonly tty = process.stderr.isTTY === true
+  private readonly started = performance.now()
   peakRss = process.memoryUsage().rss
 
   update(fraction: number): void {
@@ -49,7 +50,8 @@ class ProgressBar {
       const filled = Math.round(pct / 2.5)
       process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(40 - filled)}] ${String(pct).padStart(3)} %  ${mb} MiB`)
     } else if (pct % 10 === 0) {
-      process.stderr.write(`${pct} % (${mb} MiB)\n`)
+      // Logs of long runs show where the wall time went.
+      process.stderr.write(`${pct} % (${mb} MiB, ${((performance.now() - this.started) / 1000).toFixed(0)} s)\n`)
     }
   }
 
