@@ -139,8 +139,8 @@ export class SimNetwork {
     const conn = this.conns.get(cid)
     if (conn === undefined) return
     if (kind === RecordKind.DATA) conn.arriveAt(time, bytes)
-    else if (kind === RecordKind.OPENED) this.sim.at(time, () => conn.openedByRemote())
-    else if (kind === RecordKind.CLOSED) this.sim.at(time, () => conn.closedByRemote())
+    else if (kind === RecordKind.OPENED) this.sim.at(time, () => conn.opened())
+    else if (kind === RecordKind.CLOSED) this.sim.at(time, () => conn.remoteClosed())
   }
 
   private makeNode(id: PeerId, spec: SimNodeSpec, shard: number): SimNode {

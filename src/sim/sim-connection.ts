@@ -122,15 +122,6 @@ export class SimConnection implements Connection {
     this.net.sim.post(time, this.onArrive, data)
   }
 
-  /** The initiator, on another shard, finished setting up: this end opens now. */
-  openedByRemote(): void {
-    this.opened()
-  }
-
-  /** The other end, on another shard, closed. */
-  closedByRemote(): void {
-    this.remoteClosed()
-  }
 
   /** The partition changed: data held for an unreachable remote goes out if it is reachable now. */
   resume(): void {
@@ -174,7 +165,8 @@ export class SimConnection implements Connection {
     this.pendingHead = 0
   }
 
-  private remoteClosed(): void {
+  /** The other end closed (called one way's latency later, or by a record from its shard). */
+  remoteClosed(): void {
     if (this.state === 'closed') return
     this.shutdown()
     this.events.onClose('remote-closed')
@@ -222,7 +214,8 @@ export class SimConnection implements Connection {
     net.sim.at(openAt, () => this.opened())
   }
 
-  private opened(): void {
+  /** Setup done at this end (the responder's may be opened by a record from the initiator's shard). */
+  opened(): void {
     if (this.state !== 'paired' || this.local.crashed) return
     this.state = 'open'
     this.events.onOpen()

@@ -72,7 +72,7 @@ export class SimSignalingServer {
       port.post(toNode.shard, RecordKind.SIGNAL, this.net.sim.now + delay, 0, bytes)
       return true
     }
-    const there = this.peers.get(to) !== undefined && this.net.node(to)?.crashed !== true
+    const there = this.peers.get(to) !== undefined && toNode?.crashed !== true
     if (!there) {
       // The node answers at once that it does not know the target.
       this.net.sim.after(2 * this.legMs(from), () => this.peers.get(from)?.signalFailed?.(to, 'unknown-peer'))

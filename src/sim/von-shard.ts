@@ -70,6 +70,22 @@ export interface VonShardResult {
 /** A world's records of its own: a peer of the sending shard joined (a = index). */
 const JOINED = 17
 
+/** When a run's phases start and how it samples, from its init (shards and the merge agree). */
+export function vonSchedule(init: VonRunInit) {
+  const joinMs = init.joinSeconds * 1000
+  const measureStart = joinMs + init.settleSeconds * 1000
+  return {
+    stepMs: 1000 / init.stepsPerSec,
+    sampleMs: init.sampleMs ?? 200,
+    /** VAST's rule: speed x 3 hops x 2, at least 10. */
+    buffer: init.buffer ?? Math.max(10, init.speed * 3 * 2),
+    joinMs,
+    measureStart,
+    endMs: measureStart + init.seconds * 1000,
+    failAt: init.failure === undefined ? undefined : measureStart + init.failure.atSeconds * 1000,
+  }
+}
+
 const REPORT_PERIOD_MS = 10_000
 /** A peer alone this long rejoins (the real Peer waits 2-6 s: aloneGraceMs). */
 const ALONE_GRACE_MS = 2000
@@ -98,9 +114,9 @@ export class VonShard {
     readonly shard = 0,
     readonly shards = 1,
   ) {
-    const stepMs = 1000 / init.stepsPerSec
-    const sampleMs = init.sampleMs ?? 200
-    const buffer = init.buffer ?? Math.max(10, init.speed * 3 * 2)
+    const { stepMs, sampleMs, buffer, joinMs, measureStart, endMs, failAt } = vonSchedule(init)
+    this.measureStart = measureStart
+    this.endMs = endMs
     const world = (this.world = new SimWorld({ seed: init.seed, link: init.link }))
     if (shards > 1) {
       this.outbox = new ShardOutbox(shard, shards)
@@ -127,10 +143,6 @@ export class VonShard {
       this.members.push({ index: i, id, local, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos } })
     }
 
-    const joinMs = init.joinSeconds * 1000
-    this.measureStart = joinMs + init.settleSeconds * 1000
-    this.endMs = this.measureStart + init.seconds * 1000
-    const failAt = init.failure === undefined ? undefined : this.measureStart + init.failure.atSeconds * 1000
     const hostCacheFor = (m: Member, exclude: boolean) => (): PeerId[] =>
       hostCache(this.joined.filter((j) => j.alive && (!exclude || j !== m)), m.pos, init.hostCache ?? 'nearest', rng)
     for (const m of this.members) {

@@ -3,7 +3,7 @@ import type { VonInit, VonPeer } from '../von/von-peer.js'
 import type { OverlayPicture, ScenarioResult, Series, TraceSink } from './scenario.js'
 import { mean, percentile } from './stats.js'
 import { isConnected } from './von-metrics.js'
-import { VonShard, type VonShardResult } from './von-shard.js'
+import { VonShard, vonSchedule, type VonShardResult } from './von-shard.js'
 
 export interface VonRunInit {
   seed: string
@@ -82,12 +82,7 @@ export const SHARD_WINDOW_MS = 10
 
 /** Metrics, series and overlay picture of a run, from what each shard measured. */
 export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): ScenarioResult {
-  const sampleMs = init.sampleMs ?? 200
-  const joinMs = init.joinSeconds * 1000
-  const measureStart = joinMs + init.settleSeconds * 1000
-  const endMs = measureStart + init.seconds * 1000
-  const failAt = init.failure === undefined ? undefined : measureStart + init.failure.atSeconds * 1000
-  const buffer = init.buffer ?? Math.max(10, init.speed * 3 * 2)
+  const { sampleMs, measureStart, endMs, failAt, buffer } = vonSchedule(init)
   const tc: [number, number][] = []
   const driftSeries: [number, number][] = []
   const linkSeries: [number, number][] = []

@@ -50,11 +50,8 @@ export class SimWorld {
   }
 
   addPeer(spec: SimNodeSpec, link: LinkManagerInit = {}): SimLinkPeer {
-    const index = this.added++
-    const rng = this.sim.rng(`peer:${index}`)
+    const { index, rng, keyPair, id } = this.nextIdentity()
     const env = createSimEnv(this.sim, { rng, crypto: this.crypto })
-    const keyPair = this.crypto.keyPairFromSeed(rng.bytes(32))
-    const id = peerIdFromPublicKey(this.crypto, keyPair.publicKey)
     const transport = this.net.addNode(id, spec)
     let manager: LinkManager | undefined = undefined
     const signaling = this.signaling.attach(id, {
@@ -72,11 +69,17 @@ export class SimWorld {
    * seed and the index), known here by its node only. Returns its id.
    */
   addRemotePeer(spec: SimNodeSpec, shard: number): PeerId {
-    const index = this.added++
-    const keyPair = this.crypto.keyPairFromSeed(this.sim.rng(`peer:${index}`).bytes(32))
-    const id = peerIdFromPublicKey(this.crypto, keyPair.publicKey)
+    const { id } = this.nextIdentity()
     this.net.addRemoteNode(id, spec, shard)
     return id
+  }
+
+  /** The next peer's index, random stream and identity (its key comes first from the stream). */
+  private nextIdentity() {
+    const index = this.added++
+    const rng = this.sim.rng(`peer:${index}`)
+    const keyPair = this.crypto.keyPairFromSeed(rng.bytes(32))
+    return { index, rng, keyPair, id: peerIdFromPublicKey(this.crypto, keyPair.publicKey) }
   }
 
   /** The peer's process dies: no goodbye, timers stop, links go silent. */

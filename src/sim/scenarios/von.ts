@@ -33,6 +33,10 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
 /** World side that keeps VAST's density for `peers`. */
 const sideAtVastDensity = (peers: number): number => Math.round(Math.sqrt(peers / VAST_DENSITY))
 
+/** VAST's AOI and speed in a world at VAST's density. */
+const atVastDensity = (args: ScenarioArgs, mobility: VonRunInit['mobility']): VonRunInit =>
+  base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility })
+
 /**
  * A VON scenario: `von` builds the run from the flags (so a split run can build
  * the same one in every worker), `notes` reads the merged metrics.
@@ -68,7 +72,7 @@ export const VON_SCENARIOS: readonly Scenario[] = [
     'scale',
     "VAST's density at any size: the world grows with the peer count",
     { peers: 1000, seconds: 120 },
-    (args) => base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }),
+    (args) => atVastDensity(args, 'waypoint'),
   ),
   vonScenario(
     'dense',
@@ -83,13 +87,13 @@ export const VON_SCENARIOS: readonly Scenario[] = [
     'hotspot',
     'Gaussian clusters with a small chance to switch cluster, VAST density',
     { peers: 1000, seconds: 60 },
-    (args) => base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'hotspot' }),
+    (args) => atVastDensity(args, 'hotspot'),
   ),
   vonScenario(
     'flash-crowd',
     'every peer heads for one point after joining; crowding control shrinks the AOI',
     { peers: 300, seconds: 60 },
-    (args) => base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'flash' }),
+    (args) => atVastDensity(args, 'flash'),
     (m, args) => [
       `crowding control: ${m.peersWithShrunkAoi} of ${args.peers} peers shrank their AOI; mean AOI radius at the end ${Number(m.aoiMeanAtEnd).toFixed(1)} (from ${m.aoiRadius}); most links on one peer ${m.linksPerPeerMax} (cap 100)`,
     ],
@@ -99,7 +103,7 @@ export const VON_SCENARIOS: readonly Scenario[] = [
     "30 % of the peers fail at once 10 s into the measurement, VAST density",
     { peers: 1000, seconds: 30 },
     (args) => ({
-      ...base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility: 'waypoint' }),
+      ...atVastDensity(args, 'waypoint'),
       failure: { atSeconds: numberOption(args.options, 'fail-at', 10), fraction: numberOption(args.options, 'fail-fraction', 0.3) },
     }),
   ),
