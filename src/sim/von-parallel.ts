@@ -1,14 +1,14 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import type { ScenarioArgs, ScenarioResult } from './scenario.js'
 import { findScenario } from './scenarios/index.js'
-import { mergeVon, SHARD_WINDOW_MS, type VonRunInit } from './von-world.js'
+import { mergeVon, SHARD_LAG, shardWindows, type VonRunInit } from './von-world.js'
 import { VonShard, type VonShardResult } from './von-shard.js'
 
 /**
  * A VON scenario split over worker threads, one shard each (peer i on worker
  * i mod N), with the window loop of `runVonSharded`: each worker runs its events
  * of one window, hands every other worker the records it made for it, and
- * applies theirs in shard order. Same seed and worker count, same result, and
+ * applies theirs in shard order, SHARD_LAG windows later (see shardWindows). Same seed and worker count, same result, and
  * the same as `runVonSharded` in one thread.
  */
 
@@ -91,20 +91,24 @@ export async function runShardWorker(data: { job: ShardJob; ports: (MessagePort 
     const inboxes = ports.map((port) => (port === undefined ? undefined : new Inbox(port)))
     let busy = 0
     let waited = 0
-    for (let t = 0; t < shard.endMs; t += SHARD_WINDOW_MS) {
-      const next = Math.min(t + SHARD_WINDOW_MS, shard.endMs)
+    const applyOldest = async (): Promise<void> => {
+      const t1 = performance.now()
+      for (const inbox of inboxes) if (inbox !== undefined) shard.apply(await inbox.next())
+      waited += performance.now() - t1
+    }
+    const windows = shardWindows(shard.endMs)
+    for (const w of windows) {
+      if (w.applyFirst) await applyOldest()
       const t0 = performance.now()
-      shard.runBefore(next, next)
+      shard.runBefore(w.end, w.horizon)
       busy += performance.now() - t0
       for (const [q, port] of ports.entries()) {
         if (port === undefined) continue
         const buffer = shard.outbox!.take(q)
         port.postMessage(buffer, [buffer])
       }
-      const t1 = performance.now()
-      for (const inbox of inboxes) if (inbox !== undefined) shard.apply(await inbox.next())
-      waited += performance.now() - t1
     }
+    for (let i = 0; i < Math.min(SHARD_LAG, windows.length); i++) await applyOldest()
     shard.runToEnd()
     parent.postMessage({ t: 'done', result: shard.result(), busyMs: busy, waitMs: waited } satisfies FromWorker)
   } catch (err) {

@@ -59,26 +59,63 @@ export function runVon(init: VonRunInit): ScenarioResult {
 
 /**
  * The same world split into `shards` run in turn on this thread, each with its
- * own event queue, synchronised every `windowMs` (at most the smallest one-way
- * latency, 10 ms: access links are 5-15 ms). Deterministic, but not the same
- * event order as unsplit (records from other shards queue after local events of
- * the same time). Tests use it; `npm run sim -- --workers N` runs shards on threads.
+ * own event queue, on the window schedule of `shardWindows` (threads run the
+ * same one). Deterministic, but not the same event order as unsplit (records
+ * from other shards queue after local events of the same time). Tests use it;
+ * `npm run sim -- --workers N` runs shards on threads.
  */
-export function runVonSharded(init: VonRunInit, shards: number, windowMs = SHARD_WINDOW_MS): ScenarioResult {
+export function runVonSharded(init: VonRunInit, shards: number): ScenarioResult {
   if (init.trace !== undefined) throw new Error('--trace needs an unsplit run (no --workers)')
   const parts = Array.from({ length: shards }, (_, i) => new VonShard(init, i, shards))
-  const end = parts[0]!.endMs
-  for (let t = 0; t < end; t += windowMs) {
-    const next = Math.min(t + windowMs, end)
-    for (const p of parts) p.runBefore(next, next)
-    for (const p of parts) for (const q of parts) if (q !== p) q.apply(p.outbox!.take(q.shard))
+  // sent[p][q]: the buffers p made for q, one per window, oldest first.
+  const sent = parts.map(() => parts.map((): ArrayBuffer[] => []))
+  const applyOldest = (q: VonShard): void => {
+    for (const p of parts) if (p !== q) q.apply(sent[p.shard]![q.shard]!.shift()!)
   }
+  const windows = shardWindows(parts[0]!.endMs)
+  for (const w of windows) {
+    if (w.applyFirst) for (const q of parts) applyOldest(q)
+    for (const p of parts) p.runBefore(w.end, w.horizon)
+    for (const p of parts) for (const q of parts) if (q !== p) sent[p.shard]![q.shard]!.push(p.outbox!.take(q.shard))
+  }
+  for (let i = 0; i < Math.min(SHARD_LAG, windows.length); i++) for (const q of parts) applyOldest(q)
   for (const p of parts) p.runToEnd()
   return mergeVon(init, parts.map((p) => p.result()))
 }
 
-/** Window of split runs: the smallest one-way latency between two peers (two 5 ms access links). */
-export const SHARD_WINDOW_MS = 10
+/**
+ * The smallest one-way latency between two peers (two 5 ms access links): a
+ * record made at time t takes effect at t + 10 ms or later.
+ */
+export const SHARD_LOOKAHEAD_MS = 10
+/**
+ * Windows per lookahead. A shard applies the records of window k (made in
+ * [kW, (k+1)W), due at kW + 10 ms or later) before it runs window k + SHARD_LAG,
+ * so it may run up to SHARD_LAG - 1 windows ahead of a shard that is still
+ * busy: a garbage collection pause in one worker no longer stops the other at
+ * the next window end.
+ */
+export const SHARD_LAG = 5
+const SHARD_WINDOW_MS = SHARD_LOOKAHEAD_MS / SHARD_LAG
+
+export interface ShardWindow {
+  /** Run the events before this time. */
+  readonly end: number
+  /** Records made in this window take effect at this time or later. */
+  readonly horizon: number
+  /** Apply the oldest window of records from every other shard first (those of SHARD_LAG windows back). */
+  readonly applyFirst: boolean
+}
+
+/** The window loop of a split run ending at `endMs`; after it, the last SHARD_LAG windows of records are applied. */
+export function shardWindows(endMs: number): ShardWindow[] {
+  const out: ShardWindow[] = []
+  for (let k = 0; k * SHARD_WINDOW_MS < endMs; k++) {
+    const start = k * SHARD_WINDOW_MS
+    out.push({ end: Math.min(start + SHARD_WINDOW_MS, endMs), horizon: start + SHARD_LOOKAHEAD_MS, applyFirst: k >= SHARD_LAG })
+  }
+  return out
+}
 
 /** Metrics, series and overlay picture of a run, from what each shard measured. */
 export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): ScenarioResult {
