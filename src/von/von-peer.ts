@@ -268,23 +268,14 @@ export class VonPeer {
    * enclosing nor in range at the last tick: about 40 % of a table at VAST's
    * density, which holds neighbours 2 s after they leave) needs only enough to
    * keep its drop decision right and to notice when we come back: it hears every
-   * FAR_MOVE_EVERY-th move. One we keep beyond AOI + buffer hears every
-   * OUTER_MOVE_EVERY-th. A change of AOI goes to all.
+   * FAR_MOVE_EVERY-th move. A change of AOI goes to all.
    */
   private broadcastState(all = false): void {
-    const seq = ++this.seq
+    this.seq++
     let targets: Iterable<PeerId> = this.table.keys()
-    if (!all && seq % FAR_MOVE_EVERY !== 0) {
+    if (!all && this.seq % FAR_MOVE_EVERY !== 0) {
       const near: PeerId[] = []
-      const outer = seq % OUTER_MOVE_EVERY === 0
-      for (const n of this.table.values()) {
-        if (n.farSince >= 0) continue
-        if (!outer) {
-          const r = this.reach(Math.max(this.aoi, n.aoi), 1)
-          if ((n.x - this.x) ** 2 + (n.y - this.y) ** 2 > r * r) continue
-        }
-        near.push(n.id)
-      }
+      for (const n of this.table.values()) if (n.farSince < 0) near.push(n.id)
       targets = near
     }
     this.links.broadcast(targets, PROTOCOL.VON, VonMsg.MOVE, encodeState(this), Priority.HIGH, MOVE_KEY)
@@ -323,14 +314,6 @@ const LEAVING = 1
 
 /** A neighbour about to be dropped hears every this-many-th move (see broadcastState). */
 const FAR_MOVE_EVERY = 4
-/**
- * A neighbour we keep beyond AOI + buffer (an enclosing neighbour, or one in the
- * hysteresis margin) hears every this-many-th move: it draws us in its diagram
- * and checks who is relevant to us, but nobody there sees us yet. Each side's
- * view of the other lags one step more (5 units at VAST's speed): together a
- * third of the 30-unit buffer, before it is within AOI + buffer and hears every move.
- */
-const OUTER_MOVE_EVERY = 2
 
 /** A newer move replaces one still waiting in a link's queue. */
 const MOVE_KEY = { key: 'move' }
