@@ -25,10 +25,6 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     sampleMs: numberOption(o, 'sample-ms', args.peers > 2000 ? 500 : 200),
     buffer: o.has('buffer') ? numberOption(o, 'buffer', 30) : undefined,
     von: o.has('max-aoi-neighbours') ? { maxAoiNeighbours: numberOption(o, 'max-aoi-neighbours', 40) } : undefined,
-    // VON reads no round-trip times, and a link carrying moves needs no keepalive:
-    // a probe every 10 s instead of the link layer's 2 s (--rtt-probe-ms). At 2 s,
-    // probes and echoes were 9 % of all deliveries.
-    link: { rttProbeMs: numberOption(o, 'rtt-probe-ms', 10_000) },
     trace: args.trace,
     progress: (f) => args.progress(f),
   }
