@@ -32,24 +32,33 @@ export interface ShardPort {
 }
 
 const HEADER = 20
+/**
+ * Length field of a record whose bytes are the previous record's: a broadcast
+ * reaches several peers of one shard, which then share one view of it, as
+ * receivers in one shard share one bytes object (and its decoded frame).
+ */
+const SAME_BYTES = 0xffff_ffff
 
 /** One growable buffer of records for one destination. */
 export class RecordWriter {
   private buf = new Uint8Array(64 * 1024)
   private view = new DataView(this.buf.buffer)
   private n = 0
+  private last: Uint8Array | undefined
   count = 0
 
   write(kind: number, time: number, a: number, bytes: Uint8Array | undefined): void {
-    const len = bytes === undefined ? 0 : bytes.length
+    const same = bytes !== undefined && bytes === this.last
+    const len = bytes === undefined || same ? 0 : bytes.length
     this.reserve(HEADER + len)
     const v = this.view
     const at = this.n
     v.setUint32(at, kind, true)
     v.setFloat64(at + 4, time, true)
     v.setUint32(at + 12, a, true)
-    v.setUint32(at + 16, len, true)
-    if (bytes !== undefined) this.buf.set(bytes, at + HEADER)
+    v.setUint32(at + 16, same ? SAME_BYTES : len, true)
+    if (bytes !== undefined && !same) this.buf.set(bytes, at + HEADER)
+    this.last = bytes
     this.n = at + HEADER + len
     this.count++
   }
@@ -59,6 +68,7 @@ export class RecordWriter {
     const out = this.buf.buffer.slice(0, this.n)
     this.n = 0
     this.count = 0
+    this.last = undefined
     return out
   }
 
@@ -73,17 +83,25 @@ export class RecordWriter {
   }
 }
 
-/** Calls `fn` for each record in `buffer`, in the order written; bytes are views into it. */
+/** Calls `fn` for each record in `buffer`, in the order written; bytes are views into it (shared by repeats). */
 export function readRecords(buffer: ArrayBuffer, fn: (kind: number, time: number, a: number, bytes: Uint8Array) => void): void {
   const view = new DataView(buffer)
   let at = 0
+  let last: Uint8Array | undefined
   while (at + HEADER <= buffer.byteLength) {
     const kind = view.getUint32(at, true)
     const time = view.getFloat64(at + 4, true)
     const a = view.getUint32(at + 12, true)
     const len = view.getUint32(at + 16, true)
+    if (len === SAME_BYTES) {
+      if (last === undefined) throw new Error('invariant: a shard record repeats bytes before any')
+      fn(kind, time, a, last)
+      at += HEADER
+      continue
+    }
     if (at + HEADER + len > buffer.byteLength) throw new Error('invariant: truncated shard record')
-    fn(kind, time, a, new Uint8Array(buffer, at + HEADER, len))
+    last = new Uint8Array(buffer, at + HEADER, len)
+    fn(kind, time, a, last)
     at += HEADER + len
   }
 }

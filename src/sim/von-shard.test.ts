@@ -66,4 +66,30 @@ describe('a VON world split into shards', () => {
     expect(got).toEqual([[1, 120.5, 42, [1, 2, 3]], [3, 100, 7, []]])
     expect(out.take(1).byteLength).toBe(0)
   })
+
+  it('sends the bytes of a broadcast once per window and destination; its receivers share one view', () => {
+    const out = new ShardOutbox(0, 2)
+    out.horizon = 0
+    const frame = new Uint8Array([9, 8, 7, 6])
+    out.post(1, 1, 10, 1, frame)
+    out.post(1, 1, 11, 2, frame)
+    out.post(1, 3, 12, 3)
+    out.post(1, 1, 13, 4, frame)
+    out.post(1, 1, 14, 5, new Uint8Array([9, 8, 7, 6]))
+    const buffer = out.take(1)
+    const got: [number, number, number[]][] = []
+    const views: Uint8Array[] = []
+    readRecords(buffer, (_kind, time, a, bytes) => {
+      got.push([time, a, [...bytes]])
+      views.push(bytes)
+    })
+    expect(got).toEqual([[10, 1, [9, 8, 7, 6]], [11, 2, [9, 8, 7, 6]], [12, 3, []], [13, 4, [9, 8, 7, 6]], [14, 5, [9, 8, 7, 6]]])
+    expect(views[1]).toBe(views[0])
+    expect(views[4]).not.toBe(views[3])
+    // Five 20-byte headers, the frame in full three times (the first, after the record without bytes, and a copy).
+    expect(buffer.byteLength).toBe(5 * 20 + 3 * 4)
+    // A new window starts afresh.
+    out.post(1, 1, 20, 1, frame)
+    expect(out.take(1).byteLength).toBe(24)
+  })
 })
