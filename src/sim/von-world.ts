@@ -95,7 +95,7 @@ export const SHARD_LOOKAHEAD_MS = 10
  * busy: a garbage collection pause in one worker no longer stops the other at
  * the next window end.
  */
-export const SHARD_LAG = 5
+export const SHARD_LAG = 10
 const SHARD_WINDOW_MS = SHARD_LOOKAHEAD_MS / SHARD_LAG
 
 export interface ShardWindow {
