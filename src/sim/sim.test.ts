@@ -26,42 +26,6 @@ describe('EventQueue', () => {
     expect(q.size).toBe(0)
     expect(out).toEqual([...events].sort((a, b) => a.time - b.time || a.seq - b.seq))
   })
-
-  it('keeps that order with pushes while popping, fractional times, long gaps and times beyond its calendar', () => {
-    const q = new EventQueue()
-    const rng = new SeededRng(2)
-    const fn = (): void => {}
-    const pending: { time: number; seq: number }[] = []
-    let seq = 0
-    let now = 0
-    const push = (time: number): void => {
-      const ev = { time, seq: seq++ }
-      pending.push(ev)
-      q.push(time, ev.seq, fn, ev)
-    }
-    for (let round = 0; round < 20_000; round++) {
-      if (rng.next() < 0.55) {
-        const r = rng.next()
-        // Same time, within a bucket, a few hundred ms, beyond the calendar, far beyond after a gap.
-        const delay = r < 0.1 ? 0 : r < 0.3 ? rng.next() : r < 0.8 ? rng.next() * 400 : r < 0.95 ? 1000 + rng.next() * 9000 : 1e6 * rng.next()
-        push(now + delay)
-      } else if (q.size > 0) {
-        expect(q.pop()).toBe(true)
-        pending.sort((a, b) => a.time - b.time || a.seq - b.seq)
-        const want = pending.shift()!
-        expect(q.arg).toBe(want)
-        expect(q.time).toBe(want.time)
-        now = q.time
-      }
-      expect(q.size).toBe(pending.length)
-    }
-    while (q.pop()) {
-      pending.sort((a, b) => a.time - b.time || a.seq - b.seq)
-      expect(q.arg).toBe(pending.shift())
-    }
-    expect(pending).toHaveLength(0)
-    expect(q.peekTime()).toBe(Infinity)
-  })
 })
 
 describe('Simulator', () => {
