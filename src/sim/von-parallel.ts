@@ -1,15 +1,15 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import type { ScenarioArgs, ScenarioResult } from './scenario.js'
 import { findScenario } from './scenarios/index.js'
-import { mergeVon, SHARD_LAG, shardWindows, type VonRunInit } from './von-world.js'
+import { mergeVon, shardWindows, type VonRunInit } from './von-world.js'
 import { VonShard, type VonShardResult } from './von-shard.js'
 
 /**
  * A VON scenario split over worker threads, one shard each (peer i on worker
  * i mod N), with the window loop of `runVonSharded`: each worker runs its events
  * of one window, hands every other worker the records it made for it, and
- * applies theirs in shard order, SHARD_LAG windows later (see shardWindows). Same seed and worker count, same result, and
- * the same as `runVonSharded` in one thread.
+ * applies theirs in shard order some windows later (see shardWindows). Same
+ * seed and worker count, same result, and the same as `runVonSharded` in one thread.
  */
 
 /** What a worker needs to rebuild the run: the scenario and its flags (functions do not cross threads). */
@@ -96,7 +96,7 @@ export async function runShardWorker(data: { job: ShardJob; ports: (MessagePort 
       for (const inbox of inboxes) if (inbox !== undefined) shard.apply(await inbox.next())
       waited += performance.now() - t1
     }
-    const windows = shardWindows(shard.endMs)
+    const { windows, pendingAtEnd } = shardWindows(shard.endMs)
     for (const w of windows) {
       if (w.applyFirst) await applyOldest()
       const t0 = performance.now()
@@ -108,7 +108,7 @@ export async function runShardWorker(data: { job: ShardJob; ports: (MessagePort 
         port.postMessage(buffer, [buffer])
       }
     }
-    for (let i = 0; i < Math.min(SHARD_LAG, windows.length); i++) await applyOldest()
+    for (let i = 0; i < pendingAtEnd; i++) await applyOldest()
     shard.runToEnd()
     parent.postMessage({ t: 'done', result: shard.result(), busyMs: busy, waitMs: waited } satisfies FromWorker)
   } catch (err) {

@@ -72,13 +72,13 @@ export function runVonSharded(init: VonRunInit, shards: number): ScenarioResult 
   const applyOldest = (q: VonShard): void => {
     for (const p of parts) if (p !== q) q.apply(sent[p.shard]![q.shard]!.shift()!)
   }
-  const windows = shardWindows(parts[0]!.endMs)
+  const { windows, pendingAtEnd } = shardWindows(parts[0]!.endMs)
   for (const w of windows) {
     if (w.applyFirst) for (const q of parts) applyOldest(q)
     for (const p of parts) p.runBefore(w.end, w.horizon)
     for (const p of parts) for (const q of parts) if (q !== p) sent[p.shard]![q.shard]!.push(p.outbox!.take(q.shard))
   }
-  for (let i = 0; i < Math.min(SHARD_LAG, windows.length); i++) for (const q of parts) applyOldest(q)
+  for (let i = 0; i < pendingAtEnd; i++) for (const q of parts) applyOldest(q)
   for (const p of parts) p.runToEnd()
   return mergeVon(init, parts.map((p) => p.result()))
 }
@@ -95,7 +95,7 @@ export const SHARD_LOOKAHEAD_MS = 10
  * busy: a garbage collection pause in one worker no longer stops the other at
  * the next window end.
  */
-export const SHARD_LAG = 10
+const SHARD_LAG = 10
 const SHARD_WINDOW_MS = SHARD_LOOKAHEAD_MS / SHARD_LAG
 
 export interface ShardWindow {
@@ -107,14 +107,17 @@ export interface ShardWindow {
   readonly applyFirst: boolean
 }
 
-/** The window loop of a split run ending at `endMs`; after it, the last SHARD_LAG windows of records are applied. */
-export function shardWindows(endMs: number): ShardWindow[] {
-  const out: ShardWindow[] = []
+/**
+ * The window loop of a split run ending at `endMs`, and how many windows of
+ * records are still to apply after it (before the events at exactly `endMs`).
+ */
+export function shardWindows(endMs: number): { windows: ShardWindow[]; pendingAtEnd: number } {
+  const windows: ShardWindow[] = []
   for (let k = 0; k * SHARD_WINDOW_MS < endMs; k++) {
     const start = k * SHARD_WINDOW_MS
-    out.push({ end: Math.min(start + SHARD_WINDOW_MS, endMs), horizon: start + SHARD_LOOKAHEAD_MS, applyFirst: k >= SHARD_LAG })
+    windows.push({ end: Math.min(start + SHARD_WINDOW_MS, endMs), horizon: start + SHARD_LOOKAHEAD_MS, applyFirst: k >= SHARD_LAG })
   }
-  return out
+  return { windows, pendingAtEnd: Math.min(SHARD_LAG, windows.length) }
 }
 
 /** Metrics, series and overlay picture of a run, from what each shard measured. */

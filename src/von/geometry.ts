@@ -27,6 +27,8 @@ const BOUNDS = [-1e8, -1e8, 1e8, 1e8] as const
 export class LocalDiagram {
   private readonly delaunay: Delaunay<Site>
   private voronoi: ReturnType<Delaunay<Site>['voronoi']> | undefined
+  /** Cells computed so far (the diagram never changes: NODES asks for ours again and again). */
+  private readonly cells: (readonly (readonly [number, number])[])[] = []
 
   constructor(private readonly sites: readonly Site[]) {
     const coords = new Float64Array(sites.length * 2)
@@ -61,8 +63,10 @@ export class LocalDiagram {
 
   /** The vertices of site `i`'s cell (clipped far away when unbounded). */
   cell(i: number): readonly (readonly [number, number])[] {
+    const known = this.cells[i]
+    if (known !== undefined) return known
     this.voronoi ??= this.delaunay.voronoi(BOUNDS as unknown as [number, number, number, number])
-    return this.voronoi.cellPolygon(i) ?? []
+    return (this.cells[i] = this.voronoi.cellPolygon(i) ?? [])
   }
 
   /** Index of the site nearest to (x, y): the owner of the cell containing it. */

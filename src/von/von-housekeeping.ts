@@ -14,8 +14,6 @@ export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'c
 export class Housekeeping {
   private diagram: LocalDiagram | undefined
   private diagramSites: (Site & { id: PeerId })[] = []
-  /** `ownCell` of the current diagram, computed at the first ask. */
-  private cell: readonly (readonly [number, number])[] | undefined
   private selfEnclosing = new Set<PeerId>()
   private repair = false
   /** Round-robin position of the slow resync (see VonInit.resyncMs). */
@@ -38,8 +36,7 @@ export class Housekeeping {
 
   /** Our cell in the last tick's diagram (empty before the first). */
   ownCell(): readonly (readonly [number, number])[] {
-    if (this.diagram === undefined) return []
-    return (this.cell ??= this.diagram.cell(0))
+    return this.diagram?.cell(0) ?? []
   }
 
   /** A neighbour vanished: at the next tick, re-announce the enclosing view so the hole is filled. */
@@ -81,7 +78,6 @@ export class Housekeeping {
     this.diagramSites = [{ id: peer.localId, ...this.ctx.self() }, ...sites]
     const diagram = new LocalDiagram(this.diagramSites)
     this.diagram = diagram
-    this.cell = undefined
     this.selfEnclosing = new Set(diagram.enclosing(0).map((i) => this.diagramSites[i]!.id))
     const mine = this.selfEnclosing
     const enclosing: PeerId[][] = sites.map((_, i) => diagram.enclosing(i + 1).map((j) => this.diagramSites[j]!.id))
