@@ -30,13 +30,25 @@ export class LocalDiagram {
   /** Cells computed so far (the diagram never changes: NODES asks for ours again and again). */
   private readonly cells: (readonly (readonly [number, number])[])[] = []
 
-  constructor(private readonly sites: readonly Site[]) {
-    const coords = new Float64Array(sites.length * 2)
-    sites.forEach((s, i) => {
+  /**
+   * @param replaces a diagram this one supersedes: with as many sites, its
+   *   triangulation's arrays are refilled in place (d3-delaunay's `update`)
+   *   instead of allocated, and it must not be used again.
+   */
+  constructor(
+    private readonly sites: readonly Site[],
+    replaces?: LocalDiagram,
+  ) {
+    const old = replaces?.delaunay
+    // Our own Float64Array: d3-delaunay keeps the array it was given as `points`.
+    const reused = old !== undefined && old.points.length === sites.length * 2 ? (old.points as Float64Array) : undefined
+    const coords = reused ?? new Float64Array(sites.length * 2)
+    for (let i = 0; i < sites.length; i++) {
+      const s = sites[i]!
       coords[2 * i] = s.x + s.jx
       coords[2 * i + 1] = s.y + s.jy
-    })
-    this.delaunay = new Delaunay(coords)
+    }
+    this.delaunay = reused !== undefined ? old!.update() : new Delaunay(coords)
   }
 
   /** Indices of the sites whose cells share an edge with site `i` (its enclosing neighbours). */
