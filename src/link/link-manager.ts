@@ -441,11 +441,12 @@ export class LinkManager {
   private ensureTicking(): void {
     if (this.tickTimer !== undefined || this.closed) return
     const period = Math.max(50, Math.min(this.init.keepaliveMs, this.init.deadAfterMs) / 2)
-    this.tickTimer = this.env.timers.setTimeout(() => {
+    const linkTick = (): void => {
       this.tickTimer = undefined
       this.tick()
       if (this.links.size > 0) this.ensureTicking()
-    }, period)
+    }
+    this.tickTimer = this.env.timers.setTimeout(linkTick, period)
   }
 
   private tick(): void {

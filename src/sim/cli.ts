@@ -1,11 +1,14 @@
 /**
  * npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]
- *                [--workers N] [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
+ *                [--workers N] [--event-costs] [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
  *
  * Runs one scenario of the deterministic simulator with a progress bar, then
  * writes DIR/metrics.json, DIR/report.html and, with --trace, DIR/trace.jsonl.
- * With --workers N (VON scenarios), the world is split over N threads.
+ * With --workers N (VON scenarios), the world is split over N threads. With
+ * --event-costs (VON scenarios), it also prints and writes
+ * DIR/event-costs.json: the wall time of the measured window by kind of event.
  */
+import { formatEventCosts } from './event-costs.js'
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
@@ -30,7 +33,7 @@ function parse(argv: readonly string[]): Map<string, string> {
 
 function usage(): string {
   const names = SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')
-  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N]\nscenarios:\n${names}`
+  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N] [--event-costs]\nscenarios:\n${names}`
 }
 
 class ProgressBar {
@@ -92,7 +95,9 @@ async function main(): Promise<number> {
   const workers = Math.round(num('workers', 1))
   if (workers > 1 && scenario.von === undefined) throw new Error(`--workers: scenario "${name}" cannot be split (VON scenarios can)`)
   if (workers > 1 && trace !== undefined) throw new Error('--trace needs an unsplit run (leave out --workers)')
-  const options = new Map([...args].filter(([k]) => !['scenario', 'peers', 'seconds', 'seed', 'out', 'trace', 'workers'].includes(k)))
+  const eventCosts = args.get('event-costs') === 'true'
+  if (eventCosts && scenario.von === undefined) throw new Error(`--event-costs: scenario "${name}" does not time its events (VON scenarios do)`)
+  const options = new Map([...args].filter(([k]) => !['scenario', 'peers', 'seconds', 'seed', 'out', 'trace', 'workers', 'event-costs'].includes(k)))
   const command = `npm run sim -- ${process.argv.slice(2).join(' ')}`
   console.error(`${scenario.name}: ${peers} peers, ${seconds} virtual s, seed ${seed} -> ${out}`)
 
@@ -100,10 +105,10 @@ async function main(): Promise<number> {
   const started = performance.now()
   let result: ScenarioResult
   if (workers > 1) {
-    const job: Omit<ShardJob, 'shard' | 'shards'> = { scenario: scenario.name, peers, seconds, seed, options: [...options] }
+    const job: Omit<ShardJob, 'shard' | 'shards'> = { scenario: scenario.name, peers, seconds, seed, options: [...options], eventCosts }
     result = await runVonWorkers(new URL(import.meta.url), job, workers, (f) => bar.update(f))
   } else {
-    result = scenario.run({ peers, seconds, seed, trace, options, progress: (f) => bar.update(f) })
+    result = scenario.run({ peers, seconds, seed, trace, options, progress: (f) => bar.update(f), ...(eventCosts ? { eventClock: () => performance.now() } : {}) })
   }
   bar.update(1)
   bar.done()
@@ -126,7 +131,15 @@ async function main(): Promise<number> {
   )
   for (const note of result.notes ?? []) console.log(note)
   for (const [k, v] of Object.entries(metrics)) console.log(`${k.padEnd(34)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : v}`)
-  console.log(`wrote ${join(out, 'metrics.json')}, ${join(out, 'report.html')}${trace ? `, ${join(out, 'trace.jsonl')}` : ''}`)
+  const written = [join(out, 'metrics.json'), join(out, 'report.html')]
+  if (trace) written.push(join(out, 'trace.jsonl'))
+  if (result.eventCosts !== undefined) {
+    console.log(`\nwall time of the measured window by kind of event${workers > 1 ? ` (summed over ${workers} workers)` : ''}:`)
+    console.log(formatEventCosts(result.eventCosts))
+    writeFileSync(join(out, 'event-costs.json'), JSON.stringify(result.eventCosts, null, 2) + '\n')
+    written.push(join(out, 'event-costs.json'))
+  }
+  console.log(`wrote ${written.join(', ')}`)
   return 0
 }
 

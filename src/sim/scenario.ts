@@ -1,3 +1,4 @@
+import type { EventCostRow } from './event-costs.js'
 import type { VonRunInit } from './von-world.js'
 
 /** A time series for the report: [seconds of virtual time, value]. */
@@ -31,6 +32,8 @@ export interface ScenarioArgs {
   readonly options: ReadonlyMap<string, string>
   /** Reports progress in 0..1 (the runner draws a bar and samples memory). */
   progress(fraction: number): void
+  /** Set with --event-costs: a wall clock (ms) to time each event by kind with. */
+  readonly eventClock?: () => number
 }
 
 export type MetricValue = number | boolean | string | null
@@ -41,6 +44,8 @@ export interface ScenarioResult {
   readonly overlay?: OverlayPicture
   /** Plain-language lines for the report (what the crowding control did, ...). */
   readonly notes?: readonly string[]
+  /** With --event-costs: wall time by kind of event, most expensive first. */
+  readonly eventCosts?: readonly EventCostRow[]
 }
 
 export interface Scenario {

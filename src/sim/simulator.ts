@@ -1,3 +1,4 @@
+import type { EventCosts } from './event-costs.js'
 import { EventQueue, type SimEvent } from './event-queue.js'
 import { SeededRng } from './rng.js'
 
@@ -15,6 +16,8 @@ export class Simulator {
   readonly seed: string | number
   now = 0
   eventsRun = 0
+  /** Set to measure each event's wall time by kind (see EventCosts); results do not change. */
+  costs: EventCosts | undefined
   private readonly queue = new EventQueue()
   private seq = 0
   private h1 = 0x811c9dc5
@@ -70,7 +73,16 @@ export class Simulator {
       this.now = queue.time
       this.eventsRun++
       this.mixNumber(queue.time)
-      fn(arg)
+      const costs = this.costs
+      if (costs === undefined) {
+        fn(arg)
+      } else {
+        const started = costs.clock()
+        fn(arg)
+        const ms = costs.clock() - started
+        if (fn === runEvent) costs.add(this.now, (arg as SimEvent).fn, (arg as SimEvent).arg, ms)
+        else costs.add(this.now, fn, arg, ms)
+      }
       return true
     }
   }

@@ -19,6 +19,8 @@ export interface ShardJob {
   readonly seconds: number
   readonly seed: string
   readonly options: [string, string][]
+  /** --event-costs: each worker times its events with its own wall clock. */
+  readonly eventCosts: boolean
   readonly shard: number
   readonly shards: number
 }
@@ -29,7 +31,15 @@ type FromWorker =
   | { t: 'error'; message: string }
 
 const argsOf = (job: Omit<ShardJob, 'shard' | 'shards'>, progress: (f: number) => void): ScenarioArgs =>
-  ({ peers: job.peers, seconds: job.seconds, seed: job.seed, trace: undefined, options: new Map(job.options), progress })
+  ({
+    peers: job.peers,
+    seconds: job.seconds,
+    seed: job.seed,
+    trace: undefined,
+    options: new Map(job.options),
+    progress,
+    ...(job.eventCosts ? { eventClock: () => performance.now() } : {}),
+  })
 
 /** Builds the same run in any thread. */
 export function vonInitOf(job: Omit<ShardJob, 'shard' | 'shards'>, progress: (f: number) => void): VonRunInit {

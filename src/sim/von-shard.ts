@@ -1,6 +1,7 @@
 import type { PeerId } from '../core/id.js'
 import { VonPeer } from '../von/von-peer.js'
 import { massFailure } from './churn.js'
+import { EventCosts, type EventCostRow } from './event-costs.js'
 import { FlashCrowd, Hotspots, RandomWaypoint, type Mobility, type Point } from './mobility.js'
 import { readRecords, RecordKind, ShardOutbox } from './shard-bus.js'
 import { sampleConsistency, type Observed } from './von-metrics.js'
@@ -65,6 +66,8 @@ export interface VonShardResult {
   readonly failed: number[]
   readonly eventsRun: number
   readonly traceHash: string
+  /** With VonRunInit.eventClock: wall time by kind of event in the measured window. */
+  readonly eventCosts?: EventCostRow[]
 }
 
 /** A world's records of its own: a peer of the sending shard joined (a = index). */
@@ -123,6 +126,7 @@ export class VonShard {
       world.net.port = this.outbox
     }
     const sim = world.sim
+    if (init.eventClock !== undefined) sim.costs = new EventCosts(init.eventClock, measureStart)
     const rng = sim.rng('von-world')
     const mobility = makeMobility(init, { width: init.width, height: init.height }, sim.rng('mobility'))
     const plane = init.latencyPlaneMs ?? 60
@@ -314,6 +318,7 @@ export class VonShard {
       failed: this.failed,
       eventsRun: this.world.sim.eventsRun,
       traceHash: this.world.sim.traceHash,
+      ...(this.world.sim.costs !== undefined ? { eventCosts: this.world.sim.costs.table() } : {}),
     }
   }
 }

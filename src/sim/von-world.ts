@@ -1,5 +1,6 @@
 import type { LinkManagerInit } from '../link/link-manager.js'
 import type { VonInit, VonPeer } from '../von/von-peer.js'
+import { mergeEventCosts } from './event-costs.js'
 import type { OverlayPicture, ScenarioResult, Series, TraceSink } from './scenario.js'
 import { mean, percentile } from './stats.js'
 import { isConnected } from './von-metrics.js'
@@ -43,6 +44,8 @@ export interface VonRunInit {
   upBytesPerSec?: number
   trace?: TraceSink
   progress?: (fraction: number) => void
+  /** Measure each event of the measured window by kind with this wall clock (ms): the result's eventCosts. */
+  eventClock?: () => number
   /** Called at each sample with every joined live peer (of its own shard, in a split run; debugging and tests). */
   onSample?: (now: number, peers: readonly { index: number; x: number; y: number; von: VonPeer }[]) => void
 }
@@ -231,7 +234,8 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     { name: 'bytes sent per peer', unit: 'B/s', points: bwSeries },
     { name: 'links per peer', unit: 'links', points: linkSeries },
   ]
-  return { metrics, series, overlay: picture(alive, init) }
+  const costs = parts.flatMap((p) => (p.eventCosts === undefined ? [] : [p.eventCosts]))
+  return { metrics, series, overlay: picture(alive, init), ...(costs.length > 0 ? { eventCosts: mergeEventCosts(costs) } : {}) }
 }
 
 function picture(alive: VonShardResult['alive'], init: VonRunInit): OverlayPicture {

@@ -51,13 +51,13 @@ export class Housekeeping {
 
   start(): void {
     if (this.timer !== undefined || this.ctx.stopped()) return
-    const tick = (): void => {
+    const vonTick = (): void => {
       this.timer = undefined
       if (this.ctx.stopped()) return
       this.tick()
-      this.timer = this.ctx.env.timers.setTimeout(tick, this.ctx.cfg.tickMs)
+      this.timer = this.ctx.env.timers.setTimeout(vonTick, this.ctx.cfg.tickMs)
     }
-    this.timer = this.ctx.env.timers.setTimeout(tick, this.ctx.cfg.tickMs)
+    this.timer = this.ctx.env.timers.setTimeout(vonTick, this.ctx.cfg.tickMs)
   }
 
   stop(): void {

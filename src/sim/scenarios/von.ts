@@ -27,6 +27,7 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     von: o.has('max-aoi-neighbours') ? { maxAoiNeighbours: numberOption(o, 'max-aoi-neighbours', 40) } : undefined,
     trace: args.trace,
     progress: (f) => args.progress(f),
+    eventClock: args.eventClock,
   }
 }
 
