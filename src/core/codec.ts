@@ -51,6 +51,18 @@ export function decodeFrame(bytes: Uint8Array): Frame | null {
   return { proto, type, payload }
 }
 
+/**
+ * Protocol and type of a frame without decoding its payload, for statistics
+ * over many frames (the payload is not checked). Small numbers are read from the
+ * first bytes (msgpack's fixarray of three, two positive fixints); anything else
+ * is decoded, and `null` if it is not a frame.
+ */
+export function frameHeader(bytes: Uint8Array): { proto: number; type: number } | null {
+  if (bytes.length >= 3 && bytes[0] === 0x93 && bytes[1]! < 0x80 && bytes[2]! < 0x80) return { proto: bytes[1]!, type: bytes[2]! }
+  const frame = decodeFrame(bytes)
+  return frame === null ? null : { proto: frame.proto, type: frame.type }
+}
+
 export function isUint8(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { compareBytes, concatBytes, equalBytes, fromHex, toHex } from './bytes.js'
-import { MAX_MESSAGE_BYTES, decodeFrame, decodeValue, encodeFrame } from './codec.js'
+import { MAX_MESSAGE_BYTES, decodeFrame, decodeValue, encodeFrame, frameHeader } from './codec.js'
 import { P2PError } from './errors.js'
 import { commonPrefixLength, compareDistance, idToBytes, parsePeerId, peerIdFromBytes, xorDistance } from './id.js'
 
@@ -69,6 +69,13 @@ describe('frame codec', () => {
     // A bin header claiming far more than the frame limit.
     expect(decodeFrame(new Uint8Array([0x93, 1, 1, 0xc6, 0x7f, 0xff, 0xff, 0xff]))).toBeNull()
     expect(MAX_MESSAGE_BYTES).toBe(256 * 1024)
+  })
+
+  it('reads a frame header without its payload', () => {
+    expect(frameHeader(encodeFrame(1, 4, [1, 2, 100, 3]))).toEqual({ proto: 1, type: 4 })
+    expect(frameHeader(encodeFrame(200, 130, null))).toEqual({ proto: 200, type: 130 })
+    expect(frameHeader(new Uint8Array([0xc1]))).toBeNull()
+    expect(frameHeader(encodeFrame(256, 0, null))).toBeNull()
   })
 
   it('survives 10,000 random and mutated frames without throwing', () => {

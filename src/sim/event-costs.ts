@@ -1,4 +1,4 @@
-import { decodeFrame } from '../core/codec.js'
+import { frameHeader } from '../core/codec.js'
 import { LINK_PROTO, LinkMsg, PROTOCOL } from '../link/link-messages.js'
 import { VonMsg } from '../von/messages.js'
 
@@ -85,26 +85,13 @@ const TYPE_NAMES = new Map([
   [PROTOCOL.VON, reverse(VonMsg)],
 ])
 
-/** msgpack's header of a three-element array. */
-const FIXARRAY_3 = 0x93
-
 /** "deliver VON MOVE", "timer tick", or the callback's name. */
 function eventKind(fn: Callback, arg: unknown): string {
   if (arg instanceof Uint8Array) {
-    // A frame is the msgpack array [proto, type, payload]: small numbers are read
-    // straight from its first bytes (decoding every delivery cost more than the run).
-    let proto: number
-    let type: number
-    if (arg.length >= 3 && arg[0] === FIXARRAY_3 && arg[1]! < 0x80 && arg[2]! < 0x80) {
-      proto = arg[1]!
-      type = arg[2]!
-    } else {
-      const frame = decodeFrame(arg)
-      if (frame === null) return 'deliver (not a frame)'
-      proto = frame.proto
-      type = frame.type
-    }
-    return `deliver ${PROTOCOL_NAMES.get(proto) ?? `protocol ${proto}`} ${TYPE_NAMES.get(proto)?.get(type) ?? `type ${type}`}`
+    // The header only: decoding every delivery for its label cost more than the run.
+    const h = frameHeader(arg)
+    if (h === null) return 'deliver (not a frame)'
+    return `deliver ${PROTOCOL_NAMES.get(h.proto) ?? `protocol ${h.proto}`} ${TYPE_NAMES.get(h.proto)?.get(h.type) ?? `type ${h.type}`}`
   }
   // A peer's timers run through one guard per peer (sim-env): name the callback it guards.
   if (typeof arg === 'function') return `timer ${arg.name || 'anonymous'}`
