@@ -21,10 +21,11 @@ type Callback = (arg: any) => void
  * at every level, and an event needs no object of its own (at thousands of
  * peers the heap holds a few hundred thousand events, nearly all of them
  * message deliveries; those reads were cache misses and the objects garbage).
- * `pop` leaves the popped event in `time`, `fn` and `arg`.
+ * `pop` leaves the popped event in `time`, `seq`, `fn` and `arg`.
  */
 export class EventQueue {
   time = 0
+  seq = 0
   fn: Callback | undefined
   arg: unknown
   private times = new Float64Array(1024)
@@ -65,7 +66,12 @@ export class EventQueue {
     return this.n === 0 ? Infinity : this.times[0]!
   }
 
-  /** Removes the earliest event into `time`, `fn` and `arg`; false when none is left. */
+  /** Sequence number of the earliest event (only when one is left). */
+  peekSeq(): number {
+    return this.seqs[0]!
+  }
+
+  /** Removes the earliest event into `time`, `seq`, `fn` and `arg`; false when none is left. */
   pop(): boolean {
     if (this.n === 0) return false
     const times = this.times
@@ -73,6 +79,7 @@ export class EventQueue {
     const fns = this.fns
     const args = this.args
     this.time = times[0]!
+    this.seq = seqs[0]!
     this.fn = fns[0]
     this.arg = args[0]
     const n = --this.n

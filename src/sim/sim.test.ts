@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority, type Priority as P } from '../link/priority.js'
+import { CalendarQueue } from './calendar-queue.js'
 import { EventQueue } from './event-queue.js'
 import { SeededRng } from './rng.js'
 import { Simulator } from './simulator.js'
@@ -25,6 +26,71 @@ describe('EventQueue', () => {
     }
     expect(q.size).toBe(0)
     expect(out).toEqual([...events].sort((a, b) => a.time - b.time || a.seq - b.seq))
+  })
+})
+
+describe('CalendarQueue', () => {
+  // Pops must match the heap's (time, seq) order exactly, whatever the mix:
+  // equal times, pushes into the bucket being drained, events beyond the
+  // calendar's span, and pushes behind a bucket that peekTime already reached.
+  for (const [label, widthMs, slots] of [
+    ['small calendar (far events and wrap-around)', 1, 8],
+    ['wide buckets', 7.5, 16],
+    ['the simulator default', 1, 4096],
+  ] as const) {
+    it(`pops exactly as the binary heap does: ${label}`, () => {
+      const cal = new CalendarQueue(widthMs, slots)
+      const heap = new EventQueue()
+      const rng = new SeededRng(`${widthMs}/${slots}`)
+      const fn = (): void => {}
+      let seq = 0
+      let now = 0
+      const push = (t: number): void => {
+        const arg = { seq }
+        cal.push(t, seq, fn, arg)
+        heap.push(t, seq, fn, arg)
+        seq++
+      }
+      let popped = 0
+      for (let round = 0; round < 20_000; round++) {
+        const r = rng.next()
+        if (r < 0.55) {
+          // Whole and quarter delays make equal times, near and far (beyond a small calendar's span).
+          const kind = rng.int(6)
+          const delay = [0, rng.int(3), rng.next() * 40, 50 + rng.next() * 500, rng.int(20) / 4, 8 + rng.int(60)][kind]!
+          push(now + delay)
+        } else if (r < 0.6) {
+          // runUntil(limit): peek, and stop short of the next event with the clock at the limit.
+          const next = cal.peekTime()
+          expect(next).toBe(heap.peekTime())
+          if (next !== Infinity && next > now + 1) now += rng.next() * (next - now)
+        } else {
+          expect(cal.peekTime()).toBe(heap.peekTime())
+          const ok = cal.pop()
+          expect(ok).toBe(heap.pop())
+          if (!ok) continue
+          expect(cal.time).toBe(heap.time)
+          expect(cal.arg).toBe(heap.arg)
+          expect(cal.fn).toBe(fn)
+          now = cal.time
+          popped++
+        }
+        expect(cal.size).toBe(heap.size)
+      }
+      while (heap.pop()) {
+        expect(cal.pop()).toBe(true)
+        expect(cal.arg).toBe(heap.arg)
+      }
+      expect(cal.pop()).toBe(false)
+      expect(cal.peekTime()).toBe(Infinity)
+      expect(cal.size).toBe(0)
+      expect(popped).toBeGreaterThan(5000)
+    })
+  }
+
+  it('refuses a calendar that is not a power of two', () => {
+    expect(() => new CalendarQueue(1, 100)).toThrow(/power of two/)
+    expect(() => new CalendarQueue(0, 8)).toThrow(/widthMs/)
   })
 })
 

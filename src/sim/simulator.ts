@@ -1,5 +1,6 @@
 import type { EventCosts } from './event-costs.js'
-import { EventQueue, type SimEvent } from './event-queue.js'
+import { CalendarQueue } from './calendar-queue.js'
+import type { SimEvent } from './event-queue.js'
 import { SeededRng } from './rng.js'
 
 export interface SimulatorInit {
@@ -18,7 +19,7 @@ export class Simulator {
   eventsRun = 0
   /** Set to measure each event's wall time by kind (see EventCosts); results do not change. */
   costs: EventCosts | undefined
-  private readonly queue = new EventQueue()
+  private readonly queue = new CalendarQueue()
   private seq = 0
   private h1 = 0x811c9dc5
   private h2 = 0x9e3779b9
