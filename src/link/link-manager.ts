@@ -12,7 +12,7 @@ import { Priority, PRIORITIES } from './priority.js'
 import type { SchedulerInit } from './scheduler.js'
 import { onRttFrame, summarizeRtt, type RttStats, type RttSummary } from './rtt.js'
 import { decodeSignalRelay, encodeSignalRelay, relayStep } from './signal-relay.js'
-import type { Connection, SignalData, Transport } from './transport.js'
+import type { Connection, ConnectionEvents, SignalData, Transport } from './transport.js'
 
 export type {
   ConnectResult, FrameCache, LinkManagerComponents, LinkManagerInit, LinkManagerStats, LinkProtocol, MessageHandler, SendResult, SignalingChannel,
@@ -274,16 +274,38 @@ export class LinkManager {
     link.attemptAt = this.env.clock.now()
     link.answered = false
     if (initiator) link.attempt = this.nextAttempt++
-    let conn: Connection | undefined = undefined
-    const current = (): boolean => conn !== undefined && link.conn === conn
-    conn = this.transport.open(link.remote, initiator, {
-      onSignal: (data) => current() && this.routeSignal(link, data),
-      onOpen: () => current() && this.onOpen(link),
-      onData: (bytes) => current() && this.onData(link, bytes),
-      onDrain: () => current() && link.pump(this.env.clock.now(), true),
-      onClose: (reason) => current() && this.closeLink(link, reason),
-    })
-    link.conn = conn
+    const events = new LinkManager.Events(this, link)
+    link.conn = events.conn = this.transport.open(link.remote, initiator, events)
+  }
+
+  /**
+   * A connection's callbacks, for the link while it still holds that connection:
+   * one object of fields (no closures), as every message received passes here.
+   */
+  private static readonly Events = class implements ConnectionEvents {
+    conn: Connection | undefined
+    constructor(
+      private readonly manager: LinkManager,
+      private readonly link: Link,
+    ) {}
+    private current(): boolean {
+      return this.conn !== undefined && this.link.conn === this.conn
+    }
+    onSignal(data: SignalData): void {
+      if (this.current()) this.manager.routeSignal(this.link, data)
+    }
+    onOpen(): void {
+      if (this.current()) this.manager.onOpen(this.link)
+    }
+    onData(bytes: Uint8Array): void {
+      if (this.current()) this.manager.onData(this.link, bytes)
+    }
+    onDrain(): void {
+      if (this.current()) this.link.pump(this.manager.env.clock.now(), true)
+    }
+    onClose(reason: string): void {
+      if (this.current()) this.manager.closeLink(this.link, reason)
+    }
   }
 
   private routeSignal(link: Link, raw: SignalData): void {
