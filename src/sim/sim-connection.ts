@@ -18,6 +18,8 @@ export class SimConnection implements Connection {
   private state: State = 'new'
   /** The other end, when it runs on this shard. */
   private peer: SimConnection | undefined
+  /** Its `onArrive`, read once: a send then needs nothing from the other end's object. */
+  private peerArrive: ((data: Uint8Array) => void) | undefined
   /** The other end's id and shard, when another shard runs it (see ShardPort). */
   private farCid = -1
   private farShard = -1
@@ -95,13 +97,13 @@ export class SimConnection implements Connection {
     const now = net.sim.now
     const node = this.local
     const wire = net.wireBytes(data.length)
-    const up = node.spec.upBytesPerSec
+    const up = node.upBytesPerSec
     const start = Math.max(now, node.upFreeAt)
     const done = up > 0 ? start + (wire * 1000) / up : start
     node.upFreeAt = done
-    node.stats.messagesSent++
-    node.stats.bytesSent += data.length
-    node.stats.wireBytesSent += wire
+    node.messagesSent++
+    node.bytesSent += data.length
+    node.wireBytesSent += wire
     if (done > now) {
       this.pendingDone.push(done)
       this.pendingSize.push(data.length)
@@ -112,8 +114,8 @@ export class SimConnection implements Connection {
     let arrival = done + oneWay + net.jitterMs() + net.lossDelayMs(wire, 2 * oneWay)
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
-    const peer = this.peer
-    if (peer !== undefined) net.sim.post(arrival, peer.onArrive, data)
+    const arrive = this.peerArrive
+    if (arrive !== undefined) net.sim.post(arrival, arrive, data)
     else net.port!.post(this.farShard, RecordKind.DATA, arrival, this.farCid, data)
   }
 
@@ -175,6 +177,8 @@ export class SimConnection implements Connection {
   private pair(other: SimConnection): void {
     this.peer = other
     other.peer = this
+    this.peerArrive = other.onArrive
+    other.peerArrive = this.onArrive
     this.remoteNode = other.local
     other.remoteNode = this.local
     this.remoteIndex = other.local.index
@@ -226,7 +230,7 @@ export class SimConnection implements Connection {
     // A crash closes every connection of the node (SimNetwork.crash), so the state says it all.
     if (this.state !== 'open') return
     const node = this.local
-    const down = node.spec.downBytesPerSec
+    const down = node.downBytesPerSec
     if (down > 0) {
       const now = this.net.sim.now
       const done = Math.max(now, node.downFreeAt) + (this.net.wireBytes(data.length) * 1000) / down
@@ -239,10 +243,10 @@ export class SimConnection implements Connection {
 
   private readonly onDeliver = (data: Uint8Array): void => {
     if (this.state !== 'open') return
-    const stats = this.local.stats
-    stats.messagesReceived++
-    stats.bytesReceived += data.length
-    stats.wireBytesReceived += this.net.wireBytes(data.length)
+    const node = this.local
+    node.messagesReceived++
+    node.bytesReceived += data.length
+    node.wireBytesReceived += this.net.wireBytes(data.length)
     const sim = this.net.sim
     sim.traceInts(this.remoteIndex, this.local.index, data.length)
     if (this.net.init.traceMessages) sim.traceBytes(data)

@@ -148,18 +148,17 @@ export class VonPeer {
         neighbours.onLinkClosed(peer, reason)
       },
     })
-    const on = (type: number, fn: (from: PeerId, payload: unknown) => void): void =>
-      l.handle(PROTOCOL.VON, type, (from, p) => {
-        if (!this.stopped) fn(from, p)
-      })
-    on(VonMsg.QUERY, (from, p) => joining.onQuery(from, p))
-    on(VonMsg.ACCEPT, (from, p) => joining.onAccept(from, p))
-    on(VonMsg.HELLO, (from, p) => neighbours.onHello(from, p))
-    on(VonMsg.MOVE, (from, p) => neighbours.onMove(from, p))
-    on(VonMsg.NODES, (from, p) => neighbours.onNodes(from, p))
-    on(VonMsg.BYE, (from, p) => neighbours.onBye(from, p === LEAVING))
-    on(VonMsg.SYNC, (from, p) => neighbours.onSync(from, p))
-    on(VonMsg.ASK, (from, p) => neighbours.onAsk(from, p))
+    // One closure per message type, each checking `stopped` itself: a wrapper
+    // around the handler would be one more object to reach per message.
+    const on = (type: number, handler: (from: PeerId, payload: unknown) => void): void => l.handle(PROTOCOL.VON, type, handler)
+    on(VonMsg.QUERY, (from, p) => this.stopped || joining.onQuery(from, p))
+    on(VonMsg.ACCEPT, (from, p) => this.stopped || joining.onAccept(from, p))
+    on(VonMsg.HELLO, (from, p) => this.stopped || neighbours.onHello(from, p))
+    on(VonMsg.MOVE, (from, p) => this.stopped || neighbours.onMove(from, p))
+    on(VonMsg.NODES, (from, p) => this.stopped || neighbours.onNodes(from, p))
+    on(VonMsg.BYE, (from, p) => this.stopped || neighbours.onBye(from, p === LEAVING))
+    on(VonMsg.SYNC, (from, p) => this.stopped || neighbours.onSync(from, p))
+    on(VonMsg.ASK, (from, p) => this.stopped || neighbours.onAsk(from, p))
   }
 
   get buffer(): number {
