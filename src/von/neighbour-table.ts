@@ -28,10 +28,7 @@ export interface Neighbour {
   resync: boolean
   /** When it was first seen out of range and not enclosing; -1 while relevant. */
   farSince: number
-  /**
-   * When it last learnt of each other current neighbour from us, or showed it
-   * knew of it (named it in a NODES to us): its notices wait dropAfterMs after.
-   */
+  /** When we last told it about each other current neighbour. */
   told: Map<PeerId, number>
   info(): NodeInfo
 }

@@ -153,8 +153,7 @@ export class Housekeeping {
         }
         // Relevant now and not at the last tick: c moved towards d, or d towards c.
         if (d.linkedBefore && c.seen && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
-        // Told recently, or it named d to us recently: it cannot have dropped d
-        // since (drops wait dropAfterMs), unless d is gone.
+        // Told recently: it cannot have dropped d since (drops wait dropAfterMs).
         const told = c.told.get(d.id)
         if (told !== undefined && now - told < dropAfterMs) continue
         c.told.set(d.id, now)

@@ -66,32 +66,21 @@ export class NeighbourMessages {
     const { peer } = this.ctx
     const nodes = decodeNodes(payload)
     if (nodes === null) return this.ctx.bad()
-    const source = peer.table.get(from)
-    if (source === undefined || !peer.joined) return
-    const now = this.ctx.env.clock.now()
-    // `from` names only nodes it holds and hears from: it knows them now, so we
-    // need not tell it of them (the same suppression as after telling it ourselves).
-    const fresh: NodeInfo[] = []
-    for (const n of nodes) {
-      if (n.id === peer.localId) continue
-      if (peer.table.has(n.id)) source.told.set(n.id, now)
-      else fresh.push(n)
-    }
+    if (!peer.table.has(from) || !peer.joined) return
+    const fresh = nodes.filter((n) => n.id !== peer.localId && !peer.table.has(n.id))
     if (fresh.length === 0) return
     // Keep those in range, and those that would enclose us: a point becomes our
     // Delaunay neighbour exactly when it is nearer than we are to some vertex of
     // our cell (it would take a piece of it). The cell is the last tick's.
     const cell = this.housekeeping.ownCell()
+    const now = this.ctx.env.clock.now()
     for (const n of fresh) {
       const until = this.ctx.gone.get(n.id)
       if (until !== undefined && until > now) continue
       const x = n.x
       const y = n.y
       const takes = (v: readonly [number, number]): boolean => (v[0] - x) ** 2 + (v[1] - y) ** 2 < (v[0] - peer.x) ** 2 + (v[1] - peer.y) ** 2
-      if (this.ctx.relevant(peer.x, peer.y, peer.aoi, x, y, n.aoi, 1) || cell.length === 0 || cell.some(takes)) {
-        this.ctx.insert(n, [from])
-        if (peer.table.has(n.id)) source.told.set(n.id, now)
-      }
+      if (this.ctx.relevant(peer.x, peer.y, peer.aoi, x, y, n.aoi, 1) || cell.length === 0 || cell.some(takes)) this.ctx.insert(n, [from])
     }
   }
 
