@@ -18,9 +18,9 @@ type Callback = (arg: any) => void
  * Binary min-heap of callbacks ordered by (time, seq): equal times run in
  * scheduling order. Keys live in typed arrays beside the callbacks, so sifting
  * compares numbers in two contiguous arrays instead of reading an event object
- * at every level, and an event needs no object of its own (at thousands of
- * peers the heap holds a few hundred thousand events, nearly all of them
- * message deliveries; those reads were cache misses and the objects garbage).
+ * at every level, and an event needs no object of its own (nearly all events
+ * are message deliveries). The simulator puts a calendar in front of it
+ * (CalendarQueue), which keeps the heaps it sifts small.
  * `pop` leaves the popped event in `time`, `seq`, `fn` and `arg`.
  */
 export class EventQueue {
