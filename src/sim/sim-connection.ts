@@ -237,11 +237,14 @@ export class SimConnection implements Connection {
       node.downFreeAt = done
       this.net.sim.post(done, this.onDeliver, data)
     } else {
-      this.onDeliver(data)
+      this.deliver(data)
     }
   }
 
-  private readonly onDeliver = (data: Uint8Array): void => {
+  /** After the downlink: a closure only for that case, a delivery otherwise is a method call. */
+  private readonly onDeliver = (data: Uint8Array): void => this.deliver(data)
+
+  private deliver(data: Uint8Array): void {
     if (this.state !== 'open') return
     const node = this.local
     node.messagesReceived++

@@ -120,11 +120,15 @@ export function encodeNode(n: NodeInfo): unknown[] {
   return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq]
 }
 
+/** [id, x, y, aoi, seq], read in place (a node list is the largest message a peer decodes often). */
 function decodeNode(p: unknown): NodeInfo | null {
-  if (!Array.isArray(p) || p.length !== 5) return null
-  const id = isBytes(p[0], 32) ? peerIdFromBytes(p[0]) : null
-  const s = id === null ? null : decodeState(p.slice(1))
-  return id === null || s === null ? null : { id, ...s }
+  if (!Array.isArray(p) || p.length !== 5 || !isBytes(p[0], 32)) return null
+  const x = coord(p[1])
+  const y = coord(p[2])
+  const aoi = radius(p[3])
+  if (x === null || y === null || aoi === null || !isUint(p[4])) return null
+  const id = peerIdFromBytes(p[0])
+  return id === null ? null : { id, x, y, aoi, seq: p[4] }
 }
 
 export function encodeNodes(nodes: readonly NodeInfo[]): unknown[] {

@@ -33,38 +33,23 @@ export interface Neighbour {
   info(): NodeInfo
 }
 
-/** The neighbours a VON peer knows, bounded, in insertion order (deterministic). */
-export class NeighbourTable {
-  private readonly map = new Map<PeerId, Neighbour>()
-
+/**
+ * The neighbours a VON peer knows, bounded, in insertion order (deterministic).
+ * It is the Map itself rather than a wrapper around one: every message from a
+ * neighbour looks it up, and a wrapper is one more object to reach each time.
+ * Add through `add` (which keeps the bound), not `set`.
+ */
+export class NeighbourTable extends Map<PeerId, Neighbour> {
   constructor(
     private readonly localId: PeerId,
     private readonly max: number,
-  ) {}
-
-  get size(): number {
-    return this.map.size
-  }
-
-  has(id: PeerId): boolean {
-    return this.map.has(id)
-  }
-
-  get(id: PeerId): Neighbour | undefined {
-    return this.map.get(id)
-  }
-
-  values(): IterableIterator<Neighbour> {
-    return this.map.values()
-  }
-
-  keys(): IterableIterator<PeerId> {
-    return this.map.keys()
+  ) {
+    super()
   }
 
   /** Adds a neighbour; undefined when it is this peer, already known, or the table is full. */
   add(info: NodeInfo): Neighbour | undefined {
-    if (info.id === this.localId || this.map.has(info.id) || this.map.size >= this.max) return undefined
+    if (info.id === this.localId || this.has(info.id) || this.size >= this.max) return undefined
     const n: Neighbour = {
       id: info.id,
       x: info.x,
@@ -86,7 +71,7 @@ export class NeighbourTable {
         return { id: this.id, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }
       },
     }
-    this.map.set(info.id, n)
+    this.set(info.id, n)
     return n
   }
 
@@ -110,9 +95,5 @@ export class NeighbourTable {
     n.changed = false
     n.resync = false
     n.enclosing = enclosing
-  }
-
-  delete(id: PeerId): boolean {
-    return this.map.delete(id)
   }
 }

@@ -15,11 +15,17 @@ export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'list
 export class NeighbourMessages {
   /** Id prefixes we asked a neighbour about (SYNC), and when. */
   private readonly asked = new Map<number, number>()
+  /** `ctx.peer` and `ctx.listener`, read once: a move reaches them without the context. */
+  private readonly peer: NeighbourContext['peer']
+  private readonly listener: NeighbourContext['listener']
 
   constructor(
     private readonly ctx: NeighbourContext,
     private readonly housekeeping: Pick<Housekeeping, 'isEnclosing' | 'ownCell' | 'requestRepair'>,
-  ) {}
+  ) {
+    this.peer = ctx.peer
+    this.listener = ctx.listener
+  }
 
   onLinkOpen(peer: PeerId): void {
     if (this.ctx.peer.table.has(peer)) this.ctx.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, encodeState(this.ctx.peer), Priority.MEDIUM)
@@ -51,7 +57,7 @@ export class NeighbourMessages {
   }
 
   onMove(from: PeerId, payload: unknown): void {
-    const { peer } = this.ctx
+    const peer = this.peer
     const s = decodeState(payload)
     if (s === null) return this.ctx.bad()
     const n = peer.table.get(from)
@@ -59,11 +65,11 @@ export class NeighbourMessages {
       if (this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) this.ctx.insert({ id: from, ...s }, undefined)
       return
     }
-    if (peer.table.update(n, s)) this.ctx.listener?.onMove?.(from, s.x, s.y)
+    if (peer.table.update(n, s)) this.listener?.onMove?.(from, s.x, s.y)
   }
 
   onNodes(from: PeerId, payload: unknown): void {
-    const { peer } = this.ctx
+    const peer = this.peer
     const nodes = decodeNodes(payload)
     if (nodes === null) return this.ctx.bad()
     if (!peer.table.has(from) || !peer.joined) return
