@@ -42,6 +42,8 @@ export class LinkManager {
     gcClosed: 0,
   }
   private readonly env: LinkManagerComponents['env']
+  /** `env.clock`, read once: every message asks it the time. */
+  private readonly clock: LinkManagerComponents['env']['clock']
   private readonly transport: Transport
   private readonly signaling: SignalingChannel | undefined
   private readonly frameCache: FrameCache | undefined
@@ -57,6 +59,7 @@ export class LinkManager {
 
   constructor(components: LinkManagerComponents, init: LinkManagerInit = {}) {
     this.env = components.env
+    this.clock = components.env.clock
     this.localId = components.localId
     this.transport = components.transport
     this.signaling = components.signaling
@@ -111,7 +114,7 @@ export class LinkManager {
     if (link === undefined) return 'no-link'
     const bytes = encodeFrame(proto, type, payload)
     if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
-    const now = this.env.clock.now()
+    const now = this.clock.now()
     link.lastUseAt = now
     if (link.trySendNow(bytes, now)) return 'queued'
     const result = link.scheduler.enqueue(priority, bytes, now, opts?.key)
@@ -126,7 +129,7 @@ export class LinkManager {
   broadcast(peers: Iterable<PeerId>, proto: number, type: number, payload: unknown, priority: Priority, opts?: { key?: string }): void {
     const bytes = encodeFrame(proto, type, payload)
     if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
-    const now = this.env.clock.now()
+    const now = this.clock.now()
     for (const peer of peers) {
       const link = this.links.get(peer)
       if (link === undefined) continue
@@ -258,7 +261,7 @@ export class LinkManager {
   }
 
   private createLink(peer: PeerId, initiator: boolean): Link {
-    const link = new Link(peer, initiator, this.env.clock.now(), this.schedulerInit, this.pacing)
+    const link = new Link(peer, initiator, this.clock.now(), this.schedulerInit, this.pacing)
     this.links.set(peer, link)
     this.replaceConnection(link, initiator)
     this.ensureTicking()
@@ -271,7 +274,7 @@ export class LinkManager {
     link.conn = undefined
     old?.close()
     link.initiator = initiator
-    link.attemptAt = this.env.clock.now()
+    link.attemptAt = this.clock.now()
     link.answered = false
     if (initiator) link.attempt = this.nextAttempt++
     const events = new LinkManager.Events(this, link)
@@ -301,7 +304,7 @@ export class LinkManager {
       if (this.current()) this.manager.onData(this.link, bytes)
     }
     onDrain(): void {
-      if (this.current()) this.link.pump(this.manager.env.clock.now(), true)
+      if (this.current()) this.link.pump(this.manager.clock.now(), true)
     }
     onClose(reason: string): void {
       if (this.current()) this.manager.closeLink(this.link, reason)
@@ -319,8 +322,8 @@ export class LinkManager {
     }
     const first = route[0] === undefined ? undefined : this.links.get(route[0])
     if (first !== undefined && first.state !== 'closed') {
-      first.scheduler.enqueue(Priority.MEDIUM, frame, this.env.clock.now())
-      first.pump(this.env.clock.now())
+      first.scheduler.enqueue(Priority.MEDIUM, frame, this.clock.now())
+      first.pump(this.clock.now())
       link.route ??= 'intro'
     } else if (this.signaling?.send(link.remote, link.initiator, data) === true) {
       link.route ??= 'signaling'
@@ -331,7 +334,7 @@ export class LinkManager {
 
   private onOpen(link: Link): void {
     if (link.state !== 'connecting') return
-    const now = this.env.clock.now()
+    const now = this.clock.now()
     link.state = 'open'
     link.openedAt = now
     link.lastRecvAt = now
@@ -345,7 +348,7 @@ export class LinkManager {
   }
 
   private onData(link: Link, bytes: Uint8Array): void {
-    const now = this.env.clock.now()
+    const now = this.clock.now()
     link.lastRecvAt = now
     link.bytesReceived += bytes.length
     link.framesReceived++
@@ -409,7 +412,7 @@ export class LinkManager {
     const target = this.links.get(step.next)
     if (target === undefined || target.state === 'closed') return
     this.stats.relayed++
-    const now = this.env.clock.now()
+    const now = this.clock.now()
     target.scheduler.enqueue(Priority.MEDIUM, frameBytes, now)
     target.pump(now)
   }
@@ -445,7 +448,7 @@ export class LinkManager {
 
   /** Open links idle for at least `idleMs` that no protocol insists on, least recently used first. */
   private collectable(idleMs: number): Link[] {
-    const now = this.env.clock.now()
+    const now = this.clock.now()
     const out: Link[] = []
     for (const link of this.links.values()) {
       if (link.state !== 'open' || now - link.lastUseAt < idleMs) continue
@@ -472,7 +475,7 @@ export class LinkManager {
   }
 
   private tick(): void {
-    const now = this.env.clock.now()
+    const now = this.clock.now()
     for (const link of [...this.links.values()]) {
       if (link.state === 'connecting') {
         if (now - link.createdAt > this.init.connectTimeoutMs) this.closeLink(link, 'connect-timeout')

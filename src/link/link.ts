@@ -79,7 +79,11 @@ export class Link {
   readonly rtt = new RttEstimator()
   private handed = 0
   private readonly pacing: Required<PacingInit>
-  private sizes: { rate: number | undefined; threshold: number; fragment: number } = { rate: undefined, threshold: 0, fragment: 0 }
+  // Threshold and fragment size for the rate they were computed at (fields, not
+  // an object of their own: every send reads them).
+  private sizedRate: number | undefined = undefined
+  private threshold = 0
+  private fragment = 0
 
   constructor(
     readonly remote: PeerId,
@@ -108,28 +112,26 @@ export class Link {
   /** Bytes the transport may hold before we stop handing it more. */
   get bufferThreshold(): number {
     this.resize()
-    return this.sizes.threshold
+    return this.threshold
   }
 
   /** Largest piece handed to the transport at once, a whole number of fragment units. */
   get fragmentBytes(): number {
     this.resize()
-    return this.sizes.fragment
+    return this.fragment
   }
 
   /** Recomputes threshold and fragment size when the rate estimate changed. */
   private resize(): void {
     const r = this.rate.bytesPerSec
-    if (r === this.sizes.rate && this.sizes.fragment > 0) return
+    if (r === this.sizedRate && this.fragment > 0) return
     const p = this.pacing
     const unit = p.fragmentUnitBytes
     const maxUnits = Math.max(1, Math.floor(p.maxFragmentBytes / unit))
     const units = r === undefined ? 1 : Math.round((r * p.fragmentTargetMs) / 1000 / unit)
-    this.sizes = {
-      rate: r,
-      threshold: sized(r, p.bufferTargetMs, p.minBufferBytes, p.maxBufferBytes),
-      fragment: unit * Math.max(1, Math.min(maxUnits, units)),
-    }
+    this.sizedRate = r
+    this.threshold = sized(r, p.bufferTargetMs, p.minBufferBytes, p.maxBufferBytes)
+    this.fragment = unit * Math.max(1, Math.min(maxUnits, units))
   }
 
   /** Time one fragment takes on the wire at the measured rate (ms), if known. */

@@ -25,7 +25,7 @@ export function createSimEnv(sim: Simulator, init: SimEnvInit): SimPeerEnv {
     if (alive) fn()
   }
   return {
-    clock: { now: () => sim.now },
+    clock: sim.clock,
     timers: {
       setTimeout: (fn, delayMs) => sim.atWith(sim.now + Math.max(0, delayMs), runIfAlive, fn),
       clearTimeout: (handle) => sim.cancel(handle as SimEvent),

@@ -17,6 +17,8 @@ export class Simulator {
   readonly seed: string | number
   now = 0
   eventsRun = 0
+  /** The virtual clock as an Env clock: one object for every peer (each message reads it). */
+  readonly clock = { now: (): number => this.now }
   /** Set to measure each event's wall time by kind (see EventCosts); results do not change. */
   costs: EventCosts | undefined
   private readonly queue = new CalendarQueue()

@@ -15,9 +15,10 @@ export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'list
 export class NeighbourMessages {
   /** Id prefixes we asked a neighbour about (SYNC), and when. */
   private readonly asked = new Map<number, number>()
-  /** `ctx.peer` and `ctx.listener`, read once: a move reaches them without the context. */
+  /** `ctx.peer`, `ctx.listener` and the clock, read once: a message reaches them without the context. */
   private readonly peer: NeighbourContext['peer']
   private readonly listener: NeighbourContext['listener']
+  private readonly clock: NeighbourContext['env']['clock']
 
   constructor(
     private readonly ctx: NeighbourContext,
@@ -25,6 +26,7 @@ export class NeighbourMessages {
   ) {
     this.peer = ctx.peer
     this.listener = ctx.listener
+    this.clock = ctx.env.clock
   }
 
   onLinkOpen(peer: PeerId): void {
@@ -37,7 +39,7 @@ export class NeighbourMessages {
     this.ctx.remove(peer)
     if (FAILED.has(reason)) {
       if (gone.size >= MAX_GONE) gone.delete(gone.keys().next().value!)
-      gone.set(peer, this.ctx.env.clock.now() + GONE_MS)
+      gone.set(peer, this.clock.now() + GONE_MS)
     }
     // A neighbour vanished: re-announce the enclosing view so the hole is filled.
     this.housekeeping.requestRepair()
@@ -79,7 +81,7 @@ export class NeighbourMessages {
     // Delaunay neighbour exactly when it is nearer than we are to some vertex of
     // our cell (it would take a piece of it). The cell is the last tick's.
     const cell = this.housekeeping.ownCell()
-    const now = this.ctx.env.clock.now()
+    const now = this.clock.now()
     for (const n of fresh) {
       const until = this.ctx.gone.get(n.id)
       if (until !== undefined && until > now) continue
@@ -115,7 +117,7 @@ export class NeighbourMessages {
     if (!peer.table.has(from) || !peer.joined) return
     const known = new Set<number>([idPrefix(peer.localId)])
     for (const n of peer.table.values()) known.add(n.prefix)
-    const now = this.ctx.env.clock.now()
+    const now = this.clock.now()
     for (const [id, until] of this.ctx.gone) if (until > now) known.add(idPrefix(id))
     if (this.asked.size > MAX_ASKED) this.asked.clear()
     const missing: number[] = []
@@ -138,7 +140,7 @@ export class NeighbourMessages {
     const c = peer.table.get(from)
     if (c === undefined || !peer.joined) return
     const wanted = new Set(prefixes)
-    const now = this.ctx.env.clock.now()
+    const now = this.clock.now()
     const tell: NodeInfo[] = []
     for (const d of peer.table.values()) {
       if (d === c || !wanted.has(d.prefix) || !links.isOpen(d.id)) continue
