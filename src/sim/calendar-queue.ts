@@ -47,11 +47,9 @@ export class CalendarQueue {
   private order = new Int32Array(1024)
   private pos = 0
   private count = 0
-  private sortTimes: number[] = []
-  private sortSeqs: number[] = []
   private readonly byTimeSeq = (a: number, b: number): number => {
-    const times = this.sortTimes
-    return times[a]! - times[b]! || this.sortSeqs[a]! - this.sortSeqs[b]!
+    const c = this.current!
+    return c.times[a]! - c.times[b]! || c.seqs[a]! - c.seqs[b]!
   }
 
   /**
@@ -149,8 +147,6 @@ export class CalendarQueue {
     const order = this.order.subarray(0, n)
     for (let i = 0; i < n; i++) order[i] = i
     this.current = bucket
-    this.sortTimes = bucket.times
-    this.sortSeqs = bucket.seqs
     order.sort(this.byTimeSeq)
     this.pos = 0
     this.count = n

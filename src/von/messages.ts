@@ -108,12 +108,17 @@ export function encodeState(s: State): unknown[] {
 }
 
 export function decodeState(p: unknown): State | null {
-  if (!Array.isArray(p) || p.length !== 4) return null
-  const x = coord(p[0])
-  const y = coord(p[1])
-  const aoi = radius(p[2])
-  if (x === null || y === null || aoi === null || !isUint(p[3])) return null
-  return { x, y, aoi, seq: p[3] }
+  return Array.isArray(p) && p.length === 4 ? stateAt(p, 0) : null
+}
+
+/** [x, y, aoi, seq] from index `at` of `p`, read in place. */
+function stateAt(p: unknown[], at: number): State | null {
+  const x = coord(p[at])
+  const y = coord(p[at + 1])
+  const aoi = radius(p[at + 2])
+  const seq = p[at + 3]
+  if (x === null || y === null || aoi === null || !isUint(seq)) return null
+  return { x, y, aoi, seq }
 }
 
 export function encodeNode(n: NodeInfo): unknown[] {
@@ -123,12 +128,10 @@ export function encodeNode(n: NodeInfo): unknown[] {
 /** [id, x, y, aoi, seq], read in place (a node list is the largest message a peer decodes often). */
 function decodeNode(p: unknown): NodeInfo | null {
   if (!Array.isArray(p) || p.length !== 5 || !isBytes(p[0], 32)) return null
-  const x = coord(p[1])
-  const y = coord(p[2])
-  const aoi = radius(p[3])
-  if (x === null || y === null || aoi === null || !isUint(p[4])) return null
+  const s = stateAt(p, 1)
+  if (s === null) return null
   const id = peerIdFromBytes(p[0])
-  return id === null ? null : { id, x, y, aoi, seq: p[4] }
+  return id === null ? null : { id, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }
 }
 
 export function encodeNodes(nodes: readonly NodeInfo[]): unknown[] {

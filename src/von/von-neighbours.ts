@@ -30,12 +30,12 @@ export class NeighbourMessages {
   }
 
   onLinkOpen(peer: PeerId): void {
-    if (this.ctx.peer.table.has(peer)) this.ctx.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, encodeState(this.ctx.peer), Priority.MEDIUM)
+    if (this.peer.table.has(peer)) this.ctx.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, encodeState(this.peer), Priority.MEDIUM)
   }
 
   onLinkClosed(peer: PeerId, reason: string): void {
     const { gone } = this.ctx
-    if (!this.ctx.peer.table.has(peer)) return
+    if (!this.peer.table.has(peer)) return
     this.ctx.remove(peer)
     if (FAILED.has(reason)) {
       if (gone.size >= MAX_GONE) gone.delete(gone.keys().next().value!)
@@ -49,12 +49,12 @@ export class NeighbourMessages {
     const s = decodeState(payload)
     if (s === null) return this.ctx.bad()
     this.ctx.gone.delete(from)
-    const known = this.ctx.peer.table.get(from)
+    const known = this.peer.table.get(from)
     if (known === undefined) {
       this.ctx.insert({ id: from, ...s }, undefined)
       return
     }
-    this.ctx.peer.table.update(known, s)
+    this.peer.table.update(known, s)
     known.resync = true
   }
 
@@ -93,7 +93,7 @@ export class NeighbourMessages {
   }
 
   onBye(from: PeerId, leaving: boolean): void {
-    const { peer } = this.ctx
+    const peer = this.peer
     const n = peer.table.get(from)
     if (n === undefined) return
     if (leaving) {
@@ -111,7 +111,7 @@ export class NeighbourMessages {
 
   /** A neighbour named nodes relevant to us: ask for those we do not know (once a while each). */
   onSync(from: PeerId, payload: unknown): void {
-    const { peer } = this.ctx
+    const peer = this.peer
     const prefixes = decodePrefixes(payload)
     if (prefixes === null) return this.ctx.bad()
     if (!peer.table.has(from) || !peer.joined) return
@@ -134,7 +134,8 @@ export class NeighbourMessages {
 
   /** A neighbour misses nodes our SYNC named: tell it of those we still hold and hear from. */
   onAsk(from: PeerId, payload: unknown): void {
-    const { peer, links } = this.ctx
+    const peer = this.peer
+    const links = this.ctx.links
     const prefixes = decodePrefixes(payload)
     if (prefixes === null) return this.ctx.bad()
     const c = peer.table.get(from)
