@@ -1,20 +1,25 @@
 /** Character codes of '0'..'9', 'a'..'f'. */
 const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]
 
+/** Scratch for the character codes of a 32-byte id, the common case (no array per call). */
+const ID_CODES: number[] = new Array<number>(64).fill(0)
+
 /**
  * Lower-case hex. Built from character codes in one go so the result is a flat
  * string: ids are Map keys on every received message, and a string built by
  * `+=` is a rope that must be flattened before each first hash.
  */
 export function toHex(bytes: Uint8Array): string {
-  const codes = new Array<number>(bytes.length * 2)
+  const n = bytes.length * 2
+  const codes = n === ID_CODES.length ? ID_CODES : new Array<number>(n)
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!
     codes[2 * i] = HEX_CODES[b >> 4]!
     codes[2 * i + 1] = HEX_CODES[b & 15]!
   }
+  if (n <= 4096) return String.fromCharCode.apply(null, codes)
   let out = ''
-  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.slice(i, i + 4096))
+  for (let i = 0; i < n; i += 4096) out += String.fromCharCode.apply(null, codes.slice(i, i + 4096))
   return out
 }
 

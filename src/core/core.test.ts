@@ -13,6 +13,18 @@ describe('bytes', () => {
     expect(fromHex('zz')).toBeNull()
   })
 
+  it('writes hex of every length the same way: empty, an id (its scratch path), and past one call of 4,096 codes', () => {
+    for (const n of [0, 1, 31, 32, 33, 2048, 2049, 5000]) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 255)
+      const hex = toHex(b)
+      expect(hex).toBe(Buffer.from(b).toString('hex'))
+      expect(fromHex(hex)).toEqual(b)
+    }
+    // The scratch of one id leaks nothing into the next.
+    expect(toHex(new Uint8Array(32).fill(255))).toBe('f'.repeat(64))
+    expect(toHex(new Uint8Array(32))).toBe('0'.repeat(64))
+  })
+
   it('compares and concatenates', () => {
     expect(compareBytes(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBeLessThan(0)
     expect(compareBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2, 0]))).toBeLessThan(0)

@@ -27,12 +27,15 @@ export class SimConnection implements Connection {
   private remoteNode: SimNode | undefined
   /**
    * Sends still on the uplink: when each leaves it and its size, as two arrays
-   * of numbers from `pendingHead` (no object per message sent; a Deque of
-   * numbers would box them, since it clears a shifted slot to undefined).
+   * of numbers from `pendingHead` to `pendingEnd` (no object per message sent; a
+   * Deque of numbers would box them, since it clears a shifted slot to
+   * undefined). Emptying them only resets the two indices: setting an array's
+   * length to 0 frees its storage, and the next send allocated it again.
    */
   private pendingDone: number[] = []
   private pendingSize: number[] = []
   private pendingHead = 0
+  private pendingEnd = 0
   /** Sent while the remote was unreachable: held, as SCTP holds unacknowledged data. */
   private stalled: Uint8Array[] = []
   private buffered = 0
@@ -61,13 +64,15 @@ export class SimConnection implements Connection {
     if (this.buffered === 0) return 0
     const now = this.net.sim.now
     const done = this.pendingDone
+    const end = this.pendingEnd
     let head = this.pendingHead
-    while (head < done.length && done[head]! <= now) this.buffered -= this.pendingSize[head++]!
-    if (head === done.length) this.clearPending()
-    else if (head > 64 && head * 2 > done.length) {
-      this.pendingDone = done.slice(head)
-      this.pendingSize = this.pendingSize.slice(head)
+    while (head < end && done[head]! <= now) this.buffered -= this.pendingSize[head++]!
+    if (head === end) this.clearPending()
+    else if (head > 64 && head * 2 > end) {
+      this.pendingDone = done.slice(head, end)
+      this.pendingSize = this.pendingSize.slice(head, end)
       this.pendingHead = 0
+      this.pendingEnd = end - head
     } else this.pendingHead = head
     return this.buffered
   }
@@ -105,8 +110,9 @@ export class SimConnection implements Connection {
     node.bytesSent += data.length
     node.wireBytesSent += wire
     if (done > now) {
-      this.pendingDone.push(done)
-      this.pendingSize.push(data.length)
+      const at = this.pendingEnd++
+      this.pendingDone[at] = done
+      this.pendingSize[at] = data.length
       this.buffered += data.length
       this.scheduleDrain()
     }
@@ -162,9 +168,8 @@ export class SimConnection implements Connection {
   }
 
   private clearPending(): void {
-    this.pendingDone.length = 0
-    this.pendingSize.length = 0
     this.pendingHead = 0
+    this.pendingEnd = 0
   }
 
   /** The other end closed (called one way's latency later, or by a record from its shard). */
@@ -261,7 +266,7 @@ export class SimConnection implements Connection {
     if (this.drainEvent !== undefined || this.bufferedAmount <= this.bufferedAmountLowThreshold) return
     let left = this.buffered
     let when = this.net.sim.now
-    for (let i = this.pendingHead; i < this.pendingDone.length; i++) {
+    for (let i = this.pendingHead; i < this.pendingEnd; i++) {
       left -= this.pendingSize[i]!
       when = this.pendingDone[i]!
       if (left <= this.bufferedAmountLowThreshold) break
