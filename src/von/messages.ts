@@ -40,6 +40,8 @@ export interface NodeInfo {
   readonly y: number
   readonly aoi: number
   readonly seq: number
+  /** The id as bytes, when the sender keeps them (a neighbour entry does): encoding skips the hex parse. */
+  readonly idBytes?: Uint8Array
 }
 
 export interface State {
@@ -122,7 +124,7 @@ function stateAt(p: unknown[], at: number): State | null {
 }
 
 export function encodeNode(n: NodeInfo): unknown[] {
-  return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq]
+  return [n.idBytes ?? idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq]
 }
 
 /** [id, x, y, aoi, seq], read in place (a node list is the largest message a peer decodes often). */

@@ -19,6 +19,11 @@ export class Housekeeping {
   /** Round-robin position of the slow resync (see VonInit.resyncMs). */
   private resyncCursor = 0
   private timer: unknown
+  // The tick's per-site scratch, kept between ticks (grown as the table grows):
+  // typed arrays of more than 64 bytes live outside the JS heap, and making two
+  // at every tick of every peer cost an allocation each outside it.
+  private reachOf = new Float64Array(16)
+  private markOf = new Int32Array(17)
 
   constructor(private readonly ctx: HousekeepingContext) {}
 
@@ -101,7 +106,8 @@ export class Housekeeping {
     // Only peers we hear from are news for others: one still connecting may be gone.
     const linked = new Array<boolean>(count)
     // Reach of each site's AOI: reach grows with the AOI, so a pair's reach is the larger of the two.
-    const reach = new Float64Array(count)
+    if (this.reachOf.length < count) this.reachOf = new Float64Array(Math.max(count, 2 * this.reachOf.length))
+    const reach = this.reachOf
     let news = false
     for (let i = 0; i < count; i++) {
       const n = sites[i]!
@@ -116,7 +122,9 @@ export class Housekeeping {
       this.resyncCursor = (this.resyncCursor + resync) % count
     }
     // mark[j] === ci + 1 while site j (diagram index) encloses c = sites[ci].
-    const mark = new Int32Array(count + 1)
+    if (this.markOf.length < count + 1) this.markOf = new Int32Array(Math.max(count + 1, 2 * this.markOf.length))
+    const mark = this.markOf
+    mark.fill(0, 0, count + 1)
     const dropAfterMs = cfg.dropAfterMs
     for (let ci = 0; ci < count; ci++) {
       const c = sites[ci]!
@@ -133,6 +141,7 @@ export class Housekeeping {
       const naming = (c.resync || !c.seen) && crowded
       if (!repairing && !naming && !c.resync && !c.changed && !news) continue
       for (const j of enclosingAt[ci]!) mark[j] = ci + 1
+      // The entries themselves (each is a NodeInfo with its id's bytes): encoded at once below.
       let tell: NodeInfo[] | undefined
       let named: number[] | undefined
       for (let di = 0; di < count; di++) {
@@ -144,7 +153,7 @@ export class Housekeeping {
           // After a loss, our enclosing neighbours hear of everyone we know: their
           // own cells decide who now encloses them across the hole (onNodes).
           c.told.set(d.id, now)
-          ;(tell ??= []).push(d.info())
+          ;(tell ??= []).push(d)
           continue
         }
         if (naming || (!d.linkedBefore && crowded)) {
@@ -157,7 +166,7 @@ export class Housekeeping {
         const told = c.told.get(d.id)
         if (told !== undefined && now - told < dropAfterMs) continue
         c.told.set(d.id, now)
-        ;(tell ??= []).push(d.info())
+        ;(tell ??= []).push(d)
       }
       if (tell !== undefined) {
         peer.stats.notificationsSent++
