@@ -38,8 +38,33 @@ export function decodeValue(bytes: Uint8Array): unknown {
   }
 }
 
+/**
+ * Small frames (moves, keepalives, probes: most of what a peer sends) are copied
+ * into a shared slab rather than each into a buffer of its own. V8 keeps a
+ * typed array of at most 64 bytes inside the JS heap, and the first reader that
+ * needs its ArrayBuffer (msgpack's decoder makes a DataView over it) moves it
+ * out, a malloc and a copy per frame received; a view into a slab already has
+ * one. A slab is freed once every frame in it is. Larger frames keep a buffer
+ * of their own, so nothing that keeps a frame (or a view of its payload) keeps
+ * a slab's worth of other frames with it.
+ */
+const SLAB_FRAME_BYTES = 64
+const SLAB_BYTES = 16 * 1024
+let slab = new Uint8Array(SLAB_BYTES)
+let slabUsed = 0
+
 export function encodeFrame(proto: number, type: number, payload: unknown): Uint8Array {
-  return encoder.encode([proto, type, payload])
+  const shared = encoder.encodeSharedRef([proto, type, payload])
+  const n = shared.length
+  if (n > SLAB_FRAME_BYTES) return shared.slice()
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n)
+  out.set(shared)
+  slabUsed += n
+  return out
 }
 
 /** Decodes a frame from a remote peer; `null` for anything that is not a well-formed frame. */

@@ -67,6 +67,23 @@ describe('ids and XOR distance', () => {
 })
 
 describe('frame codec', () => {
+  it('keeps every small frame intact in the shared slab, across slab ends, and gives large frames a buffer of their own', () => {
+    const frames: [Uint8Array, unknown][] = []
+    // About 40 bytes each: 2,000 of them fill several 16 KiB slabs.
+    for (let i = 0; i < 2000; i++) {
+      const payload = [i, i * 0.5, 'm'.repeat(i % 20)]
+      frames.push([encodeFrame(3, i % 7, payload), payload])
+    }
+    for (const [i, [bytes, payload]] of frames.entries()) {
+      expect(bytes.length).toBeLessThanOrEqual(64)
+      expect(decodeFrame(bytes)).toEqual({ proto: 3, type: i % 7, payload })
+    }
+    const large = encodeFrame(3, 1, new Uint8Array(500).fill(7))
+    expect(large.byteOffset).toBe(0)
+    expect(large.buffer.byteLength).toBe(large.length)
+    expect(decodeFrame(large)?.payload).toEqual(new Uint8Array(500).fill(7))
+  })
+
   it('round-trips frames', () => {
     const payload = [7, new Uint8Array([1, 2, 3]), { x: 1.5, y: -2 }]
     expect(decodeFrame(encodeFrame(1, 2, payload))).toEqual({ proto: 1, type: 2, payload })
