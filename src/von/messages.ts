@@ -113,14 +113,38 @@ export function decodeState(p: unknown): State | null {
   return Array.isArray(p) && p.length === 4 ? stateAt(p, 0) : null
 }
 
-/** [x, y, aoi, seq] from index `at` of `p`, read in place. */
-function stateAt(p: unknown[], at: number): State | null {
+/**
+ * A state payload read into `out`, no object made (moves are most of what a peer
+ * receives); false, and `out` untouched, if it is malformed.
+ */
+export function readState(p: unknown, out: { x: number; y: number; aoi: number; seq: number }): boolean {
+  return Array.isArray(p) && p.length === 4 && readAt(p, 0, out)
+}
+
+/** Where stateAt reads before it makes its object. */
+const read = { x: 0, y: 0, aoi: 0, seq: 0 }
+
+/** [x, y, aoi, seq] from index `at` of `p`, checked and written to `out`. */
+function readAt(p: unknown[], at: number, out: { x: number; y: number; aoi: number; seq: number }): boolean {
   const x = coord(p[at])
   const y = coord(p[at + 1])
   const aoi = radius(p[at + 2])
   const seq = p[at + 3]
-  if (x === null || y === null || aoi === null || !isUint(seq)) return null
-  return { x, y, aoi, seq }
+  if (x === null || y === null || aoi === null || !isUint(seq)) return false
+  out.x = x
+  out.y = y
+  out.aoi = aoi
+  out.seq = seq
+  return true
+}
+
+/** [x, y, aoi, seq] from index `at` of `p`, read in place; given the id, the node's info (one object either way). */
+function stateAt(p: unknown[], at: number): State | null
+function stateAt(p: unknown[], at: number, id: PeerId): NodeInfo | null
+function stateAt(p: unknown[], at: number, id?: PeerId): State | NodeInfo | null {
+  if (!readAt(p, at, read)) return null
+  const { x, y, aoi, seq } = read
+  return id === undefined ? { x, y, aoi, seq } : { id, x, y, aoi, seq }
 }
 
 export function encodeNode(n: NodeInfo): unknown[] {
@@ -130,10 +154,8 @@ export function encodeNode(n: NodeInfo): unknown[] {
 /** [id, x, y, aoi, seq], read in place (a node list is the largest message a peer decodes often). */
 function decodeNode(p: unknown): NodeInfo | null {
   if (!Array.isArray(p) || p.length !== 5 || !isBytes(p[0], 32)) return null
-  const s = stateAt(p, 1)
-  if (s === null) return null
   const id = peerIdFromBytes(p[0])
-  return id === null ? null : { id, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }
+  return id === null ? null : stateAt(p, 1, id)
 }
 
 export function encodeNodes(nodes: readonly NodeInfo[]): unknown[] {

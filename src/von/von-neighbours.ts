@@ -1,7 +1,7 @@
 import type { PeerId } from '../core/id.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
-import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, type NodeInfo } from './messages.js'
+import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, readState, type NodeInfo } from './messages.js'
 import type { VonContext } from './von-context.js'
 import type { Housekeeping } from './von-housekeeping.js'
 
@@ -60,8 +60,9 @@ export class NeighbourMessages {
 
   onMove(from: PeerId, payload: unknown): void {
     const peer = this.peer
-    const s = decodeState(payload)
-    if (s === null) return this.ctx.bad()
+    // Read into one object for every move: nothing below keeps it (insert copies).
+    const s = MOVED
+    if (!readState(payload, s)) return this.ctx.bad()
     const n = peer.table.get(from)
     if (n === undefined) {
       if (this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) this.ctx.insert({ id: from, ...s }, undefined)
@@ -160,6 +161,8 @@ const GONE_MS = 5000
 /** Link close reasons that say the peer may be gone (not that it closed the link). */
 const FAILED = new Set(['timeout', 'connect-timeout', 'unknown-peer', 'no-signaling-route'])
 const MAX_GONE = 256
+/** Where onMove reads each move (see readState). */
+const MOVED = { x: 0, y: 0, aoi: 0, seq: 0 }
 
 /** A node named by SYNC is asked for again after this long if it still is not known. */
 const ASK_AGAIN_MS = 250
