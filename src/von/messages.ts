@@ -40,8 +40,6 @@ export interface NodeInfo {
   readonly y: number
   readonly aoi: number
   readonly seq: number
-  /** The id as bytes, when the sender keeps them (a neighbour entry does): encoding skips the hex parse. */
-  readonly idBytes?: Uint8Array
 }
 
 export interface State {
@@ -148,7 +146,7 @@ function stateAt(p: unknown[], at: number, id?: PeerId): State | NodeInfo | null
 }
 
 export function encodeNode(n: NodeInfo): unknown[] {
-  return [n.idBytes ?? idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq]
+  return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq]
 }
 
 /** [id, x, y, aoi, seq], read in place (a node list is the largest message a peer decodes often). */

@@ -1,12 +1,10 @@
-import { idToBytes, type PeerId } from '../core/id.js'
+import type { PeerId } from '../core/id.js'
 import { jitterOf } from './geometry.js'
 import { idPrefix, type NodeInfo, type State } from './messages.js'
 
 /** A known neighbour, with what the last housekeeping tick saw of it. */
 export interface Neighbour {
   readonly id: PeerId
-  /** The id as bytes, made once: every notice that names this neighbour carries them. */
-  readonly idBytes: Uint8Array
   x: number
   y: number
   readonly jx: number
@@ -54,7 +52,6 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     if (info.id === this.localId || this.has(info.id) || this.size >= this.max) return undefined
     const n: Neighbour = {
       id: info.id,
-      idBytes: idToBytes(info.id),
       x: info.x,
       y: info.y,
       ...jitterOf(info.id),
@@ -71,7 +68,7 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       farSince: -1,
       told: new Map(),
       info() {
-        return { id: this.id, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq, idBytes: this.idBytes }
+        return { id: this.id, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }
       },
     }
     this.set(info.id, n)

@@ -11,6 +11,14 @@ export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'c
  * The periodic part of a VON peer: once per tick it draws the local diagram and
  * does mutual notification, drops and crowding control over it.
  */
+/**
+ * The tick's per-site scratch, one for every peer (a tick runs to its end before
+ * any other): typed arrays of more than 64 bytes live outside the JS heap, and
+ * making two at every tick of every peer cost an allocation each there, while
+ * a pair per peer is memory the tick finds cold.
+ */
+const scratch = { reach: new Float64Array(64), mark: new Int32Array(65) }
+
 export class Housekeeping {
   private diagram: LocalDiagram | undefined
   private diagramSites: (Site & { id: PeerId })[] = []
@@ -19,11 +27,6 @@ export class Housekeeping {
   /** Round-robin position of the slow resync (see VonInit.resyncMs). */
   private resyncCursor = 0
   private timer: unknown
-  // The tick's per-site scratch, kept between ticks (grown as the table grows):
-  // typed arrays of more than 64 bytes live outside the JS heap, and making two
-  // at every tick of every peer cost an allocation each outside it.
-  private reachOf = new Float64Array(16)
-  private markOf = new Int32Array(17)
 
   constructor(private readonly ctx: HousekeepingContext) {}
 
@@ -106,8 +109,8 @@ export class Housekeeping {
     // Only peers we hear from are news for others: one still connecting may be gone.
     const linked = new Array<boolean>(count)
     // Reach of each site's AOI: reach grows with the AOI, so a pair's reach is the larger of the two.
-    if (this.reachOf.length < count) this.reachOf = new Float64Array(Math.max(count, 2 * this.reachOf.length))
-    const reach = this.reachOf
+    if (scratch.reach.length < count) scratch.reach = new Float64Array(Math.max(count, 2 * scratch.reach.length))
+    const reach = scratch.reach
     let news = false
     for (let i = 0; i < count; i++) {
       const n = sites[i]!
@@ -122,8 +125,8 @@ export class Housekeeping {
       this.resyncCursor = (this.resyncCursor + resync) % count
     }
     // mark[j] === ci + 1 while site j (diagram index) encloses c = sites[ci].
-    if (this.markOf.length < count + 1) this.markOf = new Int32Array(Math.max(count + 1, 2 * this.markOf.length))
-    const mark = this.markOf
+    if (scratch.mark.length < count + 1) scratch.mark = new Int32Array(Math.max(count + 1, 2 * scratch.mark.length))
+    const mark = scratch.mark
     mark.fill(0, 0, count + 1)
     const dropAfterMs = cfg.dropAfterMs
     for (let ci = 0; ci < count; ci++) {
@@ -141,7 +144,7 @@ export class Housekeeping {
       const naming = (c.resync || !c.seen) && crowded
       if (!repairing && !naming && !c.resync && !c.changed && !news) continue
       for (const j of enclosingAt[ci]!) mark[j] = ci + 1
-      // The entries themselves (each is a NodeInfo with its id's bytes): encoded at once below.
+      // The entries themselves (each is a NodeInfo): encoded at once below.
       let tell: NodeInfo[] | undefined
       let named: number[] | undefined
       for (let di = 0; di < count; di++) {
