@@ -8,10 +8,6 @@ import type { VonContext } from './von-context.js'
 export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'cfg' | 'gone' | 'stopped' | 'self' | 'relevant' | 'reach' | 'remove' | 'broadcastState'>
 
 /**
- * The periodic part of a VON peer: once per tick it draws the local diagram and
- * does mutual notification, drops and crowding control over it.
- */
-/**
  * The tick's per-site scratch, one for every peer (a tick runs to its end before
  * any other): typed arrays of more than 64 bytes live outside the JS heap, and
  * making two at every tick of every peer cost an allocation each there, while
@@ -19,6 +15,10 @@ export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'c
  */
 const scratch = { reach: new Float64Array(64), mark: new Int32Array(65) }
 
+/**
+ * The periodic part of a VON peer: once per tick it draws the local diagram and
+ * does mutual notification, drops and crowding control over it.
+ */
 export class Housekeeping {
   private diagram: LocalDiagram | undefined
   private diagramSites: (Site & { id: PeerId })[] = []
