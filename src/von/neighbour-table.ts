@@ -2,8 +2,11 @@ import type { PeerId } from '../core/id.js'
 import { jitterOf } from './geometry.js'
 import { idPrefix, type NodeInfo, type State } from './messages.js'
 
-/** A known neighbour, with what the last housekeeping tick saw of it. */
-export interface Neighbour {
+/**
+ * A known neighbour, with what the last housekeeping tick saw of it. It is a
+ * NodeInfo itself: a notice that names it encodes the entry as it is now.
+ */
+export interface Neighbour extends NodeInfo {
   readonly id: PeerId
   x: number
   y: number
@@ -30,7 +33,6 @@ export interface Neighbour {
   farSince: number
   /** When we last told it about each other current neighbour. */
   told: Map<PeerId, number>
-  info(): NodeInfo
 }
 
 /**
@@ -67,9 +69,6 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       resync: false,
       farSince: -1,
       told: new Map(),
-      info() {
-        return { id: this.id, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }
-      },
     }
     this.set(info.id, n)
     return n

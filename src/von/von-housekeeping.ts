@@ -144,7 +144,6 @@ export class Housekeeping {
       const naming = (c.resync || !c.seen) && crowded
       if (!repairing && !naming && !c.resync && !c.changed && !news) continue
       for (const j of enclosingAt[ci]!) mark[j] = ci + 1
-      // The entries themselves (each is a NodeInfo): encoded at once below.
       let tell: NodeInfo[] | undefined
       let named: number[] | undefined
       for (let di = 0; di < count; di++) {

@@ -162,7 +162,7 @@ export class Joining {
     const enclosing = new Set(new LocalDiagram(sites).enclosing(0))
     const out: NodeInfo[] = []
     known.forEach((n, i) => {
-      if (enclosing.has(i + 2) || this.ctx.relevant(x, y, aoi, n.x, n.y, n.aoi, 1)) out.push(n.info())
+      if (enclosing.has(i + 2) || this.ctx.relevant(x, y, aoi, n.x, n.y, n.aoi, 1)) out.push(n)
     })
     return out.slice(0, MAX_NODES)
   }

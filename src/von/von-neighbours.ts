@@ -147,7 +147,7 @@ export class NeighbourMessages {
     for (const d of peer.table.values()) {
       if (d === c || !wanted.has(d.prefix) || !links.isOpen(d.id)) continue
       c.told.set(d.id, now)
-      tell.push(d.info())
+      tell.push(d)
     }
     if (tell.length > 0) links.send(from, PROTOCOL.VON, VonMsg.NODES, encodeNodes(tell), Priority.MEDIUM)
   }
