@@ -130,6 +130,7 @@ export class LinkManager {
     const bytes = encodeFrame(proto, type, payload)
     if (bytes.length > MAX_MESSAGE_BYTES) throw P2PError.MESSAGE_TOO_LARGE(bytes.length, MAX_MESSAGE_BYTES)
     const now = this.clock.now()
+    this.frameCache?.share(bytes)
     for (const peer of peers) {
       const link = this.links.get(peer)
       if (link === undefined) continue

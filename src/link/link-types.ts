@@ -32,6 +32,8 @@ export interface SignalingChannel {
  * buffer and need none. Decoded frames are shared: handlers must not mutate them.
  */
 export interface FrameCache {
+  /** `bytes` are about to go to several peers (a broadcast): worth keeping decoded. */
+  share(bytes: Uint8Array): void
   get(bytes: Uint8Array): Frame | null | undefined
   set(bytes: Uint8Array, frame: Frame | null): void
 }

@@ -1,35 +1,77 @@
 import type { Frame } from '../core/codec.js'
 import type { FrameCache } from '../link/link-manager.js'
 
+/** A broadcast frame on its way: decoded by its first receiver, dropped after its last. */
+interface Shared {
+  frame: Frame | null | undefined
+  /** Receivers on this shard that have yet to get it. */
+  left: number
+}
+
 /**
  * The simulator's shared decode cache: every receiver of a broadcast gets the
- * same bytes object, so the frame is decoded once. A WeakMap keyed by every
- * frame of a large run made the garbage collector trace millions of
- * ephemerons (about a tenth of the run's time at 1,000 peers); a bounded map
- * of the latest frames is enough, because the receivers of one frame all get
- * it within a few hundred milliseconds of virtual time. A frame evicted early
- * is only decoded again.
+ * same bytes object, so the frame is decoded once. Only broadcasts enter it,
+ * and each leaves it when its last receiver got it: the transport counts the
+ * receivers (`sent`, for every send on this shard of the bytes being shared),
+ * and each `get` counts one down.
+ *
+ * A cache of the latest frames of every kind, as before, held each decoded
+ * frame and its bytes for a few hundred virtual milliseconds, the lifetime of
+ * a generation. At thousands of peers that is seconds of wall time: they
+ * survived two scavenges and were promoted, a quarter of all the bytes
+ * promoted, and a unicast frame (most frames) is never asked for twice.
+ *
+ * A receiver that never gets its copy (its link closed, its node crashed)
+ * leaves an entry behind: entries live in two generations, and when the young
+ * one is full it becomes the old one and the previous old one is dropped whole.
+ * A frame that is not found is only decoded again.
  */
-export class RecentFrames implements FrameCache {
-  // Two generations: when the young one is full it becomes the old one and the
-  // previous old one is dropped whole (deleting a Map's oldest key one at a time
-  // leaves holes that every later lookup of the oldest key walks over).
-  private young = new Map<Uint8Array, Frame | null>()
-  private old = new Map<Uint8Array, Frame | null>()
+export class SharedFrames implements FrameCache {
+  /** The bytes of the latest broadcast (see share): the transport compares each send with them. */
+  sharing: Uint8Array | undefined = undefined
+  private young = new Map<Uint8Array, Shared>()
+  private old = new Map<Uint8Array, Shared>()
 
-  /** @param generation frames per generation (between one and two are kept); @default 32768 */
+  /** @param generation entries per generation; @default 32768 */
   constructor(private readonly generation = 32_768) {}
 
-  get(bytes: Uint8Array): Frame | null | undefined {
-    const frame = this.young.get(bytes)
-    return frame !== undefined ? frame : this.old.get(bytes)
+  share(bytes: Uint8Array): void {
+    this.sharing = bytes
   }
 
-  set(bytes: Uint8Array, frame: Frame | null): void {
+  /** The transport sends `bytes` (the shared ones) to one more receiver on this shard. */
+  sent(bytes: Uint8Array): void {
+    const e = this.young.get(bytes) ?? this.old.get(bytes)
+    if (e !== undefined) {
+      e.left++
+      return
+    }
     if (this.young.size >= this.generation) {
       this.old = this.young
       this.young = new Map()
     }
-    this.young.set(bytes, frame)
+    this.young.set(bytes, { frame: undefined, left: 1 })
+  }
+
+  get(bytes: Uint8Array): Frame | null | undefined {
+    let map = this.young
+    let e = map.get(bytes)
+    if (e === undefined) {
+      map = this.old
+      e = map.get(bytes)
+      if (e === undefined) return undefined
+    }
+    if (--e.left <= 0) map.delete(bytes)
+    return e.frame
+  }
+
+  set(bytes: Uint8Array, frame: Frame | null): void {
+    const e = this.young.get(bytes) ?? this.old.get(bytes)
+    if (e !== undefined) e.frame = frame
+  }
+
+  /** Broadcasts still waiting for a receiver (tests). */
+  get size(): number {
+    return this.young.size + this.old.size
   }
 }

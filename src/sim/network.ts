@@ -1,5 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import type { Transport } from '../link/transport.js'
+import { SharedFrames } from './frame-cache.js'
 import { SimConnection } from './sim-connection.js'
 import type { SeededRng } from './rng.js'
 import { RecordKind, type ShardPort } from './shard-bus.js'
@@ -91,6 +92,8 @@ export class SimNetwork {
   private blocked: ((a: PeerId, b: PeerId) => boolean) | undefined
   /** Where records for other shards go, when the world is split. */
   port: ShardPort | undefined
+  /** One decode per broadcast for the peers of this network (see SharedFrames); connections count the receivers. */
+  readonly frames = new SharedFrames()
 
   constructor(
     readonly sim: Simulator,

@@ -121,8 +121,11 @@ export class SimConnection implements Connection {
     if (arrival < this.lastArrival) arrival = this.lastArrival
     this.lastArrival = arrival
     const arrive = this.peerArrive
-    if (arrive !== undefined) net.sim.post(arrival, arrive, data)
-    else net.port!.post(this.farShard, RecordKind.DATA, arrival, this.farCid, data)
+    if (arrive !== undefined) {
+      // One more receiver of a broadcast on this shard: its decoded frame waits for it.
+      if (data === net.frames.sharing) net.frames.sent(data)
+      net.sim.post(arrival, arrive, data)
+    } else net.port!.post(this.farShard, RecordKind.DATA, arrival, this.farCid, data)
   }
 
   /** A message from another shard reaches this end at `time`. */

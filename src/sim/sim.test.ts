@@ -179,6 +179,29 @@ describe('SimNetwork', () => {
     expect(Math.max(...delays)).toBeGreaterThan(150) // some waited for a retransmission
   })
 
+  it('decodes a broadcast once for all its receivers and keeps it only until the last one got it', () => {
+    const world = new SimWorld({ seed: 4 })
+    const at = (x: number) => world.addPeer({ x, y: 0, accessMs: 5 })
+    const [a, b, c] = [at(0), at(10), at(20)]
+    const frames: unknown[] = []
+    for (const r of [b, c]) {
+      r.links.handle(PROTOCOL.TEST, 1, (_f, p) => frames.push(p))
+      a.links.connect(r.id)
+    }
+    world.sim.runUntil(2000)
+    a.links.broadcast([b.id, c.id], PROTOCOL.TEST, 1, { hello: [1, 2] }, Priority.HIGH)
+    expect(world.net.frames.size).toBe(1)
+    world.sim.runUntil(world.sim.now + 1000)
+    expect(frames).toHaveLength(2)
+    expect(frames[0]).toEqual({ hello: [1, 2] })
+    expect(frames[1]).toBe(frames[0]) // one decode
+    expect(world.net.frames.size).toBe(0) // gone after the last receiver
+    a.links.send(b.id, PROTOCOL.TEST, 1, 'unicast', Priority.HIGH)
+    expect(world.net.frames.size).toBe(0) // never kept
+    world.sim.runUntil(world.sim.now + 1000)
+    expect(frames[2]).toBe('unicast')
+  })
+
   it('holds data across a partition and delivers it on healing; a crash is silent', () => {
     const { world, a, b, got } = pair({})
     world.net.partition([[a.id], [b.id]])

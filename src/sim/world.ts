@@ -2,7 +2,6 @@ import type { KeyPair } from '../core/env.js'
 import { peerIdFromPublicKey, type PeerId } from '../core/id.js'
 import { LinkManager, type LinkManagerInit } from '../link/link-manager.js'
 import { NodeCrypto } from '../platform/node/node-crypto.js'
-import { RecentFrames } from './frame-cache.js'
 import { SimNetwork, type SimNetworkInit, type SimNodeSpec } from './network.js'
 import { createSimEnv, type SimPeerEnv } from './sim-env.js'
 import { SimSignalingServer, type SimSignalingInit } from './sim-signaling.js'
@@ -38,8 +37,6 @@ export class SimWorld {
   readonly peers: SimLinkPeer[] = []
   /** Peers added so far, this shard's and others' (the next peer's index). */
   private added = 0
-  /** One decode per broadcast frame for the whole world (see FrameCache). */
-  private readonly frames = new RecentFrames()
   private readonly linkInit: LinkManagerInit
 
   constructor(init: SimWorldInit) {
@@ -58,7 +55,7 @@ export class SimWorld {
       receiveSignal: (from, initiator, data, via) => manager?.receiveSignal(from, initiator, data, via),
       signalFailed: (to, reason) => manager?.signalFailed(to, reason),
     })
-    manager = new LinkManager({ env, localId: id, transport, signaling, frameCache: this.frames }, { ...this.linkInit, ...link })
+    manager = new LinkManager({ env, localId: id, transport, signaling, frameCache: this.net.frames }, { ...this.linkInit, ...link })
     const peer: SimLinkPeer = { index, id, keyPair, env, links: manager }
     this.peers.push(peer)
     return peer
