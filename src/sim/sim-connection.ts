@@ -36,6 +36,13 @@ export class SimConnection implements Connection {
   private pendingSize: number[] = []
   private pendingHead = 0
   private pendingEnd = 0
+  /**
+   * When the newest of them leaves the uplink, and their bytes: usually all
+   * have left by the next send, and then the arrays (two more objects, far
+   * from this one in memory) need not be read at all.
+   */
+  private pendingLastDone = 0
+  private pendingBytes = 0
   /** Sent while the remote was unreachable: held, as SCTP holds unacknowledged data. */
   private stalled: Uint8Array[] = []
   private buffered = 0
@@ -63,10 +70,19 @@ export class SimConnection implements Connection {
   get bufferedAmount(): number {
     if (this.buffered === 0) return 0
     const now = this.net.sim.now
+    if (this.pendingLastDone <= now) {
+      this.buffered -= this.pendingBytes
+      this.clearPending()
+      return this.buffered
+    }
     const done = this.pendingDone
     const end = this.pendingEnd
     let head = this.pendingHead
-    while (head < end && done[head]! <= now) this.buffered -= this.pendingSize[head++]!
+    while (head < end && done[head]! <= now) {
+      const size = this.pendingSize[head++]!
+      this.buffered -= size
+      this.pendingBytes -= size
+    }
     if (head === end) this.clearPending()
     else if (head > 64 && head * 2 > end) {
       this.pendingDone = done.slice(head, end)
@@ -113,6 +129,8 @@ export class SimConnection implements Connection {
       const at = this.pendingEnd++
       this.pendingDone[at] = done
       this.pendingSize[at] = data.length
+      this.pendingLastDone = done
+      this.pendingBytes += data.length
       this.buffered += data.length
       this.scheduleDrain()
     }
@@ -173,6 +191,7 @@ export class SimConnection implements Connection {
   private clearPending(): void {
     this.pendingHead = 0
     this.pendingEnd = 0
+    this.pendingBytes = 0
   }
 
   /** The other end closed (called one way's latency later, or by a record from its shard). */

@@ -1,4 +1,4 @@
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import type { ScenarioArgs, ScenarioResult } from './scenario.js'
 import { findScenario } from './scenarios/index.js'
 import { mergeVon, shardWindows, type VonRunInit } from './von-world.js'
@@ -103,7 +103,11 @@ export async function runShardWorker(data: { job: ShardJob; ports: (MessagePort 
     let waited = 0
     const applyOldest = async (): Promise<void> => {
       const t1 = performance.now()
-      for (const inbox of inboxes) if (inbox !== undefined) shard.apply(await inbox.next())
+      for (const inbox of inboxes) {
+        if (inbox === undefined) continue
+        const b = inbox.take()
+        shard.apply(b instanceof Promise ? await b : b)
+      }
       waited += performance.now() - t1
     }
     const { windows, pendingAtEnd } = shardWindows(shard.endMs)
@@ -128,24 +132,18 @@ export async function runShardWorker(data: { job: ShardJob; ports: (MessagePort 
   }
 }
 
-/** Buffers arriving on one port, taken in order. */
+/**
+ * Buffers arriving on one port, taken in order. One that has arrived is taken
+ * at once (receiveMessageOnPort): a 'message' listener sees it only when the
+ * worker returns to its event loop, which it did at every window, and those
+ * turns came to about 4 s of each worker's 24 s of waiting at 10,000 peers.
+ */
 class Inbox {
-  private readonly queue: ArrayBuffer[] = []
-  private waiting: ((b: ArrayBuffer) => void) | undefined
+  constructor(private readonly port: MessagePort) {}
 
-  constructor(port: MessagePort) {
-    port.on('message', (b: ArrayBuffer) => {
-      const w = this.waiting
-      if (w !== undefined) {
-        this.waiting = undefined
-        w(b)
-      } else this.queue.push(b)
-    })
-  }
-
-  next(): Promise<ArrayBuffer> {
-    const b = this.queue.shift()
-    if (b !== undefined) return Promise.resolve(b)
-    return new Promise((resolve) => (this.waiting = resolve))
+  take(): ArrayBuffer | Promise<ArrayBuffer> {
+    const m = receiveMessageOnPort(this.port)
+    if (m !== undefined) return m.message as ArrayBuffer
+    return new Promise((resolve) => this.port.once('message', resolve))
   }
 }
