@@ -7,9 +7,13 @@ export const VonMsg = {
   QUERY: 1,
   /** [qid, joiner, path, hop, final, acceptor, nodes]: the answer, back along the path. */
   ACCEPT: 2,
-  /** [x, y, aoi, seq]: I hold you as a neighbour; insert me. */
+  /** [x, y, aoi, seq, known]: I hold you as a neighbour; insert me (`known` as in MOVE). */
   HELLO: 3,
-  /** [x, y, aoi, seq]: my new position (and AOI radius). */
+  /**
+   * [x, y, aoi, seq] or [x, y, aoi, seq, known]: my new position (and AOI
+   * radius); `known`, when my neighbour table changed and every few moves, is
+   * what I hold: 2-byte id prefixes, so you tell me only of nodes I miss.
+   */
   MOVE: 4,
   /** [nodes]: nodes that are relevant to you. */
   NODES: 5,
@@ -72,6 +76,28 @@ export interface Accept {
 
 /** Most prefixes one SYNC or ASK carries. */
 export const MAX_PREFIXES = 256
+/** Most ids a MOVE's digest of what its sender holds names. */
+export const MAX_KNOWN = 256
+
+/** The 16-bit id prefix a MOVE's digest names nodes by (see knownBytes). */
+export function knownPrefix(id: PeerId): number {
+  return parseInt(id.slice(0, 4), 16)
+}
+
+/** The digest of what a peer holds: each id's 16-bit prefix, two bytes each. */
+export function knownBytes(prefixes: Iterable<number>): Uint8Array {
+  const out: number[] = []
+  for (const p of prefixes) if (out.length < 2 * MAX_KNOWN) out.push(p >>> 8, p & 0xff)
+  return Uint8Array.from(out)
+}
+
+/** Whether a digest (its first `length` bytes) names the 16-bit prefix `p`. */
+export function knows(known: Uint8Array, length: number, p: number): boolean {
+  const hi = p >>> 8
+  const lo = p & 0xff
+  for (let i = 0; i < length; i += 2) if (known[i] === hi && known[i + 1] === lo) return true
+  return false
+}
 
 /** The 32-bit id prefix SYNC and ASK name nodes by (a collision only delays a repair). */
 export function idPrefix(id: PeerId): number {
@@ -103,8 +129,8 @@ const radius = (v: unknown): number | null => {
   return r !== null && r > 0 ? r : null
 }
 
-export function encodeState(s: State): unknown[] {
-  return [q(s.x), q(s.y), q(s.aoi), s.seq]
+export function encodeState(s: State, known?: Uint8Array): unknown[] {
+  return known === undefined ? [q(s.x), q(s.y), q(s.aoi), s.seq] : [q(s.x), q(s.y), q(s.aoi), s.seq, known]
 }
 
 export function decodeState(p: unknown): State | null {
@@ -112,11 +138,17 @@ export function decodeState(p: unknown): State | null {
 }
 
 /**
- * A state payload read into `out`, no object made (moves are most of what a peer
- * receives); false, and `out` untouched, if it is malformed.
+ * A MOVE or HELLO read into `out`, no object made (moves are most of what a
+ * peer receives), and the digest it carries: the bytes (a view into the frame,
+ * shared by its receivers: copy what you keep), undefined when it carries
+ * none, null (and `out` untouched) when it is malformed.
  */
-export function readState(p: unknown, out: { x: number; y: number; aoi: number; seq: number }): boolean {
-  return Array.isArray(p) && p.length === 4 && readAt(p, 0, out)
+export function readState(p: unknown, out: { x: number; y: number; aoi: number; seq: number }): Uint8Array | undefined | null {
+  if (!Array.isArray(p)) return null
+  if (p.length === 4) return readAt(p, 0, out) ? undefined : null
+  const known = p[4]
+  if (p.length !== 5 || !isBytes(known, 2 * MAX_KNOWN) || known.length % 2 !== 0) return null
+  return readAt(p, 0, out) ? known : null
 }
 
 /** Where stateAt reads before it makes its object. */

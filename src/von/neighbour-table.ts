@@ -16,13 +16,8 @@ export interface Neighbour extends NodeInfo {
   readonly prefix: number
   aoi: number
   seq: number
-  /** Position at the last tick: "before" for relevance transitions. */
-  ox: number
-  oy: number
   /** Present at the last tick. */
   seen: boolean
-  /** Its enclosing neighbours in our diagram at the last tick. */
-  enclosing: readonly PeerId[]
   /** Its link was open at the last tick: others were told of it when it opened. */
   linkedBefore: boolean
   /** Moved (or arrived) since the last tick. */
@@ -33,7 +28,12 @@ export interface Neighbour extends NodeInfo {
   farSince: number
   /** When we last told it about each other current neighbour. */
   told: Map<PeerId, number>
+  /** What it holds, from its latest digest (see VonMsg.MOVE): the first `knownLength` bytes; -1 before its first. */
+  known: Uint8Array
+  knownLength: number
 }
+
+const NO_DIGEST = new Uint8Array(0)
 
 /**
  * The neighbours a VON peer knows, bounded, in insertion order (deterministic).
@@ -42,6 +42,9 @@ export interface Neighbour extends NodeInfo {
  * Add through `add` (which keeps the bound), not `set`.
  */
 export class NeighbourTable extends Map<PeerId, Neighbour> {
+  /** Counts changes of the set of neighbours (the digest our moves carry follows it). */
+  version = 0
+
   constructor(
     private readonly localId: PeerId,
     private readonly max: number,
@@ -60,18 +63,24 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       prefix: idPrefix(info.id),
       aoi: info.aoi,
       seq: info.seq,
-      ox: info.x,
-      oy: info.y,
       seen: false,
-      enclosing: [],
       linkedBefore: false,
       changed: true,
       resync: false,
       farSince: -1,
       told: new Map(),
+      known: NO_DIGEST,
+      knownLength: -1,
     }
     this.set(info.id, n)
+    this.version++
     return n
+  }
+
+  override delete(id: PeerId): boolean {
+    if (!super.delete(id)) return false
+    this.version++
+    return true
   }
 
   /** Applies a state the neighbour sent; false (and no change) when it is older than what we hold. */
@@ -85,14 +94,18 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     return true
   }
 
+  /** Keeps a copy of the digest a neighbour sent (the bytes are its frame's: a copy, into the same array while it fits). */
+  learn(n: Neighbour, digest: Uint8Array): void {
+    if (n.known.length < digest.length) n.known = new Uint8Array(Math.max(digest.length, 2 * n.known.length, 32))
+    n.known.set(digest)
+    n.knownLength = digest.length
+  }
+
   /** Records what this tick saw, as the "before" of the next one. */
-  settle(n: Neighbour, enclosing: readonly PeerId[], linked: boolean): void {
+  settle(n: Neighbour, linked: boolean): void {
     n.linkedBefore = linked
-    n.ox = n.x
-    n.oy = n.y
     n.seen = true
     n.changed = false
     n.resync = false
-    n.enclosing = enclosing
   }
 }

@@ -38,6 +38,10 @@ export interface VonContext {
   remove(id: PeerId): void
   /** Sends our state to our neighbours (`all`: even to those we are about to drop). */
   broadcastState(all?: boolean): void
+  /** HELLO's payload: our state and the digest of our table (see VonMsg.MOVE). */
+  hello(): unknown[]
+  /** Once per tick: a peer that stood still since the last one sends a changed digest anyway. */
+  tickDigest(): void
   /** Counts a malformed or unexpected message. */
   bad(): void
 }

@@ -1,11 +1,11 @@
 import type { PeerId } from '../core/id.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
-import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, readState, type NodeInfo } from './messages.js'
+import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, encodeNodes, encodePrefixes, idPrefix, readState, type NodeInfo } from './messages.js'
 import type { VonContext } from './von-context.js'
 import type { Housekeeping } from './von-housekeeping.js'
 
-export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'relevant' | 'insert' | 'remove' | 'bad'>
+export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello'>
 
 /**
  * What neighbours tell us: their links opening and closing, their moves and
@@ -30,7 +30,7 @@ export class NeighbourMessages {
   }
 
   onLinkOpen(peer: PeerId): void {
-    if (this.peer.table.has(peer)) this.ctx.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, encodeState(this.peer), Priority.MEDIUM)
+    if (this.peer.table.has(peer)) this.ctx.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, this.ctx.hello(), Priority.MEDIUM)
   }
 
   onLinkClosed(peer: PeerId, reason: string): void {
@@ -46,29 +46,36 @@ export class NeighbourMessages {
   }
 
   onHello(from: PeerId, payload: unknown): void {
-    const s = decodeState(payload)
-    if (s === null) return this.ctx.bad()
+    const s = { x: 0, y: 0, aoi: 0, seq: 0 }
+    const digest = readState(payload, s)
+    if (digest === null) return this.ctx.bad()
+    const table = this.peer.table
     this.ctx.gone.delete(from)
-    const known = this.peer.table.get(from)
-    if (known === undefined) {
+    let n = table.get(from)
+    if (n === undefined) {
       this.ctx.insert({ id: from, ...s }, undefined)
-      return
+      n = table.get(from)
+    } else {
+      table.update(n, s)
+      n.resync = true
     }
-    this.peer.table.update(known, s)
-    known.resync = true
+    if (n !== undefined && digest !== undefined) table.learn(n, digest)
   }
 
   onMove(from: PeerId, payload: unknown): void {
     const peer = this.peer
     // Read into one object for every move: nothing below keeps it (insert copies).
     const s = MOVED
-    if (!readState(payload, s)) return this.ctx.bad()
+    const known = readState(payload, s)
+    if (known === null) return this.ctx.bad()
     const n = peer.table.get(from)
     if (n === undefined) {
       if (this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) this.ctx.insert({ id: from, ...s }, undefined)
       return
     }
-    if (peer.table.update(n, s)) this.listener?.onMove?.(from, s.x, s.y)
+    if (!peer.table.update(n, s)) return
+    if (known !== undefined) peer.table.learn(n, known)
+    this.listener?.onMove?.(from, s.x, s.y)
   }
 
   onNodes(from: PeerId, payload: unknown): void {
@@ -104,7 +111,7 @@ export class NeighbourMessages {
     }
     if (this.housekeeping.isEnclosing(from) || this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1)) {
       // We still need it: say so, and it inserts us again.
-      this.ctx.links.send(from, PROTOCOL.VON, VonMsg.HELLO, encodeState(peer), Priority.MEDIUM)
+      this.ctx.links.send(from, PROTOCOL.VON, VonMsg.HELLO, this.ctx.hello(), Priority.MEDIUM)
       return
     }
     this.ctx.remove(from)
