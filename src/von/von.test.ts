@@ -5,7 +5,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { runVon } from '../sim/von-world.js'
 import { SimWorld, type SimLinkPeer } from '../sim/world.js'
-import { VonMsg, decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix } from './messages.js'
+import { VonMsg, decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, knownBytes, knownPrefix, knows, readState } from './messages.js'
 import { VonPeer, type VonInit } from './von-peer.js'
 
 const SEED = process.env.SEED ?? '5'
@@ -99,6 +99,26 @@ describe('VON messages', () => {
     expect(decodePrefixes(encodePrefixes(prefixes))).toEqual(prefixes)
     expect(decodePrefixes(encodePrefixes(prefixes).subarray(4))).toEqual(prefixes.slice(1))
     for (const bad of [null, [1, 2], new Uint8Array(5), new Uint8Array(4 * 257)]) expect(decodePrefixes(bad)).toBeNull()
+  })
+
+  it('carry a digest of the sender\'s table in moves, and reject a malformed one', () => {
+    const ids = ['ab'.repeat(32), '00'.repeat(32), 'ffee'.repeat(16)] as PeerId[]
+    const digest = knownBytes(ids.map(knownPrefix))
+    expect([...digest]).toEqual([0xab, 0xab, 0, 0, 0xff, 0xee])
+    for (const id of ids) expect(knows(digest, digest.length, knownPrefix(id))).toBe(true)
+    expect(knows(digest, digest.length, 0xabac)).toBe(false)
+    expect(knows(digest, 4, knownPrefix(ids[2]!))).toBe(false) // only the first `length` bytes count
+    expect(knownPrefix(ids[2]!)).toBe(idPrefix(ids[2]!) >>> 16)
+    const out = { x: 0, y: 0, aoi: 0, seq: 0 }
+    const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7 }
+    expect(readState(encodeState(state), out)).toBeUndefined()
+    expect(out).toEqual(state)
+    expect([...readState(encodeState({ ...state, seq: 8 }, digest), out)!]).toEqual([...digest])
+    expect(out.seq).toBe(8)
+    for (const bad of [[1, 2, 3, 4, new Uint8Array(3)], [1, 2, 3, 4, [1, 2]], [1, 2, 3, 4, new Uint8Array(2 * 257)], [1, 2, 3, 4, new Uint8Array(2), 5], [1, 2, 0, 4, new Uint8Array(2)]]) {
+      expect(readState(bad, out)).toBeNull()
+    }
+    expect(out.seq).toBe(8) // untouched by what it refused
   })
 })
 
@@ -241,6 +261,45 @@ describe('VON overlay', () => {
     w.sim.runUntil(w.sim.now + 3000)
     expect(sent.filter((m) => m.type === VonMsg.NODES && m.to === a.peer.id).length).toBeGreaterThan(0)
     expect(missing(nodes), `SEED=${SEED}`).toEqual([])
+  })
+
+  it('tells a neighbour only of nodes its digest says it does not hold', () => {
+    const { w, add, nodes } = world()
+    const rng = w.sim.rng('pos')
+    const first = add(300, 300)
+    for (let i = 1; i < 30; i++) w.sim.at(i * 100, () => add(150 + rng.next() * 300, 150 + rng.next() * 300, first))
+    w.sim.runUntil(8000)
+    expect(missing(nodes)).toEqual([])
+    // From now on, every node a NODES names: did its receiver hold it already when it was sent?
+    let named = 0
+    let held = 0
+    const byId = new Map(nodes.map((n) => [n.peer.id, n]))
+    for (const n of nodes) {
+      const links = n.peer.links
+      const send = links.send.bind(links)
+      links.send = (peer, proto, type, payload, priority, opts) => {
+        if (proto === PROTOCOL.VON && type === VonMsg.NODES) {
+          for (const d of decodeNodes(payload) ?? []) {
+            named++
+            if (byId.get(peer)!.von.table.has(d.id)) held++
+          }
+        }
+        return send(peer, proto, type, payload, priority, opts)
+      }
+    }
+    // Everyone walks slowly: neighbours come and go, tables change and digests follow.
+    for (let t = 0; t < 100; t++) {
+      w.sim.at(w.sim.now + t * 100, () => {
+        for (const n of nodes) n.von.move(n.von.x + (rng.next() - 0.5) * 10, n.von.y + (rng.next() - 0.5) * 10)
+      })
+    }
+    w.sim.runUntil(w.sim.now + 10_000)
+    expect(missing(nodes), `SEED=${SEED}`).toEqual([])
+    // The rule before digests named 17,357 nodes here, 95 % of them held; now
+    // 1,597, 42 % held (those raced with a digest on its way).
+    expect(named).toBeGreaterThan(0)
+    expect(named).toBeLessThan(5000)
+    expect(held / named).toBeLessThan(0.6)
   })
 
   it('the periodic resync by id prefix restores a lost neighbour in a crowd (SYNC, then ASK)', () => {
