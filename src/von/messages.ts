@@ -91,11 +91,28 @@ export function knownBytes(prefixes: Iterable<number>): Uint8Array {
   return Uint8Array.from(out)
 }
 
-/** Whether a digest (its first `length` bytes) names the 16-bit prefix `p`. */
-export function knows(known: Uint8Array, length: number, p: number): boolean {
-  const hi = p >>> 8
-  const lo = p & 0xff
-  for (let i = 0; i < length; i += 2) if (known[i] === hi && known[i + 1] === lo) return true
+/**
+ * A digest's prefixes into `out` (at least half the digest's length), sorted:
+ * a crowd's tick asks about every pair of its 80 neighbours. Returns how many.
+ */
+export function sortDigest(digest: Uint8Array, out: Uint16Array): number {
+  const n = digest.length >>> 1
+  for (let i = 0; i < n; i++) out[i] = (digest[2 * i]! << 8) | digest[2 * i + 1]!
+  out.subarray(0, n).sort()
+  return n
+}
+
+/** Whether the first `count` of the sorted prefixes `known` (see sortDigest) hold `p`. */
+export function knows(known: Uint16Array, count: number, p: number): boolean {
+  let lo = 0
+  let hi = count - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const v = known[mid]!
+    if (v === p) return true
+    if (v < p) lo = mid + 1
+    else hi = mid - 1
+  }
   return false
 }
 

@@ -1,6 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import { jitterOf } from './geometry.js'
-import { idPrefix, type NodeInfo, type State } from './messages.js'
+import { idPrefix, sortDigest, type NodeInfo, type State } from './messages.js'
 
 /**
  * A known neighbour, with what the last housekeeping tick saw of it. It is a
@@ -28,12 +28,12 @@ export interface Neighbour extends NodeInfo {
   farSince: number
   /** When we last told it about each other current neighbour. */
   told: Map<PeerId, number>
-  /** What it holds, from its latest digest (see VonMsg.MOVE): the first `knownLength` bytes; -1 before its first. */
-  known: Uint8Array
-  knownLength: number
+  /** What it holds, from its latest digest (see VonMsg.MOVE): the first `knownCount` prefixes, sorted; -1 before its first. */
+  known: Uint16Array
+  knownCount: number
 }
 
-const NO_DIGEST = new Uint8Array(0)
+const NO_DIGEST = new Uint16Array(0)
 
 /**
  * The neighbours a VON peer knows, bounded, in insertion order (deterministic).
@@ -70,7 +70,7 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       farSince: -1,
       told: new Map(),
       known: NO_DIGEST,
-      knownLength: -1,
+      knownCount: -1,
     }
     this.set(info.id, n)
     this.version++
@@ -94,11 +94,11 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     return true
   }
 
-  /** Keeps a copy of the digest a neighbour sent (the bytes are its frame's: a copy, into the same array while it fits). */
+  /** Keeps the digest a neighbour sent, sorted (into the same array while it fits). */
   learn(n: Neighbour, digest: Uint8Array): void {
-    if (n.known.length < digest.length) n.known = new Uint8Array(Math.max(digest.length, 2 * n.known.length, 32))
-    n.known.set(digest)
-    n.knownLength = digest.length
+    const count = digest.length >>> 1
+    if (n.known.length < count) n.known = new Uint16Array(Math.max(count, 2 * n.known.length, 16))
+    n.knownCount = sortDigest(digest, n.known)
   }
 
   /** Records what this tick saw, as the "before" of the next one. */

@@ -5,7 +5,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { runVon } from '../sim/von-world.js'
 import { SimWorld, type SimLinkPeer } from '../sim/world.js'
-import { VonMsg, decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, knownBytes, knownPrefix, knows, readState } from './messages.js'
+import { VonMsg, decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, knownBytes, knownPrefix, knows, readState, sortDigest } from './messages.js'
 import { VonPeer, type VonInit } from './von-peer.js'
 
 const SEED = process.env.SEED ?? '5'
@@ -105,9 +105,16 @@ describe('VON messages', () => {
     const ids = ['ab'.repeat(32), '00'.repeat(32), 'ffee'.repeat(16)] as PeerId[]
     const digest = knownBytes(ids.map(knownPrefix))
     expect([...digest]).toEqual([0xab, 0xab, 0, 0, 0xff, 0xee])
-    for (const id of ids) expect(knows(digest, digest.length, knownPrefix(id))).toBe(true)
-    expect(knows(digest, digest.length, 0xabac)).toBe(false)
-    expect(knows(digest, 4, knownPrefix(ids[2]!))).toBe(false) // only the first `length` bytes count
+    const sorted = new Uint16Array(8).fill(0xffff)
+    expect(sortDigest(digest, sorted)).toBe(3)
+    expect([...sorted.subarray(0, 3)]).toEqual([0, 0xabab, 0xffee])
+    for (const id of ids) expect(knows(sorted, 3, knownPrefix(id))).toBe(true)
+    for (const p of [1, 0xabaa, 0xabac, 0xffff]) expect(knows(sorted, 3, p)).toBe(false)
+    expect(knows(sorted, 2, 0xffee)).toBe(false) // only the first `count` count
+    const many = Array.from({ length: 200 }, (_, i) => (i * 7919) & 0xffff)
+    const all = new Uint16Array(200)
+    expect(sortDigest(knownBytes(many), all)).toBe(200)
+    for (let p = 0; p < 0x10000; p += 13) expect(knows(all, 200, p)).toBe(many.includes(p))
     expect(knownPrefix(ids[2]!)).toBe(idPrefix(ids[2]!) >>> 16)
     const out = { x: 0, y: 0, aoi: 0, seq: 0 }
     const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7 }
