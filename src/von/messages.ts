@@ -12,7 +12,9 @@ export const VonMsg = {
   /**
    * [x, y, aoi, seq] or [x, y, aoi, seq, known]: my new position (and AOI
    * radius); `known`, when my neighbour table changed and every few moves, is
-   * what I hold: 2-byte id prefixes, so you tell me only of nodes I miss.
+   * what I hold: 2-byte id prefixes, so you tell me only of nodes I miss; null
+   * when my table is a crowd (a digest would cost more than it saves): tell me
+   * of what became relevant to me.
    */
   MOVE: 4,
   /** [nodes]: nodes that are relevant to you. */
@@ -146,7 +148,8 @@ const radius = (v: unknown): number | null => {
   return r !== null && r > 0 ? r : null
 }
 
-export function encodeState(s: State, known?: Uint8Array): unknown[] {
+/** A state; with `known`, the digest of the sender's table (null: it keeps none, see VonMsg.MOVE). */
+export function encodeState(s: State, known?: Uint8Array | null): unknown[] {
   return known === undefined ? [q(s.x), q(s.y), q(s.aoi), s.seq] : [q(s.x), q(s.y), q(s.aoi), s.seq, known]
 }
 
@@ -160,13 +163,18 @@ export function decodeState(p: unknown): State | null {
  * shared by its receivers: copy what you keep), undefined when it carries
  * none, null (and `out` untouched) when it is malformed.
  */
-export function readState(p: unknown, out: { x: number; y: number; aoi: number; seq: number }): Uint8Array | undefined | null {
+export function readState(p: unknown, out: { x: number; y: number; aoi: number; seq: number }): Uint8Array | typeof NO_DIGEST | undefined | null {
   if (!Array.isArray(p)) return null
   if (p.length === 4) return readAt(p, 0, out) ? undefined : null
   const known = p[4]
-  if (p.length !== 5 || !isBytes(known, 2 * MAX_KNOWN) || known.length % 2 !== 0) return null
+  if (p.length !== 5) return null
+  if (known === null) return readAt(p, 0, out) ? NO_DIGEST : null
+  if (!isBytes(known, 2 * MAX_KNOWN) || known.length % 2 !== 0) return null
   return readAt(p, 0, out) ? known : null
 }
+
+/** What readState returns for a sender that keeps no digest (a crowd). */
+export const NO_DIGEST = 'none'
 
 /** Where stateAt reads before it makes its object. */
 const read = { x: 0, y: 0, aoi: 0, seq: 0 }

@@ -1,6 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import { jitterOf } from './geometry.js'
-import { idPrefix, sortDigest, type NodeInfo, type State } from './messages.js'
+import { NO_DIGEST, idPrefix, sortDigest, type NodeInfo, type State } from './messages.js'
 
 /**
  * A known neighbour, with what the last housekeeping tick saw of it. It is a
@@ -16,8 +16,13 @@ export interface Neighbour extends NodeInfo {
   readonly prefix: number
   aoi: number
   seq: number
+  /** Position at the last tick: "before" for relevance transitions (a neighbour without a digest). */
+  ox: number
+  oy: number
   /** Present at the last tick. */
   seen: boolean
+  /** Its enclosing neighbours in our diagram at the last tick. */
+  enclosing: readonly PeerId[]
   /** Its link was open at the last tick: others were told of it when it opened. */
   linkedBefore: boolean
   /** Moved (or arrived) since the last tick. */
@@ -28,12 +33,19 @@ export interface Neighbour extends NodeInfo {
   farSince: number
   /** When we last told it about each other current neighbour. */
   told: Map<PeerId, number>
-  /** What it holds, from its latest digest (see VonMsg.MOVE): the first `knownCount` prefixes, sorted; -1 before its first. */
+  /**
+   * What it holds, from its latest digest (see VonMsg.MOVE): the first
+   * `knownCount` prefixes, sorted; NEVER before its first, CROWD while it is a
+   * crowd and sends none.
+   */
   known: Uint16Array
   knownCount: number
 }
 
-const NO_DIGEST = new Uint16Array(0)
+const EMPTY = new Uint16Array(0)
+
+/** `knownCount` of a neighbour without a digest: none heard yet, or it said it keeps none (a crowd). */
+export const DIGEST = { NEVER: -1, CROWD: -2 } as const
 
 /**
  * The neighbours a VON peer knows, bounded, in insertion order (deterministic).
@@ -63,14 +75,17 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       prefix: idPrefix(info.id),
       aoi: info.aoi,
       seq: info.seq,
+      ox: info.x,
+      oy: info.y,
       seen: false,
+      enclosing: [],
       linkedBefore: false,
       changed: true,
       resync: false,
       farSince: -1,
       told: new Map(),
-      known: NO_DIGEST,
-      knownCount: -1,
+      known: EMPTY,
+      knownCount: DIGEST.NEVER,
     }
     this.set(info.id, n)
     this.version++
@@ -94,18 +109,27 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     return true
   }
 
-  /** Keeps the digest a neighbour sent, sorted (into the same array while it fits). */
-  learn(n: Neighbour, digest: Uint8Array): void {
+  /** Keeps the digest a neighbour sent, sorted (into the same array while it fits); NO_DIGEST forgets it. */
+  learn(n: Neighbour, digest: Uint8Array | typeof NO_DIGEST): void {
+    if (digest === NO_DIGEST) {
+      n.knownCount = DIGEST.CROWD
+      return
+    }
     const count = digest.length >>> 1
     if (n.known.length < count) n.known = new Uint16Array(Math.max(count, 2 * n.known.length, 16))
     n.knownCount = sortDigest(digest, n.known)
   }
 
   /** Records what this tick saw, as the "before" of the next one. */
-  settle(n: Neighbour, linked: boolean): void {
+  settle(n: Neighbour, enclosing: readonly PeerId[] | undefined, linked: boolean): void {
     n.linkedBefore = linked
     n.seen = true
     n.changed = false
     n.resync = false
+    // The "before" of the transition test, which only a neighbour without a digest needs.
+    if (enclosing === undefined) return
+    n.ox = n.x
+    n.oy = n.y
+    n.enclosing = enclosing
   }
 }

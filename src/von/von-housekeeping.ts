@@ -3,6 +3,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { LocalDiagram, type Site } from './geometry.js'
 import { VonMsg, encodeNodes, encodePrefixes, knows, type NodeInfo } from './messages.js'
+import { DIGEST } from './neighbour-table.js'
 import type { VonContext } from './von-context.js'
 
 export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'cfg' | 'gone' | 'stopped' | 'self' | 'relevant' | 'reach' | 'remove' | 'broadcastState' | 'tickDigest'>
@@ -77,11 +78,8 @@ export class Housekeeping {
    * fresh diagram: for each neighbour that moved or arrived since the last tick,
    * tell it about our other neighbours that are relevant to it (in range, or
    * enclosing it in our diagram) and that it does not hold, by the digest of
-   * its table it sent us last (VonMsg.MOVE). One that has sent none yet hears
-   * all that is relevant to it at its first tick with us, then nothing until
-   * its digest comes (in its HELLO): it may not hold us, and then it ignores
-   * what we say. (Nothing at the first tick too cost recovery after a mass
-   * failure at 1,000 peers 5.0 s instead of 4.4 s.)
+   * its table it sent us last (VonMsg.MOVE). A crowd sends none: it hears of
+   * what became relevant to it since the last tick.
    */
   private tick(): void {
     const { peer, links, cfg } = this.ctx
@@ -100,6 +98,15 @@ export class Housekeeping {
     const mine = new Set<PeerId>()
     for (const j of diagram.enclosing(0)) mine.add(all[j]!.id)
     this.selfEnclosing = mine
+    // The ids of a crowd's enclosing neighbours, for the next tick's transition test (see below).
+    const enclosing: (readonly PeerId[] | undefined)[] = new Array<readonly PeerId[] | undefined>(count)
+    for (let i = 0; i < count; i++) {
+      if (sites[i]!.knownCount !== DIGEST.CROWD) continue
+      const at = diagram.enclosing(i + 1)
+      const ids = new Array<PeerId>(at.length)
+      for (let k = 0; k < at.length; k++) ids[k] = all[at[k]!]!.id
+      enclosing[i] = ids
+    }
     const repair = this.repair
     this.repair = false
     // Only peers we hear from are news for others: one still connecting may be gone.
@@ -138,7 +145,11 @@ export class Housekeeping {
       // less for a newcomer, and after a mass failure the periodic resync in full
       // recovers sooner (by prefix: 5.2 s instead of 4.2 s at 1,000 peers).
       const naming = (c.resync || !c.seen) && crowded
-      if ((c.knownCount < 0 && c.seen) || (!repairing && !naming && !c.resync && !c.changed && !news)) continue
+      // Without a digest yet, c hears what is relevant to it at its first tick
+      // with us, then nothing until one comes (in its HELLO): it may not hold
+      // us, and then it ignores what we say.
+      if ((c.knownCount === DIGEST.NEVER && c.seen) || (!repairing && !naming && !c.resync && !c.changed && !news)) continue
+      const digest = c.knownCount >= 0
       for (const j of diagram.enclosing(ci + 1)) mark[j] = ci + 1
       let tell: NodeInfo[] | undefined
       let named: number[] | undefined
@@ -149,7 +160,7 @@ export class Housekeeping {
         if (!repairing && (c.x - d.x) ** 2 + (c.y - d.y) ** 2 > r * r && mark[di + 1] !== ci + 1) continue
         // c holds d already, by its latest digest (a few moves old at most; a
         // prefix that collides leaves d untold while both stay).
-        if (knows(c.known, c.knownCount, d.prefix >>> 16)) continue
+        if (digest && knows(c.known, c.knownCount, d.prefix >>> 16)) continue
         if (repairing || (c.resync && !naming)) {
           // After a loss, our enclosing neighbours hear of everyone we know: their
           // own cells decide who now encloses them across the hole (onNodes).
@@ -157,16 +168,21 @@ export class Housekeeping {
           ;(tell ??= []).push(d)
           continue
         }
-        if (naming) {
+        if (naming || (!digest && !d.linkedBefore && crowded)) {
           ;(named ??= []).push(d.prefix)
           continue
         }
-        // Told recently, and c has not taken d: it found d irrelevant, or the link failed; say it again later.
+        // Without a digest (c is new, or a crowd): d is news if it is relevant
+        // now and was not at the last tick (c moved towards d, or d towards c;
+        // a new c has not been seen, so all is news).
+        if (!digest && d.linkedBefore && c.seen && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
+        // Told recently: c has not taken d (it found d irrelevant, or the link
+        // failed), or it cannot have dropped d since (drops wait dropAfterMs).
         const told = c.told.get(d.id)
         if (told !== undefined && now - told < dropAfterMs) continue
         c.told.set(d.id, now)
         // In a crowd, by prefix: c misses d, and so may hear of it from many at once.
-        if (crowded) (named ??= []).push(d.prefix)
+        if (digest && crowded) (named ??= []).push(d.prefix)
         else (tell ??= []).push(d)
       }
       if (tell !== undefined) {
@@ -175,7 +191,7 @@ export class Housekeeping {
       }
       if (named !== undefined) links.send(c.id, PROTOCOL.VON, VonMsg.SYNC, encodePrefixes(named), Priority.MEDIUM)
     }
-    for (let ci = 0; ci < count; ci++) peer.table.settle(sites[ci]!, linked[ci]!)
+    for (let ci = 0; ci < count; ci++) peer.table.settle(sites[ci]!, enclosing[ci], linked[ci]!)
     this.dropFar(now)
     this.controlCrowding()
   }
@@ -222,4 +238,4 @@ export class Housekeeping {
 }
 
 /** A table larger than this is a crowd: news to neighbours goes as SYNC (see tick). */
-const CROWDED_TABLE = 24
+export const CROWDED_TABLE = 24
