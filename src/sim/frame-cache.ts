@@ -31,6 +31,9 @@ export class SharedFrames implements FrameCache {
   sharing: Uint8Array | undefined = undefined
   private young = new Map<Uint8Array, Shared>()
   private old = new Map<Uint8Array, Shared>()
+  /** The bytes of the last record from another shard (see arrived), and whether a repeat of them was counted. */
+  private lastArrived: Uint8Array | undefined = undefined
+  private lastCounted = false
 
   /** @param generation entries per generation; @default 32768 */
   constructor(private readonly generation = 32_768) {}
@@ -41,7 +44,7 @@ export class SharedFrames implements FrameCache {
 
   /** The transport sends `bytes` (the shared ones) to one more receiver on this shard. */
   sent(bytes: Uint8Array): void {
-    const e = this.young.get(bytes) ?? this.old.get(bytes)
+    const e = this.find(bytes)
     if (e !== undefined) {
       e.left++
       return
@@ -66,8 +69,29 @@ export class SharedFrames implements FrameCache {
   }
 
   set(bytes: Uint8Array, frame: Frame | null): void {
-    const e = this.young.get(bytes) ?? this.old.get(bytes)
+    const e = this.find(bytes)
     if (e !== undefined) e.frame = frame
+  }
+
+  /**
+   * A message from another shard, for a peer of this one. A broadcast to
+   * several peers here comes as one view repeated (shard-bus's SAME_BYTES):
+   * counted from its second record, for the first too, its receivers decode it
+   * once, as those of a broadcast made on this shard do.
+   */
+  arrived(bytes: Uint8Array): void {
+    if (bytes !== this.lastArrived) {
+      this.lastArrived = bytes
+      this.lastCounted = false
+      return
+    }
+    if (!this.lastCounted) this.sent(bytes)
+    this.lastCounted = true
+    this.sent(bytes)
+  }
+
+  private find(bytes: Uint8Array): Shared | undefined {
+    return this.young.get(bytes) ?? this.old.get(bytes)
   }
 
   /** Broadcasts still waiting for a receiver (tests). */

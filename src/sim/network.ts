@@ -94,9 +94,6 @@ export class SimNetwork {
   port: ShardPort | undefined
   /** One decode per broadcast for the peers of this network (see SharedFrames); connections count the receivers. */
   readonly frames = new SharedFrames()
-  /** The bytes of the last message record applied, and whether a repeat of them was counted as shared. */
-  private lastApplied: Uint8Array | undefined = undefined
-  private lastAppliedShared = false
 
   constructor(
     readonly sim: Simulator,
@@ -155,20 +152,9 @@ export class SimNetwork {
     const conn = this.conns.get(cid)
     if (conn === undefined) return
     if (kind === RecordKind.DATA) {
-      // A broadcast to several peers here comes as one view (shard-bus's
-      // SAME_BYTES): counted as shared from its second record, its receivers
-      // decode it once, as those of a broadcast made on this shard do.
-      if (bytes === this.lastApplied) {
-        if (!this.lastAppliedShared) this.frames.sent(bytes)
-        this.lastAppliedShared = true
-        this.frames.sent(bytes)
-      } else {
-        this.lastApplied = bytes
-        this.lastAppliedShared = false
-      }
+      this.frames.arrived(bytes)
       conn.arriveAt(time, bytes)
-    }
-    else if (kind === RecordKind.OPENED) this.sim.at(time, () => conn.opened())
+    } else if (kind === RecordKind.OPENED) this.sim.at(time, () => conn.opened())
     else if (kind === RecordKind.CLOSED) this.sim.at(time, () => conn.remoteClosed())
   }
 

@@ -81,9 +81,9 @@ export const MAX_PREFIXES = 256
 /** Most ids a MOVE's digest of what its sender holds names. */
 export const MAX_KNOWN = 256
 
-/** The 16-bit id prefix a MOVE's digest names nodes by (see knownBytes). */
+/** The 16-bit id prefix a MOVE's digest names nodes by (see knownBytes): the top of idPrefix's. */
 export function knownPrefix(id: PeerId): number {
-  return parseInt(id.slice(0, 4), 16)
+  return idPrefix(id) >>> 16
 }
 
 /** The digest of what a peer holds: each id's 16-bit prefix, two bytes each. */

@@ -319,9 +319,7 @@ export class VonPeer {
    */
   private digest(): Uint8Array | null {
     if (this.digestVersion !== this.table.version) {
-      const prefixes: number[] = []
-      if (this.table.size <= CROWDED_TABLE) for (const n of this.table.values()) prefixes.push(n.prefix >>> 16)
-      this.digestBytes = this.table.size <= CROWDED_TABLE ? knownBytes(prefixes) : null
+      this.digestBytes = this.table.size > CROWDED_TABLE ? null : knownBytes(Array.from(this.table.values(), (n) => n.prefix >>> 16))
       this.digestVersion = this.table.version
     }
     return this.digestBytes
