@@ -1,11 +1,22 @@
 import { parseArgs } from 'node:util'
 import type { Log } from '../src/core/env.js'
+import type { IceServer } from '../src/platform/ice-servers.js'
 import { JsonLog, type LogLevel } from '../src/platform/json-log.js'
 import { startAnchors, type Anchors } from '../src/platform/node/anchors.js'
+import type { TlsFiles } from './http-front.js'
 import { localNodeUrl } from './node-url.js'
 
 /** Prints `message` and the usage to stderr and exits with status 2. */
 type FlagOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options']
+
+/** TLS files from `--tls-cert` and `--tls-key` (both or neither), or a usage error. */
+export function tlsFlags(usage: string, flags: Record<string, unknown>): TlsFiles | undefined {
+  const cert = flags['tls-cert']
+  const key = flags['tls-key']
+  if (cert === undefined && key === undefined) return undefined
+  if (typeof cert !== 'string' || typeof key !== 'string') usageError(usage, '--tls-cert and --tls-key go together')
+  return { certFile: cert, keyFile: key }
+}
 
 /** Parses `--name value` flags; prints usage and exits on a bad flag or --help. */
 export function parseFlags(usage: string, options: FlagOptions): Record<string, string | boolean | undefined> {
@@ -40,13 +51,19 @@ export function stdoutLog(level: LogLevel, name: string): JsonLog {
 }
 
 /** Starts `count` anchor peers against the node at host:port (none for 0). */
-export async function maybeStartAnchors(log: Log, opts: { count: number; host: string; port: number; world: string; dataDir: string | undefined }): Promise<Anchors | undefined> {
+export async function maybeStartAnchors(
+  log: Log,
+  opts: { count: number; host: string; port: number; world: string; dataDir: string | undefined; tls: boolean; ice: IceServer[] | undefined },
+): Promise<Anchors | undefined> {
   if (opts.count === 0) {
     if (opts.dataDir !== undefined) log.info('--data is used by anchor peers only; ignored without --anchors', { data: opts.dataDir })
     return undefined
   }
   if (opts.dataDir === undefined) log.warn('anchors without --data keep their identity in memory: new peer ids on every start', {})
-  return startAnchors(log, { count: opts.count, url: localNodeUrl(opts.host, opts.port), world: opts.world, dataDir: opts.dataDir })
+  return startAnchors(log, {
+    count: opts.count, url: localNodeUrl(opts.host, opts.port, opts.tls), world: opts.world, dataDir: opts.dataDir, loopbackTls: opts.tls,
+    ...(opts.ice === undefined ? {} : { ice: opts.ice }),
+  })
 }
 
 /**

@@ -1,18 +1,25 @@
 /**
  * The standalone signaling node:
  *   npm run signaling -- --port 8787 [--host 0.0.0.0] [--log-level info] [--anchors N] [--data DIR] [--world main]
+ *                        [--stun URL]... [--turn URL]... [--turn-secret-file FILE] [--turn-ttl S] [--ice ...]
+ *                        [--tls-cert FILE --tls-key FILE]
  * Logs are JSON lines on stdout; the first says where it listens. With --anchors,
  * N always-on peers join the world too (identities and caches under DIR).
+ * GET /health answers with the node's state (docs/deploy.md).
  */
 import { parseLogLevel } from '../src/platform/json-log.js'
 import { DEFAULT_WORLD_NAME } from '../src/platform/network-peer.js'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
 import { isWorldName } from '../src/platform/signaling/signaling-protocol.js'
-import { intFlag, maybeStartAnchors, onShutdown, parseFlags, stdoutLog, usageError } from './cli-support.js'
+import { intFlag, maybeStartAnchors, onShutdown, parseFlags, stdoutLog, tlsFlags, usageError } from './cli-support.js'
+import { createFront, nodeBanner, withHealth } from './http-front.js'
+import { ICE_FLAGS, ICE_USAGE, iceFromFlags } from './ice-flags.js'
 import { SignalingServer } from './server.js'
 
 const USAGE = `usage: npm run signaling -- [--port 8787] [--host 127.0.0.1] [--log-level debug|info|warn|error|silent]
-                             [--heartbeat-ms 30000] [--anchors N] [--data DIR] [--world main]`
+                             [--heartbeat-ms 30000] [--anchors N] [--data DIR] [--world main]
+                             ${ICE_USAGE}
+                             [--tls-cert FILE --tls-key FILE]`
 
 const flags = parseFlags(USAGE, {
   port: { type: 'string', default: '8787' },
@@ -22,6 +29,9 @@ const flags = parseFlags(USAGE, {
   anchors: { type: 'string', default: '0' },
   data: { type: 'string' },
   world: { type: 'string', default: DEFAULT_WORLD_NAME },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  ...ICE_FLAGS,
 })
 
 const port = intFlag(USAGE, flags, 'port', 0, 65535)
@@ -31,19 +41,37 @@ const level = parseLogLevel(flags['log-level']) ?? usageError(USAGE, '--log-leve
 const world = isWorldName(flags.world) ? flags.world : usageError(USAGE, '--world must match [A-Za-z0-9_.-]{1,64}')
 const host = String(flags.host)
 const dataDir = typeof flags.data === 'string' ? flags.data : undefined
+const tls = tlsFlags(USAGE, flags)
 
 const log = stdoutLog(level, 'signaling')
-const server = new SignalingServer({ crypto: new NodeCrypto(), log }, { port, host, heartbeatMs })
-let bound: number
+let ice: ReturnType<typeof iceFromFlags>
 try {
-  bound = await server.start()
+  ice = iceFromFlags(flags, log)
 } catch (err) {
-  log.error('cannot listen', { port, host, err })
+  usageError(USAGE, (err as Error).message)
+}
+const box: { server?: SignalingServer } = {}
+let front: ReturnType<typeof createFront>
+try {
+  front = createFront(tls, withHealth(() => box.server?.health() ?? { ok: false }, nodeBanner), log)
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject)
+    front.listen(port, host, () => resolve())
+  })
+} catch (err) {
+  log.error('cannot listen', { port, host, err: (err as Error).message })
   process.exit(1)
 }
-const anchors = await maybeStartAnchors(stdoutLog(level, 'anchor'), { count: anchorCount, host, port: bound, world, dataDir })
+const server = new SignalingServer({ crypto: new NodeCrypto(), log }, { server: front, heartbeatMs, ice: ice.ice })
+box.server = server
+const bound = await server.start()
+const anchors = await maybeStartAnchors(stdoutLog(level, 'anchor'), {
+  count: anchorCount, host, port: bound, world, dataDir, tls: tls !== undefined, ice: ice.anchorIce,
+})
 
 onShutdown(log, async () => {
   await anchors?.close()
   await server.stop()
+  front.closeAllConnections()
+  await new Promise<void>((resolve) => front.close(() => resolve()))
 })

@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http'
 import { MAX_SIGNALING_FRAME_BYTES } from '../src/platform/signaling/signaling-protocol.js'
+import { IceConfig } from './ice.js'
 
 export interface SignalingServerInit {
   /** Port to listen on; 0 picks a free one. Ignored with `server`. @default 0 */
@@ -32,6 +33,13 @@ export interface SignalingServerInit {
   maxDropped?: number
   /** A relay to a peer with more than this queued on its socket fails with 'peer-busy'. @default 1048576 */
   maxBufferedBytes?: number
+  /**
+   * STUN and TURN servers handed to every peer in its welcome, TURN with
+   * ephemeral credentials renewed at half their lifetime. None by default:
+   * peers on one host or LAN need none.
+   * @default new IceConfig()
+   */
+  ice?: IceConfig
 }
 
 export type SignalingServerOptions = Required<Omit<SignalingServerInit, 'server'>>
@@ -52,5 +60,6 @@ export function resolveOptions(init: SignalingServerInit): SignalingServerOption
     maxBadFrames: init.maxBadFrames ?? 10,
     maxDropped: init.maxDropped ?? 100,
     maxBufferedBytes: init.maxBufferedBytes ?? 1024 * 1024,
+    ice: init.ice ?? new IceConfig(),
   }
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Clock, Crypto, Log } from '../src/core/env.js'
 import { peerIdFromPublicKey, type PeerId } from '../src/core/id.js'
+import type { IceServer } from '../src/platform/ice-servers.js'
 import {
   authMessage, encodeSignalingMessage, NONCE_BYTES, parseClientMessage,
   SIGNALING_VERSION, type ClientMessage, type ServerErrorCode, type ServerMessage,
@@ -35,6 +36,8 @@ interface Client {
   /** A 'rate-limited' error was sent since the last accepted frame: don't echo a flood. */
   limitedNotified: boolean
   authTimer?: ReturnType<typeof setTimeout>
+  /** Renews the TURN credential before it expires. */
+  iceTimer?: ReturnType<typeof setTimeout>
 }
 
 export interface SignalingServerStats {
@@ -44,6 +47,8 @@ export interface SignalingServerStats {
   badFrames: number
   rateLimited: number
   heartbeatTimeouts: number
+  /** Fresh TURN credentials pushed to connected peers. */
+  iceRenewals: number
 }
 
 /**
@@ -53,7 +58,7 @@ export interface SignalingServerStats {
  * protocol: docs/signaling.md.
  */
 export class SignalingServer {
-  readonly stats: SignalingServerStats = { connections: 0, authenticated: 0, relayed: 0, badFrames: 0, rateLimited: 0, heartbeatTimeouts: 0 }
+  readonly stats: SignalingServerStats = { connections: 0, authenticated: 0, relayed: 0, badFrames: 0, rateLimited: 0, heartbeatTimeouts: 0, iceRenewals: 0 }
   private readonly crypto: Crypto
   private readonly log: Log
   private readonly clock: Clock
@@ -64,6 +69,7 @@ export class SignalingServer {
   private readonly worlds = new Map<string, Room<Client>>()
   private wss: WebSocketServer | undefined
   private heartbeat: ReturnType<typeof setInterval> | undefined
+  private startedAt = 0
 
   constructor(components: SignalingServerComponents, init: SignalingServerInit = {}) {
     this.crypto = components.crypto
@@ -96,7 +102,8 @@ export class SignalingServer {
     }
     wss.on('error', (err) => this.log.error('server error', { err }))
     this.heartbeat = setInterval(() => this.beat(), this.init.heartbeatMs)
-    this.log.info('listening', { port: this.port, host: this.external === undefined ? this.init.host : undefined })
+    this.startedAt = this.clock.now()
+    this.log.info('listening', { port: this.port, host: this.external === undefined ? this.init.host : undefined, ice: this.init.ice.describe() })
     return this.port
   }
 
@@ -107,6 +114,15 @@ export class SignalingServer {
 
   get clientCount(): number {
     return this.clients.size
+  }
+
+  /** What GET /health reports: listening, load, and which ICE servers peers get (no secrets). */
+  health(): { ok: boolean; listening: boolean; clients: number; authenticated: number; worlds: number; stun: number; turn: number; uptimeSec: number } {
+    const listening = this.wss !== undefined
+    return {
+      ok: listening, listening, clients: this.clients.size, authenticated: this.byId.size, worlds: this.worlds.size,
+      stun: this.init.ice.stun.length, turn: this.init.ice.turn.length, uptimeSec: Math.round((this.clock.now() - this.startedAt) / 1000),
+    }
   }
 
   /** Closes every socket and stops listening. */
@@ -201,7 +217,21 @@ export class SignalingServer {
     this.byId.set(id, c)
     this.stats.authenticated++
     this.log.info('authenticated', { addr: c.addr, peer: id.slice(0, 12) })
-    this.send(c, { t: 'welcome', id })
+    this.send(c, { t: 'welcome', id, ice: this.grantIce(c, id) })
+  }
+
+  /** The ICE servers for `c`, arming the renewal of its TURN credential at half its lifetime. */
+  private grantIce(c: Client, id: PeerId): IceServer[] {
+    const ice = this.init.ice
+    if (ice.hasTurn) {
+      clearTimeout(c.iceTimer)
+      c.iceTimer = setTimeout(() => {
+        if (!this.clients.has(c)) return
+        this.stats.iceRenewals++
+        this.send(c, { t: 'ice', ice: this.grantIce(c, id) })
+      }, ice.renewAfterMs)
+    }
+    return ice.grant(id).servers
   }
 
   private join(c: Client, id: PeerId, world: string): void {
@@ -249,6 +279,7 @@ export class SignalingServer {
   /** Removes every trace of `c`; idempotent. */
   private forget(c: Client): void {
     clearTimeout(c.authTimer)
+    clearTimeout(c.iceTimer)
     if (!this.clients.delete(c)) return
     this.leave(c)
     if (c.id !== undefined && this.byId.get(c.id) === c) this.byId.delete(c.id)

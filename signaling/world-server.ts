@@ -1,8 +1,8 @@
-import { createServer } from 'node:http'
 import { join } from 'node:path'
 import type { Log } from '../src/core/env.js'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
 import { SignalingServer, type SignalingServerInit } from './server.js'
+import { createFront, withHealth, type TlsFiles } from './http-front.js'
 import { staticFiles } from './static-files.js'
 
 export interface WorldServerInit {
@@ -14,13 +14,15 @@ export interface WorldServerInit {
   port?: number
   /** Options of the embedded signaling node. @default {} */
   signaling?: Omit<SignalingServerInit, 'server' | 'port' | 'host'>
+  /** Serve HTTPS and WSS with this certificate. @default undefined (plain HTTP) */
+  tls?: TlsFiles
 }
 
 /** The client and a signaling node on one HTTP port: what `npm start`, the bots and the e2e suite run. */
 export interface WorldServer {
   readonly host: string
   readonly port: number
-  /** http://host:port/ (the page reaches the node at ws://host:port/). */
+  /** http(s)://host:port/ (the page reaches the node at ws(s)://host:port/). */
   readonly url: string
   readonly signaling: SignalingServer
   stop(): Promise<void>
@@ -28,18 +30,21 @@ export interface WorldServer {
 
 export async function startWorldServer(log: Log, init: WorldServerInit): Promise<WorldServer> {
   const host = init.host ?? '127.0.0.1'
-  const http = createServer(staticFiles(join(init.root, 'dist')))
+  const box: { signaling?: SignalingServer } = {}
+  const health = (): ReturnType<SignalingServer['health']> | { ok: false } => box.signaling?.health() ?? { ok: false }
+  const http = createFront(init.tls, withHealth(health, staticFiles(join(init.root, 'dist'))), log)
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
     http.listen(init.port ?? 0, host, () => resolve())
   })
   const signaling = new SignalingServer({ crypto: new NodeCrypto(), log }, { ...init.signaling, server: http })
+  box.signaling = signaling
   const port = await signaling.start()
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   return {
     host,
     port,
-    url: `http://${shown}:${port}/`,
+    url: `${init.tls === undefined ? 'http' : 'https'}://${shown}:${port}/`,
     signaling,
     async stop() {
       await signaling.stop()

@@ -1,6 +1,7 @@
 import type { Env, KeyPair } from '../core/env.js'
 import { Peer, type PeerInit, type PeerListener } from '../peer/peer.js'
 import { SignalingClient, type SignalingClientInit } from './signaling/signaling-client.js'
+import type { IceServer } from './ice-servers.js'
 import { WebRtcTransport, type WebRtcTransportInit } from './webrtc/webrtc-transport.js'
 
 export interface NetworkPeerComponents {
@@ -20,8 +21,14 @@ export interface NetworkPeerInit {
   world?: string
   /** @default {} */
   peer?: PeerInit
-  /** ICE servers and limits of the WebRTC transport. @default {} */
-  transport?: WebRtcTransportInit
+  /** Limits of the WebRTC transport. @default {} */
+  transport?: Omit<WebRtcTransportInit, 'iceServers'>
+  /**
+   * ICE servers to use instead of the ones the signaling node hands out
+   * (`?ice=` in the page, `--ice` in Node: for tests and odd networks).
+   * @default undefined (the node's)
+   */
+  ice?: IceServer[]
   /** Reconnection backoff and limits of the signaling client. @default {} */
   signaling?: Pick<SignalingClientInit, 'backoffMinMs' | 'backoffMaxMs' | 'joinTimeoutMs' | 'maxFrameBytes'>
 }
@@ -31,6 +38,8 @@ export interface NetworkPeer {
   readonly peer: Peer
   readonly signaling: SignalingClient
   readonly transport: WebRtcTransport
+  /** The ICE servers come from `ice` (an override), not from the node. */
+  readonly iceOverride: boolean
   /** Leaves the world, closes every link and the node's socket, saves the cache. */
   close(): Promise<void>
 }
@@ -57,6 +66,9 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
       world: init.world ?? DEFAULT_WORLD_NAME,
       onSignal: (from, initiator, data) => box.peer?.receiveSignal(from, initiator, data),
       onHosts: () => box.peer?.hostsChanged(),
+      onIce: (servers) => {
+        if (init.ice === undefined) transport.setIceServers(servers)
+      },
       onError: (code, _message, to) => {
         if (code === 'unknown-peer' && to !== undefined) box.peer?.forget(to)
       },
@@ -64,7 +76,7 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
   )
   const transport = new WebRtcTransport(
     { keyPair, crypto: env.crypto, clock: env.clock, timers: env.timers, rng: env.rng, log: env.log, ...(c.wrtc === undefined ? {} : { wrtc: c.wrtc }) },
-    init.transport,
+    { ...init.transport, iceServers: init.ice ?? [] },
   )
   const peer = new Peer({ env, keyPair, transport, node: signaling, ...(c.listener === undefined ? {} : { listener: c.listener }) }, init.peer)
   box.peer = peer
@@ -74,6 +86,7 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
     peer,
     signaling,
     transport,
+    iceOverride: init.ice !== undefined,
     async close() {
       await peer.close()
       signaling.close()

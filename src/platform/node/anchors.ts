@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import wrtc from '@roamhq/wrtc'
 import { WebSocket } from 'ws'
 import type { Log } from '../../core/env.js'
+import type { IceServer } from '../ice-servers.js'
 import { loadIdentity } from '../../peer/identity.js'
 import { dhtService } from '../../peer/dht-service.js'
 import { DEFAULT_WORLD, spreadPositions, type WorldArea } from '../../peer/world-area.js'
@@ -20,6 +21,15 @@ export interface AnchorsInit {
   area?: WorldArea
   /** Gives up waiting for one anchor to join after this long (it keeps trying on its own). @default 15000 */
   joinWaitMs?: number
+  /** ICE servers instead of the node's (`--ice`). @default undefined (the node's) */
+  ice?: IceServer[]
+  /**
+   * `url` is this host's own node serving TLS with a certificate for its public
+   * name: accept it on loopback without checking the name. Safe because links
+   * authenticate peer ids end to end; the node only relays offers.
+   * @default false
+   */
+  loopbackTls?: boolean
 }
 
 export interface Anchors {
@@ -42,7 +52,10 @@ export async function startAnchors(log: Log, init: AnchorsInit): Promise<Anchors
       ...(init.dataDir === undefined ? {} : { dataDir: join(init.dataDir, `anchor-${i}`) }),
     })
     const keyPair = await loadIdentity(env)
-    const net = await startNetworkPeer({ env, keyPair, WebSocket, wrtc }, { url: init.url, world: init.world ?? DEFAULT_WORLD_NAME, peer: { services: [dhtService()] } })
+    const net = await startNetworkPeer(
+      { env, keyPair, WebSocket: init.loopbackTls === true ? LoopbackTlsWebSocket : WebSocket, wrtc },
+      { url: init.url, world: init.world ?? DEFAULT_WORLD_NAME, peer: { services: [dhtService()] }, ...(init.ice === undefined ? {} : { ice: init.ice }) },
+    )
     peers.push(net)
     net.peer.join(pos.x, pos.y)
     const joined = await waitFor(() => net.peer.state === 'joined', init.joinWaitMs ?? 15_000)
@@ -53,6 +66,13 @@ export async function startAnchors(log: Log, init: AnchorsInit): Promise<Anchors
     async close() {
       await Promise.all(peers.map((p) => p.close()))
     },
+  }
+}
+
+/** `ws`'s WebSocket that accepts the node's certificate without checking its name (loopback only). */
+class LoopbackTlsWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { rejectUnauthorized: false })
   }
 }
 

@@ -2,6 +2,7 @@ import type { Crypto, KeyPair, Log, Rng, TimerHandle, Timers } from '../../core/
 import { peerIdFromPublicKey, type PeerId } from '../../core/id.js'
 import type { SignalingChannel } from '../../link/link-manager.js'
 import type { SignalData } from '../../link/transport.js'
+import type { IceServer } from '../ice-servers.js'
 import {
   authMessage, encodeSignalingMessage, MAX_SIGNALING_FRAME_BYTES, parseServerMessage, SIGNALING_VERSION,
   type ClientMessage, type ServerMessage,
@@ -39,6 +40,12 @@ export interface SignalingClientInit {
   onSignal(from: PeerId, initiator: boolean, data: SignalData): void
   /** A fresh host cache (live peers of the world), after every join. */
   onHosts?(hosts: readonly PeerId[]): void
+  /**
+   * The STUN and TURN servers the node hands out, in its welcome and again
+   * before a TURN credential expires. Credentials are secrets of this peer:
+   * never log them.
+   */
+  onIce?(servers: readonly IceServer[]): void
   /** An error the node reported, e.g. 'unknown-peer' for a relay whose target left. */
   onError?(code: string, message: string, to?: PeerId): void
   /** First reconnection delay; doubles per failed attempt. @default 500 */
@@ -64,6 +71,8 @@ export class SignalingClient implements SignalingChannel {
   readonly id: PeerId
   /** Live peers of the world from the last join. */
   hosts: readonly PeerId[] = []
+  /** The ICE servers the node handed out last; undefined before a welcome (or from a node that hands none). */
+  iceServers: readonly IceServer[] | undefined
   readonly stats = { connects: 0, joins: 0, sent: 0, received: 0 }
   private readonly c: SignalingClientComponents
   private readonly init: SignalingClientInit & Required<Pick<SignalingClientInit, 'backoffMinMs' | 'backoffMaxMs' | 'joinTimeoutMs' | 'maxFrameBytes'>>
@@ -146,8 +155,11 @@ export class SignalingClient implements SignalingChannel {
       }
       case 'welcome':
         if (msg.id !== this.id) return this.lost('node derived another peer id')
+        if (msg.ice !== undefined) this.setIce(msg.ice)
         this.write({ t: 'join', world: this.init.world })
         return
+      case 'ice':
+        return this.setIce(msg.ice)
       case 'peers':
         if (this.current === 'connecting') {
           this.clearTimer()
@@ -168,6 +180,11 @@ export class SignalingClient implements SignalingChannel {
         this.c.log.debug('signaling: node reported an error', { code: msg.code, message: msg.message, to: msg.to?.slice(0, 12) })
         this.init.onError?.(msg.code, msg.message, msg.to)
     }
+  }
+
+  private setIce(servers: IceServer[]): void {
+    this.iceServers = servers
+    this.init.onIce?.(servers)
   }
 
   private write(msg: ClientMessage): boolean {

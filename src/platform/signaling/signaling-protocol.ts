@@ -1,6 +1,7 @@
 import { concatBytes, fromHex, utf8 } from '../../core/bytes.js'
 import { parsePeerId, type PeerId } from '../../core/id.js'
 import type { SignalData } from '../../link/transport.js'
+import { parseIceServers, type IceServer } from '../ice-servers.js'
 
 /**
  * The signaling node's wire protocol: one JSON object per WebSocket text frame,
@@ -40,7 +41,8 @@ export type ServerErrorCode =
 
 export type ServerMessage =
   | { t: 'challenge'; v: number; nonce: Uint8Array }
-  | { t: 'welcome'; id: PeerId }
+  | { t: 'welcome'; id: PeerId; ice?: IceServer[] }
+  | { t: 'ice'; ice: IceServer[] }
   | { t: 'peers'; world: string; peers: PeerId[] }
   | { t: 'signal'; from: PeerId; initiator: boolean; data: SignalData }
   | { t: 'error'; code: string; message: string; to?: PeerId }
@@ -101,7 +103,14 @@ export function parseServerMessage(text: unknown, maxBytes = MAX_SIGNALING_FRAME
     }
     case 'welcome': {
       const id = parsePeerId(m.id)
-      return id === null ? null : { t: 'welcome', id }
+      if (id === null) return null
+      if (m.ice === undefined) return { t: 'welcome', id }
+      const ice = parseIceServers(m.ice)
+      return ice === null ? null : { t: 'welcome', id, ice }
+    }
+    case 'ice': {
+      const ice = parseIceServers(m.ice)
+      return ice === null ? null : { t: 'ice', ice }
     }
     case 'peers': {
       if (!isWorldName(m.world) || !Array.isArray(m.peers) || m.peers.length > 256) return null

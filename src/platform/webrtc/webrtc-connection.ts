@@ -2,6 +2,7 @@ import SimplePeer from 'simple-peer'
 import type { Clock, Crypto, KeyPair, Log, TimerHandle, Timers } from '../../core/env.js'
 import type { PeerId } from '../../core/id.js'
 import type { Connection, ConnectionEvents, SignalData } from '../../link/transport.js'
+import type { IceServer } from '../ice-servers.js'
 import { LinkAuth, MAX_AUTH_MESSAGE_BYTES, type Fingerprints } from './link-auth.js'
 import { parseWebRtcSignal, sdpFingerprints } from './sdp.js'
 
@@ -31,7 +32,7 @@ export interface WebRtcConnectionInit {
   remote: PeerId
   initiator: boolean
   nonce: Uint8Array
-  iceServers: RTCIceServer[]
+  iceServers: readonly IceServer[]
   authTimeoutMs: number
   drainPollMs: number
   bufferedSampleMs: number
@@ -81,7 +82,7 @@ export class WebRtcConnection implements Connection {
       peer = new SimplePeer({
         initiator: init.initiator,
         trickle: true,
-        config: { iceServers: init.iceServers },
+        config: { iceServers: [...init.iceServers] },
         channelConfig: { negotiated: true, id: 0, ordered: true },
         channelName: 'p2p-world',
         ...(c.wrtc === undefined ? {} : { wrtc: c.wrtc as SimplePeer.Options['wrtc'] }),

@@ -1,6 +1,7 @@
 import { SILENT_LOG, type Clock, type Crypto, type KeyPair, type Log, type Rng, type Timers } from '../../core/env.js'
 import { peerIdFromPublicKey, type PeerId } from '../../core/id.js'
 import type { Connection, ConnectionEvents, Transport } from '../../link/transport.js'
+import type { IceServer } from '../ice-servers.js'
 import { AUTH_NONCE_BYTES } from './link-auth.js'
 import { WebRtcConnection } from './webrtc-connection.js'
 import { guardWrtc } from './wrtc-guard.js'
@@ -21,12 +22,13 @@ export interface WebRtcTransportComponents {
 
 export interface WebRtcTransportInit {
   /**
-   * STUN and TURN servers. None by default: host candidates are enough on one
-   * machine or LAN; real deployments across NATs need at least STUN, and TURN
-   * for symmetric NATs.
+   * STUN and TURN servers until {@link WebRtcTransport.setIceServers} changes
+   * them (the signaling node hands them out). None by default: host candidates
+   * are enough on one machine or LAN; across NATs a peer needs STUN, and TURN
+   * where a symmetric NAT is on the path.
    * @default []
    */
-  iceServers?: RTCIceServer[]
+  iceServers?: IceServer[]
   /** Close a connection whose peer has not proved its id this long after the channel opened. @default 5000 */
   authTimeoutMs?: number
   /** Where `bufferedamountlow` is missing (@roamhq/wrtc), how often to poll a full buffer. @default 2 */
@@ -51,6 +53,7 @@ export class WebRtcTransport implements Transport {
   readonly localId: PeerId
   private readonly c: WebRtcTransportComponents & { log: Log }
   private readonly init: Required<WebRtcTransportInit>
+  private servers: readonly IceServer[]
 
   constructor(components: WebRtcTransportComponents, init: WebRtcTransportInit = {}) {
     this.c = { ...components, log: components.log ?? SILENT_LOG }
@@ -64,10 +67,21 @@ export class WebRtcTransport implements Transport {
       maxSdpBytes: init.maxSdpBytes ?? 16 * 1024,
       maxCandidates: init.maxCandidates ?? 64,
     }
+    this.servers = this.init.iceServers
+  }
+
+  /** The ICE servers new connections use. */
+  get iceServers(): readonly IceServer[] {
+    return this.servers
+  }
+
+  /** Changes the ICE servers of connections opened from now on (open ones keep theirs). */
+  setIceServers(servers: readonly IceServer[]): void {
+    this.servers = servers
   }
 
   open(remote: PeerId, initiator: boolean, events: ConnectionEvents): Connection {
     const nonce = this.c.rng.bytes(AUTH_NONCE_BYTES)
-    return new WebRtcConnection(this.c, { ...this.init, localId: this.localId, remote, initiator, nonce }, events)
+    return new WebRtcConnection(this.c, { ...this.init, iceServers: this.servers, localId: this.localId, remote, initiator, nonce }, events)
   }
 }
