@@ -5,7 +5,7 @@
  * final report with CPU and memory per bot (Chromium's process tree from /proc,
  * and each page's own task time and heap), exit status 1 on any error.
  *   npm run bots -- --count N [--url U] [--behaviour wander|cluster|follow|chat] [--seconds S]
- *                   [--world main] [--seed 1] [--json FILE]
+ *                   [--world main] [--seed 1] [--ice none|node|URLS|JSON] [--json FILE]
  * Without --url, the client and a signaling node are served in this process on a
  * free 127.0.0.1 port.
  */
@@ -17,6 +17,7 @@ import { machine, parseArgs, writeJson } from '../bench/lib/args.js'
 import { ensureClientBuilt } from '../signaling/client-build.js'
 import { startWorldServer, type WorldServer } from '../signaling/world-server.js'
 import { SILENT_LOG } from '../src/core/env.js'
+import { parseIceOverride } from '../src/platform/ice-servers.js'
 import { DEFAULT_WORLD } from '../src/peer/world-area.js'
 import { SeededRng } from '../src/sim/rng.js'
 import { Bot } from './lib/bot.js'
@@ -24,7 +25,7 @@ import { finalReport, summaryLine, type RunFacts } from './lib/bot-report.js'
 import { BEHAVIOURS, botMobility, STEPS_PER_SEC, type Behaviour } from './lib/behaviours.js'
 import { processTree, TreeCpu, type ProcInfo } from './lib/proc-tree.js'
 
-const USAGE = 'usage: npm run bots -- --count N [--url U] [--behaviour wander|cluster|follow|chat] [--seconds S] [--world main] [--seed 1] [--json FILE]'
+const USAGE = 'usage: npm run bots -- --count N [--url U] [--behaviour wander|cluster|follow|chat] [--seconds S] [--world main] [--seed 1] [--ice none|node|URLS|JSON] [--json FILE]'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const AOI = 200
 const STEER_EVERY_MS = 500
@@ -56,6 +57,9 @@ const seed = args.get('seed') ?? '1'
 if (!Number.isInteger(count) || count < 1 || count > MAX_BOTS) fail(`--count must be an integer in [1, ${MAX_BOTS}]`)
 if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) fail('--seconds must be in (0, 86400]')
 if (!BEHAVIOURS.includes(behaviour)) fail(`--behaviour must be one of ${BEHAVIOURS.join(', ')}`)
+const ice = args.get('ice')
+const iceParsed = ice === undefined ? 'node' : parseIceOverride(ice)
+if (iceParsed !== 'node' && !Array.isArray(iceParsed)) fail(`--${iceParsed.error}`)
 
 let server: WorldServer | undefined
 let url = args.get('url')
@@ -108,7 +112,7 @@ const opening = (async () => {
   for (const b of bots) {
     if (stopping) break
     try {
-      await b.open(browser, url, world)
+      await b.open(browser, url, world, ice)
     } catch (err) {
       b.error(`cannot open: ${(err as Error).message.split('\n')[0]}`)
     }

@@ -12,6 +12,7 @@ import {
   claimTabSlot, createBrowserEnv, DEFAULT_WORLD_NAME, IdbStore, PrefixedStore, startNetworkPeer, type NetworkPeer,
 } from './platform/browser/index.js'
 import { MemoryStore } from './platform/memory-store.js'
+import { parseIceOverride } from './platform/ice-servers.js'
 import { isWorldName } from './platform/signaling/signaling-protocol.js'
 import { Controller, startPosition } from './ui/controller.js'
 import { MoveTrace } from './ui/move-trace.js'
@@ -33,6 +34,7 @@ import { createTestHook, type FrameStats, type WorldTestHook } from './ui/test-h
 //   ?offline=1         no network (with stress: rendering only)
 //   ?dht=0             no DHT and no player-state service (tests of the overlay alone)
 //   ?log=debug         console log level (debug shows every link opened and closed)
+//   ?ice=none|node|stun:H:P,...|[JSON]   ICE servers instead of the node's (tests, odd networks)
 const AOI_RADIUS = 200 // VonInit's default
 
 declare global {
@@ -48,6 +50,8 @@ const url = params.get('signaling') ?? `${location.protocol === 'https:' ? 'wss'
 const manualPeers = (params.get('peers') ?? '').split(',').map((p) => parsePeerId(p.trim())).filter((p): p is PeerId => p !== null)
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 const requestedLog = LOG_LEVELS.find((l) => l === params.get('log'))
+const iceParam = params.has('ice') ? parseIceOverride(params.get('ice')!) : 'node'
+const iceOverride = Array.isArray(iceParam) ? iceParam : undefined
 const stress = Math.min(1000, Math.max(0, Number.parseInt(params.get('stress') ?? '0', 10) || 0))
 const now = (): number => performance.now()
 
@@ -79,6 +83,7 @@ const stores = createWorldStores({ id, world, signalingUrl: url, x: start.x, y: 
 // The trace stamps moves with the wall clock, which every page of a machine shares (a benchmark pairs them).
 const trace = new MoveTrace(() => performance.timeOrigin + performance.now())
 const bridge = new PeerBridge(stores, now, trace)
+if (iceParam !== 'node' && !Array.isArray(iceParam)) bridge.setBadParameter(`?${iceParam.error}. Using the signaling node's ICE servers instead.`)
 const WebSocketClass = observedWebSocket((code, reason) => bridge.socketClosed(code, reason))
 let net: NetworkPeer | undefined
 let booting = false
@@ -86,7 +91,7 @@ let booting = false
 async function boot(): Promise<void> {
   booting = true
   try {
-    net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener }, { url, world, peer: { manualPeers, services: services() } })
+    net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener }, { url, world, peer: { manualPeers, services: services() }, ...(iceOverride === undefined ? {} : { ice: iceOverride }) })
     bridge.attach(net)
     const { x, y } = stores.self.getState()
     net.peer.join(x, y)

@@ -54,6 +54,23 @@ const inAoi = (b: Bot): number => {
   return s === undefined ? 0 : s.neighbours.filter((n) => Math.hypot(n.x - s.x, n.y - s.y) < s.aoi).length
 }
 
+/** Open links by path kind over every bot (each link counted at both ends), the ICE configurations seen, failed attempts. */
+export function linkPaths(bots: readonly Bot[]): { kinds: Record<string, number>; ice: string[]; failed: number; failedCodes: string[] } {
+  const kinds: Record<string, number> = {}
+  const ice = new Set<string>()
+  const codes = new Set<string>()
+  let failed = 0
+  for (const b of bots) {
+    const s = b.last
+    if (s === undefined) continue
+    for (const [k, n] of Object.entries(s.paths)) kinds[k] = (kinds[k] ?? 0) + n
+    ice.add(`${s.ice.summary} (${s.ice.source})`)
+    failed += s.failedLinks.length
+    for (const f of s.failedLinks) codes.add(f.code)
+  }
+  return { kinds, ice: [...ice], failed, failedCodes: [...codes] }
+}
+
 /** One line of the live summary. */
 export function summaryLine(bots: readonly Bot[], elapsedSeconds: number, opened: number): string {
   const joined = bots.filter((b) => b.last?.peerState === 'joined')
@@ -97,6 +114,7 @@ export function finalReport(facts: RunFacts, bots: readonly Bot[], costs: RunCos
   const c = botConsistency(bots)
   const latencies = bots.flatMap((b) => b.moveLatencyMs)
   const errors = bots.reduce((s, b) => s + b.errors, 0)
+  const paths = linkPaths(bots)
   const perBot = {
     cpuPercent: (100 * cpuTotal) / wall / n,
     pssMiB: m.pssMeanMiB / n,
@@ -114,6 +132,7 @@ export function finalReport(facts: RunFacts, bots: readonly Bot[], costs: RunCos
     `Per bot: CPU ${perBot.cpuPercent.toFixed(1)} % of a core (its page's main thread busy ${perBot.pageCpuPercentMean.toFixed(1)} % of the time: task wall time, which counts waits for a core on a loaded host), PSS ${perBot.pssMiB.toFixed(0)} MiB, RSS ${perBot.rssMiB.toFixed(0)} MiB, JS heap ${perBot.jsHeapMiBMean.toFixed(1)} MiB after a full GC.`,
     `Topology consistency at the end ${c.truth === 0 ? '- (no bot inside another\'s AOI)' : c.value.toFixed(3)}, drift ${c.driftMean.toFixed(1)} units.`,
     `Move latency ${latencies.length === 0 ? 'not exposed by the pages (no moveLatency in the window.__world snapshot)' : `(the pages' own estimates, half their links' RTT, sampled every 2 s): p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`}.`,
+    `Link paths at the end: ${Object.entries(paths.kinds).map(([k, v]) => `${k} ${v}`).join(', ')}; ICE ${paths.ice.join(', ') || '-'}; failed attempts in the last minute ${paths.failed}${paths.failedCodes.length > 0 ? ` (${paths.failedCodes.join(', ')})` : ''}.`,
     `Errors: ${errors}`,
     ...bots.flatMap((b) => b.errorLog.map((e) => `  ${b.label}: ${e}`)),
   ]
@@ -125,6 +144,7 @@ export function finalReport(facts: RunFacts, bots: readonly Bot[], costs: RunCos
     consistencyAtEnd: c.truth === 0 ? null : c.value,
     driftMeanAtEnd: c.driftMean,
     moveLatencyMs: latencies.length === 0 ? null : { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    linkPaths: paths,
     errors,
     bots: bots.map((b, i) => ({
       bot: b.label, id: b.last?.id, joinSeconds: b.joinedAt === undefined || b.openedAt === undefined ? null : (b.joinedAt - b.openedAt) / 1000,

@@ -46,7 +46,7 @@ export class Bot {
     if (this.errorLog.length < MAX_ERRORS_KEPT) this.errorLog.push(what)
   }
 
-  async open(browser: Browser, url: string, world: string): Promise<void> {
+  async open(browser: Browser, url: string, world: string, ice?: string): Promise<void> {
     this.context = await browser.newContext()
     this.context.on('page', (p) => {
       p.on('pageerror', (err) => this.error(`page error: ${err.message}`))
@@ -56,7 +56,7 @@ export class Bot {
         if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) this.error(`console: ${m.text().slice(0, 200)}`)
       })
     })
-    this.page = await openPlayer(this.context, url, { world, at: { x: this.pos.x, y: this.pos.y }, readyTimeoutMs: 60_000 })
+    this.page = await openPlayer(this.context, url, { world, at: { x: this.pos.x, y: this.pos.y }, readyTimeoutMs: 60_000, ...(ice === undefined ? {} : { ice }) })
     this.openedAt = Date.now()
     await this.page.evaluate((name) => window.__world!.setName(name), this.label)
     this.cdp = await this.context.newCDPSession(this.page)

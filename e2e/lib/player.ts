@@ -17,6 +17,8 @@ export interface PlayerOptions {
   dht?: boolean
   /** `?log=`: the page's console log level. @default the page's own (warn when headless) */
   log?: string
+  /** `?ice=`: ICE servers instead of the node's (none, node, STUN URLs, JSON). */
+  ice?: string
   /** How long to wait for `window.__world`. @default 30000 */
   readyTimeoutMs?: number
 }
@@ -29,6 +31,7 @@ export function playerUrl(base: string, opts: PlayerOptions): string {
   if (opts.signaling !== undefined) u.searchParams.set('signaling', opts.signaling)
   if (opts.dht === false) u.searchParams.set('dht', '0')
   if (opts.log !== undefined) u.searchParams.set('log', opts.log)
+  if (opts.ice !== undefined) u.searchParams.set('ice', opts.ice)
   return u.toString()
 }
 

@@ -19,3 +19,6 @@ export function linkColour(protocols: readonly string[]): number {
 }
 
 export const DHT_COLOUR = 0xffd54f
+
+/** A link relayed through a TURN server: it costs the host bandwidth and adds a hop. */
+export const RELAY_COLOUR = 0xff5252

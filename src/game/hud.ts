@@ -5,6 +5,14 @@ import type { FrameRecorder } from './frame-stats.js'
 
 const PRIORITY_NAMES = ['HIGH', 'MED', 'LOW'] as const
 
+/** Open links by path kind, the kinds present only: "2 host · 1 relay". */
+function paths(c: ConnectionState): string {
+  const parts = Object.entries(c.paths).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k === 'unknown' ? 'pending' : k}`)
+  return parts.length === 0 ? '—' : parts.join(' · ')
+}
+
+const ICE_SOURCE = { node: 'from the node', override: 'from ?ice=', pending: 'waiting for the node' } as const
+
 function queues(c: ConnectionState): string {
   return c.queues.map((q, i) => `${PRIORITY_NAMES[i]} ${q.count}${q.bytes > 0 ? ` (${(q.bytes / 1024).toFixed(1)} KiB)` : ''}`).join(' · ')
 }
@@ -26,6 +34,9 @@ export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRec
       ['neighbours', `${c.neighbours}${players.size > c.neighbours ? ` (+${players.size - c.neighbours} simulated)` : ''} · AOI ${s.aoi.toFixed(0)}`],
       ['links', `${c.links.open} open · ${c.links.connecting} connecting`],
       ['via', `${c.introduced} introduced · ${c.viaSignaling} via node`],
+      ['paths', paths(c)],
+      ['ICE', `${c.ice.summary} (${ICE_SOURCE[c.ice.source]})`],
+      ...(c.failedLinks.length === 0 ? [] : [['failed', `${c.failedLinks.length} in the last minute (${c.failedLinks[c.failedLinks.length - 1]!.code})`] as [string, string]]),
       ['queues', queues(c)],
       ['move latency', c.moveLatencyMs === undefined ? 'n/a' : `${c.moveLatencyMs.toFixed(0)} ms · p95 ${(c.moveLatencyP95Ms ?? c.moveLatencyMs).toFixed(0)} ms (RTT/2)`],
       ['DHT', c.dhtContacts === undefined ? 'off' : `${c.dhtContacts} contacts`],

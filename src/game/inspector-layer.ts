@@ -1,11 +1,12 @@
 import * as Phaser from 'phaser'
 import type { InspectorState } from '../ui/stores.js'
-import { DHT_COLOUR, KIND_COLOURS, linkColour } from './colours.js'
+import { DHT_COLOUR, KIND_COLOURS, linkColour, RELAY_COLOUR } from './colours.js'
 
 /**
  * The network drawn over the world: the local Voronoi diagram (our cell tinted),
  * neighbours ringed by kind (enclosing, boundary, AOI: a neighbour can be
- * several), links coloured by the protocols that keep them, DHT contacts dotted.
+ * several), links coloured by the protocols that keep them (relayed links red),
+ * DHT contacts dotted.
  */
 export class InspectorLayer {
   private readonly g: Phaser.GameObjects.Graphics
@@ -30,7 +31,8 @@ export class InspectorLayer {
     })
     for (const l of s.links) {
       if (l.x === undefined || l.y === undefined) continue
-      g.lineStyle(2, linkColour(l.protocols), 0.8)
+      const relayed = l.path === 'relay'
+      g.lineStyle(relayed ? 3 : 2, relayed ? RELAY_COLOUR : linkColour(l.protocols), relayed ? 0.95 : 0.8)
       g.lineBetween(self.x, self.y, l.x, l.y)
     }
     for (const m of s.marks) {

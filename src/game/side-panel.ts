@@ -2,7 +2,7 @@ import { AvatarError } from '../ui/avatar-image.js'
 import type { Intents } from '../ui/intents.js'
 import type { WorldStores } from '../ui/stores.js'
 import { byId, fillList, hex, short, tag } from './dom.js'
-import { DHT_COLOUR, KIND_COLOURS, linkColour } from './colours.js'
+import { DHT_COLOUR, KIND_COLOURS, linkColour, RELAY_COLOUR } from './colours.js'
 
 /** The player's own panel: avatar picker, name, identity export and import. */
 export function mountProfile(stores: WorldStores, intents: Intents): void {
@@ -78,6 +78,7 @@ export function mountInspectorPanel(stores: WorldStores): void {
     swatch(linkColour(['von', 'dht']), 'kept by both'),
     swatch(linkColour(['assets']), 'kept by another protocol only (an asset transfer)'),
     swatch(linkColour([]), 'link nobody insists on (GC may close it)'),
+    swatch(RELAY_COLOUR, 'link relayed through a TURN server'),
     swatch(DHT_COLOUR, 'DHT contact (dot)'),
   )
   const stats = byId('inspector-stats')
@@ -95,7 +96,7 @@ export function mountInspectorPanel(stores: WorldStores): void {
       ['in AOI', `${kinds('aoi')}`],
       ['queues', s.queues.map((q, i) => `${['H', 'M', 'L'][i]} ${q.count}`).join(' · ')],
     ])
-    links.replaceChildren(...s.links.map((l) => tag('li', `${short(l.id)} ${l.protocols.join('+') || '—'} q ${l.queues.join('/')}`)))
+    links.replaceChildren(...s.links.map((l) => tag('li', `${short(l.id)} ${l.protocols.join('+') || '—'} ${l.path ?? '?'} q ${l.queues.join('/')}`)))
     dht.replaceChildren(...s.dhtContacts.map((c) => tag('li', `${short(c.id)} bucket ${c.bucket}${c.linked ? ' · linked' : ''}`)))
   }
   stores.inspector.subscribe(render)

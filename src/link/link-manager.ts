@@ -2,6 +2,7 @@ import { MAX_MESSAGE_BYTES, decodeFrame, encodeFrame, type Frame } from '../core
 import { P2PError } from '../core/errors.js'
 import type { PeerId } from '../core/id.js'
 import { Link, type ClassQueueStats, type LinkState, type PacingInit } from './link.js'
+import { LinkFailures } from './link-failures.js'
 import { LINK_PROTO, LinkMsg } from './link-messages.js'
 import {
   resolveLinkInit, type ConnectResult, type FrameCache, type LinkManagerComponents, type LinkManagerInit, type LinkManagerStats,
@@ -12,7 +13,7 @@ import { Priority, PRIORITIES } from './priority.js'
 import type { SchedulerInit } from './scheduler.js'
 import { onRttFrame, summarizeRtt, type RttStats, type RttSummary } from './rtt.js'
 import { decodeSignalRelay, encodeSignalRelay, relayStep } from './signal-relay.js'
-import type { Connection, ConnectionEvents, SignalData, Transport } from './transport.js'
+import { PATH_KINDS, type Connection, type ConnectionEvents, type PathKind, type SignalData, type Transport } from './transport.js'
 
 export type {
   ConnectResult, FrameCache, LinkManagerComponents, LinkManagerInit, LinkManagerStats, LinkProtocol, MessageHandler, SendResult, SignalingChannel,
@@ -41,6 +42,8 @@ export class LinkManager {
     handlerErrors: 0,
     gcClosed: 0,
   }
+  /** Connection attempts that closed before opening, with what the transport could tell of why. */
+  readonly failures = new LinkFailures()
   private readonly env: LinkManagerComponents['env']
   /** `env.clock`, read once: every message asks it the time. */
   private readonly clock: LinkManagerComponents['env']['clock']
@@ -161,6 +164,14 @@ export class LinkManager {
   /** The link itself, for inspection (inspector, benchmarks); do not send on it directly. */
   link(peer: PeerId): Link | undefined {
     return this.links.get(peer)
+  }
+
+  /** Open links by the kind of their network path; `unknown` until (or where) the transport tells. */
+  pathCounts(): Record<PathKind | 'unknown', number> {
+    const out = { unknown: 0 } as Record<PathKind | 'unknown', number>
+    for (const k of PATH_KINDS) out[k] = 0
+    for (const link of this.links.values()) if (link.state === 'open') out[link.conn?.path?.kind ?? 'unknown']++
+    return out
   }
 
   /** Round-trip estimate of the link to `peer`, once it has a sample. */
@@ -426,6 +437,13 @@ export class LinkManager {
 
   private closeLink(link: Link, reason: string): void {
     if (link.state === 'closed') return
+    if (link.state === 'connecting' && reason !== 'shutdown') {
+      const now = this.clock.now()
+      const cause = link.conn?.failure?.()
+      this.failures.record({ peer: link.remote, at: now, triedMs: now - link.createdAt, reason, route: link.route, cause })
+      const networkCause = cause !== undefined && cause.code !== 'no-answer'
+      this.env.log[networkCause ? 'info' : 'debug']('link failed', { peer: link.remote, reason, cause: cause?.code, detail: cause?.detail })
+    }
     link.state = 'closed'
     if (this.links.get(link.remote) === link) this.links.delete(link.remote)
     link.scheduler.clear()

@@ -21,6 +21,43 @@ export interface ConnectionEvents {
 }
 
 /**
+ * The kind of a link's network path, from the ICE candidate pair it selected:
+ * `host` (both ends' own addresses: one machine or LAN), `srflx` (an address a
+ * NAT mapped, learnt from STUN), `prflx` (a mapped address learnt during the
+ * connectivity checks: a NAT without STUN's help), `relay` (through a TURN
+ * server). The most indirect end decides (relay, then srflx, then prflx).
+ * Relaying through another peer will add its own kind.
+ */
+export type PathKind = 'host' | 'srflx' | 'prflx' | 'relay'
+
+export const PATH_KINDS: readonly PathKind[] = ['host', 'srflx', 'prflx', 'relay']
+
+/** The path a connection took, as its transport reports it. */
+export interface LinkPath {
+  readonly kind: PathKind
+  /** Candidate type at each end (host, srflx, prflx, relay). */
+  readonly local: string
+  readonly remote: string
+  /** Transport protocol of the selected pair ('udp' or 'tcp'); TURN's to its server when relayed. */
+  readonly protocol: string
+  /** Round-trip time ICE measured on the pair, ms. */
+  readonly rttMs: number | undefined
+}
+
+/** Why a connection attempt could not open, as far as its transport can tell. */
+export interface ConnectFailure {
+  /**
+   * `no-candidates`: this side found no address to offer; `turn-refused`: the
+   * TURN server refused our credentials; `ice-failed`: both sides offered
+   * addresses but no pair of them worked; `no-answer`: the remote never answered
+   * the offer.
+   */
+  readonly code: 'no-candidates' | 'turn-refused' | 'ice-failed' | 'no-answer'
+  /** The facts behind it, for logs and the page (candidate types each side offered, ICE state). */
+  readonly detail: string
+}
+
+/**
  * One reliable, ordered, message-oriented connection to a remote peer: a WebRTC
  * data channel, or its simulated twin. The link layer owns the send queue and
  * keeps `bufferedAmount` small, so the transport's own FIFO buffer never decides
@@ -37,6 +74,10 @@ export interface Connection {
   send(data: Uint8Array): void
   /** Closes the connection. The remote gets `onClose`; the local side gets no event. Idempotent. */
   close(): void
+  /** The path the open connection takes, once the transport knows it (undefined where it cannot tell). */
+  readonly path?: LinkPath | undefined
+  /** Why the attempt has not opened (asked when the link layer gives up on it); undefined when the transport cannot tell. */
+  failure?(): ConnectFailure | undefined
 }
 
 /**

@@ -5,11 +5,16 @@ import { DHT_SERVICE, type DhtService } from '../peer/dht-service.js'
 import type { NetworkPeer } from '../platform/network-peer.js'
 import { LocalDiagram, jitterOf } from '../von/geometry.js'
 import type { MoveTrace } from './move-trace.js'
-import { diagnose, type ConnectionFacts } from './problems.js'
-import { applyMoves, patchPlayer, type InspectorState, type NeighbourEvent, type NeighbourKind, type WorldStores } from './stores.js'
+import { describeIce, iceSummary } from '../platform/ice-servers.js'
+import { diagnose, FAILURE_WINDOW_MS, type ConnectionFacts } from './problems.js'
+import { applyMoves, patchPlayer, type FailedLink, type InspectorState, type NeighbourEvent, type NeighbourKind, type WorldStores } from './stores.js'
 
 /** DHT contacts listed in the inspector at most. */
 const MAX_DHT_LISTED = 64
+/** Failed connection attempts the page keeps showing (newest). */
+const MAX_FAILED_SHOWN = 5
+/** Failure causes that say something about the network (not a peer that left mid-dial). */
+const NETWORK_CAUSES = new Set(['ice-failed', 'no-candidates', 'turn-refused'])
 
 /** Names of the protocols that can insist on a link, as the inspector shows them. */
 export type LinkProtocolName = 'von' | 'dht' | string
@@ -32,6 +37,7 @@ export class PeerBridge {
   private lastClose: { code: number; reason: string } | undefined
   private everLinked = false
   private hostsSince: number | undefined
+  private badParameter: string | undefined
 
   constructor(
     private readonly stores: WorldStores,
@@ -62,6 +68,11 @@ export class PeerBridge {
     if (net === undefined) this.clearNeighbours()
   }
 
+  /** A URL parameter the page could not use: shown as a notice until all else is well. */
+  setBadParameter(text: string): void {
+    this.badParameter = text
+  }
+
   /** The node's socket closed with this code (1013: the node is full). */
   socketClosed(code: number, reason: string): void {
     this.lastClose = { code, reason }
@@ -87,6 +98,8 @@ export class PeerBridge {
     const s = peer.stats()
     if (s.links.open > 0) this.everLinked = true
     const now = this.now()
+    const servers = net.transport.iceServers
+    const failed = peer.links.failures.since(now - FAILURE_WINDOW_MS)
     if (signaling.hosts.length > 0 && !this.everLinked) this.hostsSince ??= now
     const facts: ConnectionFacts = {
       ...this.facts(),
@@ -97,6 +110,8 @@ export class PeerBridge {
       hosts: signaling.hosts.length,
       linksOpen: s.links.open,
       unlinkedForMs: this.everLinked || this.hostsSince === undefined ? 0 : now - this.hostsSince,
+      recentFailures: failed.map((f) => f.cause?.code ?? '').filter((c) => NETWORK_CAUSES.has(c)),
+      ice: iceSummary(servers),
     }
     const dht = peer.service<DhtService>(DHT_SERVICE)
     const latency = moveLatency(peer)
@@ -116,10 +131,15 @@ export class PeerBridge {
       dhtContacts: dht?.dht.table.size,
       problem: diagnose(facts),
       services: peer.services.map((x) => x.name),
+      paths: peer.links.pathCounts(),
+      ice: { summary: describeIce(servers), source: net.iceOverride ? 'override' : signaling.iceServers === undefined ? 'pending' : 'node' },
+      failedLinks: failed.slice(-MAX_FAILED_SHOWN).map((f): FailedLink => ({
+        peer: f.peer, code: f.cause?.code ?? f.reason, reason: f.reason, detail: f.cause?.detail, at: f.at,
+      })),
     })
     this.stores.self.setState({ aoi: peer.von.aoi, joined: s.state === 'joined' })
     for (const id of this.stores.neighbours.getState().players.keys()) {
-      patchPlayer(this.stores.neighbours, id, { linkOpen: peer.links.isOpen(id as PeerId) })
+      patchPlayer(this.stores.neighbours, id, { linkOpen: peer.links.isOpen(id as PeerId), path: peer.links.link(id as PeerId)?.conn?.path?.kind })
     }
     if (this.stores.inspector.getState().open) this.stores.inspector.setState(inspect(peer))
   }
@@ -129,6 +149,7 @@ export class PeerBridge {
     return {
       webrtcAvailable: true, signalingUrl: c.signalingUrl, signaling: 'idle', connects: 0, lastClose: this.lastClose,
       peerState: 'idle', hosts: 0, linksOpen: 0, everLinked: this.everLinked, unlinkedForMs: 0,
+      recentFailures: [], ice: { stun: 0, turn: 0 }, ...(this.badParameter === undefined ? {} : { badParameter: this.badParameter }),
     }
   }
 
@@ -187,7 +208,10 @@ export function inspect(peer: Peer): Omit<InspectorState, 'open'> {
   const links = [...peer.links.openPeers()].map((id) => {
     const n = von.table.get(id)
     const q = peer.links.queueStats(id)
-    return { id: id as string, x: n?.x, y: n?.y, protocols: insistingProtocols(peer, id), queues: q === undefined ? [0, 0, 0] : q.map((c) => c.count) }
+    return {
+      id: id as string, x: n?.x, y: n?.y, protocols: insistingProtocols(peer, id), queues: q === undefined ? [0, 0, 0] : q.map((c) => c.count),
+      path: peer.links.link(id)?.conn?.path?.kind,
+    }
   })
   const queues = peer.links.totalQueueStats().map((q) => ({ count: q.count, bytes: q.bytes }))
   return { cells, marks, links, dhtContacts, queues }

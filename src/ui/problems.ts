@@ -3,7 +3,7 @@
  * the adapter observes (pure, so it is tested without a network).
  */
 
-export type ProblemCode = 'no-webrtc' | 'world-full' | 'signaling-unreachable' | 'signaling-lost' | 'webrtc-blocked'
+export type ProblemCode = 'no-webrtc' | 'world-full' | 'signaling-unreachable' | 'signaling-lost' | 'webrtc-blocked' | 'links-failing' | 'bad-parameter'
 
 export interface Problem {
   readonly code: ProblemCode
@@ -30,7 +30,16 @@ export interface ConnectionFacts {
   everLinked: boolean
   /** How long the node has listed other peers while no link ever opened, ms (0 once linked). */
   unlinkedForMs: number
+  /** Causes of connection attempts that failed for network reasons in the last {@link FAILURE_WINDOW_MS} (ice-failed, no-candidates, turn-refused). */
+  recentFailures: readonly string[]
+  /** The ICE servers in use. */
+  ice: { stun: number; turn: number }
+  /** A URL parameter the page could not use, with what it did instead. */
+  badParameter?: string
 }
+
+/** Failed connection attempts older than this no longer make a problem. */
+export const FAILURE_WINDOW_MS = 60_000
 
 /** Trying this long to open a first link, with peers listed, suggests WebRTC is blocked. */
 export const WEBRTC_BLOCKED_AFTER_MS = 15_000
@@ -67,11 +76,46 @@ export function diagnose(f: ConnectionFacts): Problem | undefined {
       text: 'You are still in the world: players you are linked to keep working over direct links. New players cannot reach you until the node is back; retrying.',
     }
   }
+  const failing = linksFailing(f)
+  if (failing !== undefined) return failing
   if (!f.everLinked && f.linksOpen === 0 && f.hosts > 0 && f.unlinkedForMs >= WEBRTC_BLOCKED_AFTER_MS) {
     return {
       code: 'webrtc-blocked', severity: 'error', title: 'Cannot connect to other players',
       text: 'The signaling node answered, but no direct connection to another player opened. A firewall, VPN, corporate network or a browser setting may block WebRTC. Try another network or browser, or turn off the blocking extension. Retrying.',
     }
   }
+  if (f.badParameter !== undefined) {
+    return { code: 'bad-parameter', severity: 'notice', title: 'A URL parameter was not used', text: f.badParameter }
+  }
   return undefined
+}
+
+const DEPLOY = 'docs/deploy.md in the game\'s repository'
+
+/** Connection attempts failing for network reasons: why, and what the player (or the host) can do. */
+function linksFailing(f: ConnectionFacts): Problem | undefined {
+  const n = f.recentFailures.length
+  if (n === 0) return undefined
+  const cut = f.linksOpen === 0 && !f.everLinked
+  const severity = cut ? 'error' : 'notice'
+  const lead = cut ? 'No connection to another player opened.' : `${n} connection${n === 1 ? '' : 's'} to nearby players failed in the last minute; you still play with the players you are linked to.`
+  if (f.recentFailures.includes('turn-refused')) {
+    return {
+      code: 'links-failing', severity, title: 'The relay (TURN) server refused us',
+      text: `${lead} The TURN server turned down the credentials this page got from the signaling node, so players behind strict NATs cannot be reached. The host should check that the node's --turn-secret-file holds the TURN server's static-auth-secret and that both clocks are right (${DEPLOY}). Reloading fetches fresh credentials.`,
+    }
+  }
+  if (f.recentFailures.every((c) => c === 'no-candidates')) {
+    return {
+      code: 'links-failing', severity, title: 'This browser offers no network address',
+      text: `${lead} WebRTC found no address of this device to offer other players. A privacy setting or extension that limits WebRTC ("WebRTC leak protection"), or a VPN, does this: allow WebRTC for this site, or turn the extension off here.`,
+    }
+  }
+  const servers = f.ice.turn > 0
+    ? 'even through the TURN relay: this network may block UDP and TCP to it. Try another network (Wi-Fi instead of mobile data, or the other way round).'
+    : `and this world has no TURN relay to carry such links (ICE servers: ${f.ice.stun > 0 ? 'STUN only' : 'none'}). Try another network (Wi-Fi instead of mobile data), or ask the host to add a TURN server (${DEPLOY}).`
+  return {
+    code: 'links-failing', severity, title: cut ? 'Cannot reach other players directly' : 'Some players are out of reach',
+    text: `${lead} Your network and theirs could not reach each other directly (a strict NAT, such as a mobile carrier's, or a firewall that blocks UDP), ${servers}`,
+  }
 }

@@ -92,7 +92,7 @@ describe('stores', () => {
 describe('problems', () => {
   const ok: ConnectionFacts = {
     webrtcAvailable: true, signalingUrl: 'ws://node/', signaling: 'joined', connects: 1, lastClose: undefined,
-    peerState: 'joined', hosts: 1, linksOpen: 1, everLinked: true, unlinkedForMs: 0,
+    peerState: 'joined', hosts: 1, linksOpen: 1, everLinked: true, unlinkedForMs: 0, recentFailures: [], ice: { stun: 0, turn: 0 },
   }
   it('says nothing when all is well', () => expect(diagnose(ok)).toBeUndefined())
   it('tells a missing WebRTC first', () => expect(diagnose({ ...ok, webrtcAvailable: false })?.code).toBe('no-webrtc'))
@@ -107,6 +107,33 @@ describe('problems', () => {
     const f = { ...ok, linksOpen: 0, everLinked: false }
     expect(diagnose({ ...f, unlinkedForMs: WEBRTC_BLOCKED_AFTER_MS - 1 })).toBeUndefined()
     expect(diagnose({ ...f, unlinkedForMs: WEBRTC_BLOCKED_AFTER_MS })?.code).toBe('webrtc-blocked')
+  })
+  describe('links that cannot open', () => {
+    const cut = { ...ok, linksOpen: 0, everLinked: false }
+    it('without TURN: a strict NAT or firewall, another network, or a TURN server from the host', () => {
+      const p = diagnose({ ...cut, recentFailures: ['ice-failed'], ice: { stun: 1, turn: 0 } })!
+      expect(p).toMatchObject({ code: 'links-failing', severity: 'error', title: 'Cannot reach other players directly' })
+      expect(p.text).toMatch(/^No connection to another player opened\. .*strict NAT.*STUN only.*another network.*add a TURN server \(docs\/deploy\.md/)
+      expect(diagnose({ ...cut, recentFailures: ['ice-failed'] })!.text).toMatch(/ICE servers: none/)
+    })
+    it('with TURN: the network may block the relay', () => {
+      expect(diagnose({ ...cut, recentFailures: ['ice-failed'], ice: { stun: 1, turn: 1 } })!.text).toMatch(/even through the TURN relay: this network may block UDP and TCP/)
+    })
+    it('a notice, not an error, while other links work; counted', () => {
+      const p = diagnose({ ...ok, recentFailures: ['ice-failed', 'ice-failed'] })!
+      expect(p).toMatchObject({ severity: 'notice', title: 'Some players are out of reach' })
+      expect(p.text).toMatch(/^2 connections to nearby players failed in the last minute/)
+    })
+    it('refused TURN credentials and a browser that offers no address', () => {
+      expect(diagnose({ ...cut, recentFailures: ['ice-failed', 'turn-refused'], ice: { stun: 1, turn: 1 } })!.text).toMatch(/--turn-secret-file holds the TURN server's static-auth-secret/)
+      const none = diagnose({ ...cut, recentFailures: ['no-candidates'] })!
+      expect(none.title).toBe('This browser offers no network address')
+      expect(none.text).toMatch(/WebRTC leak protection/)
+    })
+    it('a signaling problem comes first; an unusable URL parameter last', () => {
+      expect(diagnose({ ...cut, signaling: 'backoff', connects: 3, peerState: 'waiting', recentFailures: ['ice-failed'] })?.code).toBe('signaling-unreachable')
+      expect(diagnose({ ...ok, badParameter: 'ice: not valid JSON' })).toMatchObject({ code: 'bad-parameter', severity: 'notice', text: 'ice: not valid JSON' })
+    })
   })
 })
 

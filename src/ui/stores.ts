@@ -1,6 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla'
 import { pushSample, type Sample } from './interpolation.js'
 import type { Vec } from './movement.js'
+import type { PathKind } from '../link/transport.js'
 import type { Problem } from './problems.js'
 
 /**
@@ -35,6 +36,8 @@ export interface RemotePlayer {
   readonly avatarHash: string | undefined
   readonly avatarUrl: string | undefined
   readonly linkOpen: boolean
+  /** The network path of the link to this player, once known (host, srflx, prflx, relay). */
+  readonly path: PathKind | undefined
   /** A stress-test avatar, not a peer. */
   readonly fake: boolean
 }
@@ -58,6 +61,20 @@ export interface QueueDepth {
   bytes: number
 }
 
+/** Open links by the kind of their network path. */
+export type PathCounts = Readonly<Record<PathKind | 'unknown', number>>
+
+/** A connection attempt that failed, as the page shows it. */
+export interface FailedLink {
+  readonly peer: string
+  /** ice-failed, no-candidates, turn-refused, no-answer, or the link layer's reason when the transport could not tell. */
+  readonly code: string
+  readonly reason: string
+  readonly detail: string | undefined
+  /** Local time it failed (ms). */
+  readonly at: number
+}
+
 export interface ConnectionState {
   signalingUrl: string
   world: string
@@ -78,6 +95,12 @@ export interface ConnectionState {
   joinMs: number | undefined
   rejoins: number
   dhtContacts: number | undefined
+  /** Open links by path kind. */
+  paths: PathCounts
+  /** The ICE servers in use, without credentials ("STUN 1 · TURN 1", "none"), and where they came from. */
+  ice: { summary: string; source: 'node' | 'override' | 'pending' }
+  /** The last connection attempts that failed (at most a few, newest last). */
+  failedLinks: readonly FailedLink[]
   /** What a person should know (and do) right now. */
   problem: Problem | undefined
   /** Services running this session (dht, chat, presence ...). */
@@ -105,7 +128,7 @@ export interface InspectorState {
   /** Voronoi cells of self (first) and each neighbour, from the local diagram. */
   cells: readonly { id: string; poly: readonly Vec[] }[]
   marks: readonly { id: string; x: number; y: number; kinds: readonly NeighbourKind[]; dht: boolean }[]
-  links: readonly { id: string; x: number | undefined; y: number | undefined; protocols: readonly string[]; queues: readonly number[] }[]
+  links: readonly { id: string; x: number | undefined; y: number | undefined; protocols: readonly string[]; queues: readonly number[]; path: PathKind | undefined }[]
   dhtContacts: readonly { id: string; bucket: number; linked: boolean }[]
   queues: readonly QueueDepth[]
 }
@@ -147,6 +170,7 @@ export function createWorldStores(init: { id: string; world: string; signalingUr
       signalingUrl: init.signalingUrl, world: init.world, signaling: 'idle', connects: 0, peerState: 'idle', neighbours: 0,
       links: { open: 0, connecting: 0 }, introduced: 0, viaSignaling: 0, queues: [{ count: 0, bytes: 0 }, { count: 0, bytes: 0 }, { count: 0, bytes: 0 }],
       moveLatencyMs: undefined, moveLatencyP95Ms: undefined, joinMs: undefined, rejoins: 0, dhtContacts: undefined, problem: undefined, services: [],
+      paths: { host: 0, srflx: 0, prflx: 0, relay: 0, unknown: 0 }, ice: { summary: 'none', source: 'pending' }, failedLinks: [],
     })),
     chat: createStore<ChatState>()(() => ({ lines: [] })),
     inspector: createStore<InspectorState>()(() => ({ open: false, cells: [], marks: [], links: [], dhtContacts: [], queues: [] })),
@@ -187,7 +211,7 @@ export function applyMoves(store: StoreApi<NeighboursState>, events: readonly Ne
     const p = players.get(e.id)
     const track = pushSample(p?.track ?? [], { t: e.t, x: e.x, y: e.y })
     players.set(e.id, p === undefined
-      ? { id: e.id, track, name: undefined, color: colorOf(e.id), avatarHash: undefined, avatarUrl: undefined, linkOpen: false, fake, ...profiles.get(e.id) }
+      ? { id: e.id, track, name: undefined, color: colorOf(e.id), avatarHash: undefined, avatarUrl: undefined, linkOpen: false, path: undefined, fake, ...profiles.get(e.id) }
       : { ...p, track })
   }
   store.setState({ players })

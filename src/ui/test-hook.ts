@@ -5,7 +5,7 @@ import type { Peer } from '../peer/peer.js'
 import type { Intents } from './intents.js'
 import { positionAt } from './interpolation.js'
 import type { MoveTrace, MoveTraceData } from './move-trace.js'
-import type { WorldStores } from './stores.js'
+import type { FailedLink, PathCounts, WorldStores } from './stores.js'
 
 /** Frame timing the game reports (when it renders). */
 export interface FrameStats {
@@ -78,7 +78,17 @@ export interface WorldSnapshot {
   queues: number[]
   /** One-way move latency to VON neighbours (half the link RTT), ms; null before any sample. */
   moveLatency: { p50Ms: number; p95Ms: number } | null
-  neighbours: { id: string; name: string | undefined; x: number; y: number; avatarHash: string | undefined; avatarLoaded: boolean; linkOpen: boolean }[]
+  /** Open links by network path: host, srflx, prflx, relay (TURN), unknown (not read yet). */
+  paths: PathCounts
+  /** ICE servers in use, without credentials, and where they came from. */
+  ice: { summary: string; source: string }
+  /** The last failed connection attempts: peer, cause (ice-failed, no-candidates, turn-refused, no-answer ...), the facts. */
+  failedLinks: readonly FailedLink[]
+  neighbours: {
+    id: string; name: string | undefined; x: number; y: number; avatarHash: string | undefined; avatarLoaded: boolean; linkOpen: boolean
+    /** The path of the link to this neighbour, once known. */
+    path: string | undefined
+  }[]
   chat: { from: string; name: string; text: string; self: boolean }[]
 }
 
@@ -94,9 +104,10 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
         id: s.id, name: s.name, x: s.x, y: s.y, aoi: s.aoi, avatarHash: s.avatarHash,
         peerState: c.peerState, signaling: c.signaling, problem: c.problem?.code, links: c.links, introduced: c.introduced, queues: c.queues.map((q) => q.count),
         moveLatency: c.moveLatencyMs === undefined ? null : { p50Ms: c.moveLatencyMs, p95Ms: c.moveLatencyP95Ms ?? c.moveLatencyMs },
+        paths: c.paths, ice: c.ice, failedLinks: c.failedLinks,
         neighbours: [...stores.neighbours.getState().players.values()].map((p) => {
           const at = positionAt(p.track, t, 0) ?? { x: NaN, y: NaN }
-          return { id: p.id, name: p.name, x: at.x, y: at.y, avatarHash: p.avatarHash, avatarLoaded: p.avatarUrl !== undefined, linkOpen: p.linkOpen }
+          return { id: p.id, name: p.name, x: at.x, y: at.y, avatarHash: p.avatarHash, avatarLoaded: p.avatarUrl !== undefined, linkOpen: p.linkOpen, path: p.path }
         }),
         chat: stores.chat.getState().lines.map((l) => ({ from: l.from, name: l.name, text: l.text, self: l.self })),
       }

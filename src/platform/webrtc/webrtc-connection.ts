@@ -1,8 +1,9 @@
 import SimplePeer from 'simple-peer'
 import type { Clock, Crypto, KeyPair, Log, TimerHandle, Timers } from '../../core/env.js'
 import type { PeerId } from '../../core/id.js'
-import type { Connection, ConnectionEvents, SignalData } from '../../link/transport.js'
-import type { IceServer } from '../ice-servers.js'
+import type { ConnectFailure, Connection, ConnectionEvents, LinkPath, SignalData } from '../../link/transport.js'
+import { iceSummary, type IceServer } from '../ice-servers.js'
+import { candidateType, IceFacts, selectedPath } from './ice-facts.js'
 import { LinkAuth, MAX_AUTH_MESSAGE_BYTES, type Fingerprints } from './link-auth.js'
 import { parseWebRtcSignal, sdpFingerprints } from './sdp.js'
 
@@ -38,6 +39,8 @@ export interface WebRtcConnectionInit {
   bufferedSampleMs: number
   maxSdpBytes: number
   maxCandidates: number
+  /** How often an open connection reads its selected candidate pair again (ICE may switch pairs). */
+  pathRefreshMs: number
 }
 
 /**
@@ -69,6 +72,9 @@ export class WebRtcConnection implements Connection {
   private drainTimer: TimerHandle | undefined
   private descriptions = 0
   private candidates = 0
+  private readonly ice: IceFacts
+  private currentPath: LinkPath | undefined
+  private pathTimer: TimerHandle | undefined
 
   constructor(
     private readonly c: WebRtcConnectionComponents,
@@ -77,6 +83,8 @@ export class WebRtcConnection implements Connection {
   ) {
     this.remote = init.remote
     this.auth = new LinkAuth(c, init)
+    this.ice = new IceFacts(iceSummary(init.iceServers))
+    if (!init.initiator) this.ice.answered = true
     let peer: Peer
     try {
       peer = new SimplePeer({
@@ -92,7 +100,23 @@ export class WebRtcConnection implements Connection {
       return
     }
     this.peer = peer
-    peer.on('signal', (data) => this.state !== 'closed' && this.events.onSignal(data as unknown as SignalData))
+    peer.on('signal', (data) => {
+      if (this.state === 'closed') return
+      const type = candidateType((data as { candidate?: { candidate?: unknown } }).candidate?.candidate)
+      if (type !== undefined) this.ice.local.add(type)
+      this.events.onSignal(data as unknown as SignalData)
+    })
+    peer.on('iceStateChange', (iceState: string, gathering: string) => {
+      this.ice.iceState = iceState
+      this.ice.gathering = gathering
+    })
+    const pc = peer._pc as (RTCPeerConnection & { addEventListener?: unknown }) | null
+    if (pc !== null && typeof pc.addEventListener === 'function') {
+      pc.addEventListener('icecandidateerror', (e: Event) => {
+        const code = (e as Event & { errorCode?: unknown }).errorCode
+        if (typeof code === 'number') this.ice.addServerError(code)
+      })
+    }
     peer.on('connect', () => this.startAuth())
     peer.on('error', (err: Error & { code?: string }) => this.fail(`webrtc: ${err.code ?? err.message}`))
     peer.on('close', () => this.fail('remote-closed'))
@@ -128,6 +152,14 @@ export class WebRtcConnection implements Connection {
     if (this.nativeDrain && this.channel !== null) this.channel.bufferedAmountLowThreshold = bytes
   }
 
+  get path(): LinkPath | undefined {
+    return this.currentPath
+  }
+
+  failure(): ConnectFailure | undefined {
+    return this.state === 'open' ? undefined : this.ice.explain()
+  }
+
   /** For benchmarks and diagnostics only: sending on it bypasses the link layer. */
   get rawChannel(): RTCDataChannel | null {
     return this.state === 'open' ? this.channel : null
@@ -139,6 +171,12 @@ export class WebRtcConnection implements Connection {
     if (clean === null) return
     // One description each way and a bounded number of candidates: we never renegotiate.
     if (clean.type === 'candidate' ? ++this.candidates > this.init.maxCandidates : ++this.descriptions > 1) return
+    if (clean.type === 'candidate') {
+      const type = candidateType((clean.candidate as { candidate: string }).candidate)
+      if (type !== undefined) this.ice.remote.add(type)
+    } else {
+      this.ice.answered = true
+    }
     try {
       this.peer.signal(clean as unknown as SimplePeer.SignalData)
     } catch (err) {
@@ -189,7 +227,22 @@ export class WebRtcConnection implements Connection {
     this.state = 'open'
     this.c.timers.clearTimeout(this.authTimer)
     this.authTimer = undefined
+    this.readPath()
     this.events.onOpen()
+  }
+
+  /** Reads the selected candidate pair now and again every `pathRefreshMs` while open. */
+  private readPath(): void {
+    const pc = this.peer?._pc
+    if (this.state !== 'open' || pc === null || pc === undefined) return
+    pc.getStats().then(
+      (report) => {
+        if (this.state !== 'open') return
+        this.currentPath = selectedPath(report.values() as Iterable<Record<string, unknown>>) ?? this.currentPath
+      },
+      () => {},
+    )
+    this.pathTimer = this.c.timers.setTimeout(() => this.readPath(), this.init.pathRefreshMs)
   }
 
   private fingerprints(): Fingerprints | null {
@@ -240,7 +293,8 @@ export class WebRtcConnection implements Connection {
     this.state = 'closed'
     if (this.authTimer !== undefined) this.c.timers.clearTimeout(this.authTimer)
     if (this.drainTimer !== undefined) this.c.timers.clearTimeout(this.drainTimer)
-    this.authTimer = this.drainTimer = undefined
+    if (this.pathTimer !== undefined) this.c.timers.clearTimeout(this.pathTimer)
+    this.authTimer = this.drainTimer = this.pathTimer = undefined
     if (this.channel !== null) {
       this.channel.onmessage = null
       this.channel.onbufferedamountlow = null

@@ -43,6 +43,8 @@ export interface WebRtcTransportInit {
   maxSdpBytes?: number
   /** ICE candidates accepted per connection; the rest are ignored. @default 64 */
   maxCandidates?: number
+  /** How often an open connection reads its selected candidate pair (path kind, ICE RTT) again. @default 10000 */
+  pathRefreshMs?: number
 }
 
 /**
@@ -66,6 +68,7 @@ export class WebRtcTransport implements Transport {
       bufferedSampleMs: init.bufferedSampleMs ?? 1,
       maxSdpBytes: init.maxSdpBytes ?? 16 * 1024,
       maxCandidates: init.maxCandidates ?? 64,
+      pathRefreshMs: init.pathRefreshMs ?? 10_000,
     }
     this.servers = this.init.iceServers
   }
