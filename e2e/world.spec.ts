@@ -49,6 +49,20 @@ test('two players (rendered) join, see each other and moves propagate', async ({
   await until(b, (s) => near(seen(s, sa.id) ?? { x: NaN, y: NaN }, sa), 20_000, () => 'b does not see a')
   await walkTo(a, 1030, 1040)
   await until(b, (s) => near(seen(s, sa.id)!, { x: 1030, y: 1040 }), 5000, (s) => `b sees a at ${JSON.stringify(seen(s, sa.id))}`)
+  // One machine: the link's path is host to host, with no ICE servers from the node (npm start's default).
+  const paths = await until(a, (s) => seen(s, sb.id)?.path === 'host', 15_000, (s) => `a's path to b: ${JSON.stringify(s.paths)}`)
+  expect(paths.paths).toMatchObject({ host: 1, relay: 0 })
+  expect(paths.ice).toEqual({ summary: 'none', source: 'node' })
+  expect(paths.failedLinks).toEqual([])
+  await expect(a.locator('#hud-stats')).toContainText('1 host')
+  await expect(a.locator('#hud-stats')).toContainText('none (from the node)')
+})
+
+test('an ?ice= the page cannot use is said, and the node\'s servers are used instead', async ({ player }) => {
+  const a = await player({ at: { x: 300, y: 300 }, headless: false, ice: 'turn:198.18.0.1:3478' })
+  await expect(a.locator('#problem')).toBeVisible()
+  await expect(a.locator('#problem-text')).toContainText('a TURN URL needs credentials')
+  expect((await snapshot(a)).ice).toEqual({ summary: 'none', source: 'node' })
 })
 
 test('five players: each shows the others inside its AOI and not those outside; moves and chat stay in the AOI', async ({ player }) => {
