@@ -1,5 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import type { RttStats } from '../link/rtt.js'
+import type { LinkPath } from '../link/transport.js'
 import { ASSETS_SERVICE, type AssetService } from '../peer/assets-service.js'
 import type { Peer } from '../peer/peer.js'
 import type { Intents } from './intents.js'
@@ -54,6 +55,8 @@ export interface LinkInfo {
   fragmentBytes: number
   /** Longest time a message of each class waited in our scheduler since the link opened, ms. */
   maxWaitMs: readonly number[]
+  /** The network path ICE selected: kind, candidate types at each end, protocol, ICE's RTT. */
+  path: LinkPath | undefined
 }
 
 /** What the hook reaches beyond the stores (benchmarks): the move trace and the running peer. */
@@ -150,7 +153,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
       if (links === undefined || l === undefined) return undefined
       return {
         rtt: links.rtt(peer as PeerId), rateBytesPerSec: l.rate.bytesPerSec, bufferThreshold: l.bufferThreshold,
-        fragmentBytes: l.fragmentBytes, maxWaitMs: [...l.scheduler.stats.maxWaitMs],
+        fragmentBytes: l.fragmentBytes, maxWaitMs: [...l.scheduler.stats.maxWaitMs], path: l.conn?.path,
       }
     },
   }

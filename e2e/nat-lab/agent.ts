@@ -1,0 +1,127 @@
+/**
+ * A lab agent: runs Node peers (the real Peer on @roamhq/wrtc) inside one lab
+ * namespace, driven by the lab over stdin and reporting on stdout, one JSON
+ * object a line each way.
+ *   node --import tsx e2e/nat-lab/agent.ts --url wss://198.18.0.1:8443/ [--ca FILE]
+ * Commands: {cmd:'peer', key, world, ice: 'node' | IceServer[], x, y}, {cmd:'move', key, x, y},
+ * {cmd:'close', key}, {cmd:'exit'}.
+ * Events: {ev:'ready'}, {ev:'joined', key, id}, {ev:'link', key, peer, path, local, remote, rttMs, openMs},
+ * {ev:'failed', key, peer, reason, cause, detail, triedMs}, {ev:'moved', key, x, y, t}, {ev:'saw', key, from, x, y, t},
+ * {ev:'error', message}. Times `t` are wall-clock ms (performance.timeOrigin + now): every process of the machine shares them.
+ */
+import wrtc from '@roamhq/wrtc'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { WebSocket } from 'ws'
+import type { PeerId } from '../../src/core/id.js'
+import { loadIdentity } from '../../src/peer/identity.js'
+import { parseIceServers } from '../../src/platform/ice-servers.js'
+import { startNetworkPeer, type NetworkPeer } from '../../src/platform/network-peer.js'
+import { createNodeEnv } from '../../src/platform/node/node-env.js'
+
+const { values } = parseArgs({ options: { url: { type: 'string' }, ca: { type: 'string' } } })
+if (values.url === undefined) throw new Error('--url is required')
+const url = values.url
+const ca = values.ca === undefined ? undefined : readFileSync(values.ca)
+
+/** `ws` trusting the lab's own certificate authority. */
+class LabWebSocket extends WebSocket {
+  constructor(u: string) {
+    super(u, ca === undefined ? {} : { ca })
+  }
+}
+
+const wall = (): number => performance.timeOrigin + performance.now()
+const emit = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`)
+
+interface Running {
+  net: NetworkPeer
+  reported: Set<PeerId>
+  failures: number
+}
+const peers = new Map<string, Running>()
+
+async function startPeer(key: string, world: string, ice: unknown, x: number, y: number): Promise<void> {
+  // The link layer's own account of links opening, closing and failing comes back as events.
+  const note = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
+    if (/^link |webrtc|introduction/.test(msg)) emit({ ev: 'log', key, level, msg, fields, t: wall() })
+  }
+  const env = createNodeEnv({ log: { debug: note('debug'), info: note('info'), warn: note('warn'), error: note('error') } })
+  const keyPair = await loadIdentity(env)
+  const servers = ice === 'node' ? undefined : parseIceServers(ice)
+  if (servers === null) throw new Error(`bad ice for ${key}`)
+  const net = await startNetworkPeer(
+    {
+      env, keyPair, WebSocket: LabWebSocket, wrtc,
+      listener: {
+        onEnter: (id, px, py) => emit({ ev: 'saw', key, from: id, x: px, y: py, t: wall() }),
+        onMove: (id, px, py) => emit({ ev: 'saw', key, from: id, x: px, y: py, t: wall() }),
+        onState: (state) => {
+          if (state === 'joined') emit({ ev: 'joined', key, id: net.peer.id })
+        },
+      },
+    },
+    { url, world, peer: { services: [] }, ...(servers === undefined ? {} : { ice: servers }) },
+  )
+  peers.set(key, { net, reported: new Set(), failures: 0 })
+  net.peer.join(x, y)
+}
+
+/** Reports links as their path becomes known, and failed attempts, every 100 ms. */
+function watch(): void {
+  for (const [key, r] of peers) {
+    const links = r.net.peer.links
+    for (const id of links.openPeers()) {
+      const link = links.link(id)
+      const path = link?.conn?.path
+      if (link === undefined || path === undefined || r.reported.has(id)) continue
+      r.reported.add(id)
+      emit({ ev: 'link', key, peer: id, path: path.kind, local: path.local, remote: path.remote, rttMs: path.rttMs, openMs: link.openedAt - link.createdAt })
+    }
+    if (links.failures.total === r.failures) continue
+    const fresh = links.failures.since(-Infinity).slice(-(links.failures.total - r.failures))
+    r.failures = links.failures.total
+    for (const f of fresh) emit({ ev: 'failed', key, peer: f.peer, reason: f.reason, cause: f.cause?.code, detail: f.cause?.detail, triedMs: f.triedMs })
+  }
+}
+const watcher = setInterval(watch, 100)
+
+async function handle(line: string): Promise<void> {
+  const m = JSON.parse(line) as Record<string, unknown>
+  const key = String(m.key)
+  switch (m.cmd) {
+    case 'peer':
+      return startPeer(key, String(m.world), m.ice, Number(m.x), Number(m.y))
+    case 'move': {
+      const r = peers.get(key)
+      if (r === undefined) throw new Error(`no peer ${key}`)
+      r.net.peer.move(Number(m.x), Number(m.y))
+      emit({ ev: 'moved', key, x: Number(m.x), y: Number(m.y), t: wall() })
+      return
+    }
+    case 'info': {
+      const links = peers.get(key)?.net.peer.links
+      const info = links?.openPeers().map((id) => {
+        const l = links.link(id)!
+        return { peer: id.slice(0, 8), bytesSent: l.bytesSent, bytesReceived: l.bytesReceived, frames: l.framesReceived, rtt: links.rtt(id), path: l.conn?.path }
+      })
+      emit({ ev: 'info', key, state: peers.get(key)?.net.peer.state, links: info, failures: links?.failures.since(-Infinity) })
+      return
+    }
+    case 'close':
+      await peers.get(key)?.net.close()
+      peers.delete(key)
+      return
+    case 'exit':
+      clearInterval(watcher)
+      await Promise.all([...peers.values()].map((r) => r.net.close()))
+      process.exit(0)
+  }
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  handle(line).catch((err: unknown) => emit({ ev: 'error', message: (err as Error).message }))
+})
+process.stdin.on('end', () => process.exit(0))
+emit({ ev: 'ready' })

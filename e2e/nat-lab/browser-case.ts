@@ -1,0 +1,136 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { MoveTraceData } from '../../src/ui/move-trace.js'
+import type { WorldSnapshot } from '../../src/ui/test-hook.js'
+import { openPlayer, snapshot } from '../lib/player.js'
+import { expectation, type IceMode, type LabCase } from './expectations.js'
+import type { NatKind } from './netns.js'
+
+const OPEN_WAIT_MS = 25_000
+/** The link layer gives up at 10 s and the page tells within a poll or two after. */
+const PROBLEM_WAIT_MS = 30_000
+
+export interface BrowserSide {
+  host: string
+  nat: NatKind
+  browser: Browser
+}
+
+export interface BrowserCaseInit {
+  a: BrowserSide
+  b: BrowserSide
+  mode: IceMode
+  pageUrl: string
+  stunUrl: string
+  /** Render the game (Phaser, HUD, banner) in b's page rather than run it headless. */
+  render: boolean
+  /** Everything the pages showed or logged, for the lab's secret check. */
+  sink: (text: string) => void
+}
+
+/**
+ * Two pages of the real game in two lab homes: a enters a world, b enters it
+ * through the node and should (or should not) link to a. When linked, a walks
+ * and chats and b must see both; when not, b's page must say why.
+ */
+export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
+  const { a, b, mode } = init
+  const world = `lab-web-${a.host}-${b.host}-${mode.replace('+', '')}`
+  const ice = mode === 'none' ? 'none' : mode === 'stun' ? init.stunUrl : undefined
+  const base: LabCase = {
+    client: 'chromium', a: a.host, b: b.host, nats: `${a.nat}-${b.nat}`, ice: mode, expected: expectation(a.nat, b.nat, mode),
+    connected: false, openMs: undefined, path: undefined, pathOther: undefined, cause: undefined, detail: undefined, latencyMs: undefined, checks: [],
+  }
+  const contexts: BrowserContext[] = []
+  const open = async (side: BrowserSide, x: number, headless: boolean): Promise<Page> => {
+    const context = await side.browser.newContext({ ignoreHTTPSErrors: true })
+    contexts.push(context)
+    context.on('console', (m) => init.sink(m.text()))
+    return openPlayer(context, init.pageUrl, { world, at: { x, y: 1000 }, headless, log: 'info', readyTimeoutMs: 60_000, ...(ice === undefined ? {} : { ice }) })
+  }
+  try {
+    const pa = await open(a, 1000, true)
+    const sa = await poll(pa, (s) => s.peerState === 'joined', OPEN_WAIT_MS)
+    const t0 = Date.now()
+    const pb = await open(b, 1060, !init.render)
+    const seen = await poll(pb, (s) => s.neighbours.some((n) => n.id === sa!.id && n.linkOpen && n.path !== undefined) || s.problem === 'links-failing', base.expected.connect ? OPEN_WAIT_MS : PROBLEM_WAIT_MS)
+    const nb = seen?.neighbours.find((n) => n.id === sa!.id && n.linkOpen)
+    if (seen === undefined || nb === undefined) {
+      const s = seen ?? (await poll(pb, (x) => x.problem === 'links-failing', PROBLEM_WAIT_MS)) ?? (await snapshot(pb))
+      const failed = s.failedLinks[s.failedLinks.length - 1]
+      const out: LabCase = { ...base, cause: failed?.code ?? s.problem ?? 'no link', detail: failed?.detail }
+      if (init.render) out.checks!.push(await bannerCheck(pb))
+      init.sink(await pb.content())
+      return out
+    }
+    const openMs = Date.now() - t0
+    const other = (await poll(pa, (s) => s.neighbours.some((n) => n.id === seen.id && n.path !== undefined), 5000))?.neighbours.find((n) => n.id === seen.id)
+    const detailOf = async (p: Page, id: string): Promise<string> => {
+      const path = (await p.evaluate((peer) => window.__world!.linkInfo(peer)?.path, id))
+      return path === undefined ? nb.path! : `${path.kind} (${path.local}/${path.remote}${path.rttMs === undefined ? '' : `, ICE RTT ${path.rttMs.toFixed(1)} ms`})`
+    }
+    const pathB = await detailOf(pb, sa!.id)
+    const pathA = other === undefined ? undefined : await detailOf(pa, seen.id)
+    const checks = [await chatCheck(pa, pb, a.host)]
+    if (init.render) checks.push(await hudCheck(pb, nb.path!))
+    const latencyMs = await walkLatency(pa, pb, sa!)
+    for (const p of [pa, pb]) init.sink(await p.content())
+    return { ...base, connected: true, openMs, path: pathB, pathOther: pathA, latencyMs, checks }
+  } finally {
+    await Promise.all(contexts.map((c) => c.close().catch(() => undefined)))
+  }
+}
+
+/** The snapshot once `cond` holds, polled every 200 ms; undefined after `timeoutMs`. */
+async function poll(page: Page, cond: (s: WorldSnapshot) => boolean, timeoutMs: number): Promise<WorldSnapshot | undefined> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const s = await snapshot(page)
+    if (cond(s)) return s
+    if (Date.now() > end) return undefined
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+async function chatCheck(pa: Page, pb: Page, from: string): Promise<{ name: string; ok: boolean; detail: string }> {
+  const text = `hello from ${from}`
+  await pa.evaluate((t) => window.__world!.chat(t), text)
+  const s = await poll(pb, (x) => x.chat.some((l) => l.text === text), 10_000)
+  return { name: 'chat a to b', ok: s !== undefined, detail: s === undefined ? 'not heard within 10 s' : 'heard' }
+}
+
+/** The rendered page's HUD counts the link under its path kind. */
+async function hudCheck(pb: Page, kind: string): Promise<{ name: string; ok: boolean; detail: string }> {
+  const text = (await pb.locator('#hud-stats').textContent({ timeout: 5000 }).catch(() => null)) ?? ''
+  const ok = text.includes(`1 ${kind}`)
+  return { name: 'HUD shows the path', ok, detail: ok ? `"1 ${kind}"` : `HUD: ${text.slice(0, 300)}` }
+}
+
+/** The rendered page's banner says why no link opened (it redraws a few times a second). */
+async function bannerCheck(pb: Page): Promise<{ name: string; ok: boolean; detail: string }> {
+  const banner = pb.locator('#problem')
+  const visible = await banner.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)
+  const text = visible ? ((await pb.locator('#problem-text').textContent()) ?? '') : ''
+  const ok = visible && /could not reach each other directly/.test(text)
+  return { name: 'page says why', ok, detail: ok ? text.slice(0, 160) : `banner ${visible ? text : 'hidden'}` }
+}
+
+/** a walks a few units; b's arrivals are paired with a's sends by position on the shared wall clock. */
+async function walkLatency(pa: Page, pb: Page, sa: WorldSnapshot): Promise<LabCase['latencyMs']> {
+  await pa.evaluate(() => window.__world!.traceMoves(true))
+  await pb.evaluate(() => window.__world!.traceMoves(true))
+  await pa.evaluate(([x, y]) => window.__world!.move(x, y), [sa.x + 40, sa.y + 20] as const)
+  await new Promise((r) => setTimeout(r, 2500))
+  const sent: MoveTraceData = await pa.evaluate(() => window.__world!.takeMoveTrace())
+  const got: MoveTraceData = await pb.evaluate(() => window.__world!.takeMoveTrace())
+  // Positions travel in hundredths of a unit.
+  const at = (m: { x: number; y: number }): string => `${Math.round(m.x * 100)},${Math.round(m.y * 100)}`
+  const delays: number[] = []
+  for (const m of sent.sent) {
+    const r = got.received.find((g) => g.id === sa.id && at(g) === at(m))
+    if (r !== undefined) delays.push(r.t - m.t)
+  }
+  if (process.env.NAT_LAB_DEBUG !== undefined) console.log(`walk: sent ${sent.sent.length}, received ${got.received.length}, matched ${delays.length}; b: ${JSON.stringify((await snapshot(pb)).neighbours.map((n) => [n.id.slice(0, 6), n.linkOpen, n.path]))}`)
+  if (delays.length === 0) return { p50: NaN, max: NaN, n: 0, sent: sent.sent.length }
+  delays.sort((u, v) => u - v)
+  return { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]!, n: delays.length, sent: sent.sent.length }
+}

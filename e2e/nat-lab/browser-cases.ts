@@ -1,0 +1,42 @@
+import { chromium, type Browser } from 'playwright-core'
+import { CHROMIUM_ARGS } from '../../bench/lib/browser.js'
+import { runBrowserCase, type BrowserSide } from './browser-case.js'
+import { chromiumWrapper } from './chromium-in-ns.js'
+import type { Coturn } from './coturn.js'
+import type { IceMode, LabCase } from './expectations.js'
+import type { LabWorld } from './lab-world.js'
+import type { Lab } from './netns.js'
+
+/**
+ * The Chromium part of the matrix: one browser in each home (run inside its
+ * namespace), pages of the real game two by two. The lab's certificate is its
+ * own, so the browsers are told to accept it.
+ */
+const CASES: readonly { a: string; b: string; mode: IceMode; render: boolean }[] = [
+  // Two cone NATs with the node's servers: a direct path through STUN.
+  { a: 'cone1', b: 'cone2', mode: 'stun+turn', render: false },
+  // Two symmetric NATs: only TURN works; b renders the game (HUD counts the relay).
+  { a: 'sym1', b: 'sym2', mode: 'stun+turn', render: true },
+  // The same without ICE servers: no link, and the page says why.
+  { a: 'sym1', b: 'sym2', mode: 'none', render: true },
+]
+
+export async function runBrowserCases(lab: Lab, world: LabWorld, turn: Coturn, dir: string, sink: (text: string) => void): Promise<LabCase[]> {
+  const browsers = new Map<string, Browser>()
+  try {
+    for (const name of new Set(CASES.flatMap((c) => [c.a, c.b]))) {
+      const host = lab.host(name)
+      browsers.set(name, await chromium.launch({
+        executablePath: chromiumWrapper(host.ns, dir), args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'], timeout: 60_000,
+      }))
+    }
+    const side = (name: string): BrowserSide => ({ host: name, nat: lab.host(name).nat, browser: browsers.get(name)! })
+    const out: LabCase[] = []
+    for (const c of CASES) {
+      out.push(await runBrowserCase({ a: side(c.a), b: side(c.b), mode: c.mode, pageUrl: world.pageUrl, stunUrl: turn.stunUrl, render: c.render, sink }))
+    }
+    return out
+  } finally {
+    await Promise.all([...browsers.values()].map((b) => b.close().catch(() => undefined)))
+  }
+}

@@ -1,0 +1,105 @@
+import type { AgentClient, AgentEvent } from './agent-client.js'
+import { expectation, type IceMode, type LabCase } from './expectations.js'
+import type { NatKind } from './netns.js'
+
+/** How long a dial may take before the case counts as not connected (the link layer gives up at 10 s). */
+const OPEN_WAIT_MS = 20_000
+const JOIN_WAIT_MS = 20_000
+const MOVES = 20
+const MOVE_EVERY_MS = 100
+
+/** One Node-to-Node case of the matrix: `a` starts a world, `b` joins it through the node and dials `a`. */
+export interface NodePair {
+  a: { host: string; nat: NatKind; agent: AgentClient }
+  b: { host: string; nat: NatKind; agent: AgentClient }
+}
+
+const iceFor = (mode: IceMode, stunUrl: string): unknown => (mode === 'none' ? [] : mode === 'stun' ? [{ urls: [stunUrl] }] : 'node')
+
+/** Runs one pair under one ICE configuration and reports what happened; a lab error is reported as the case's cause. */
+export async function runNodeCase(p: NodePair, mode: IceMode, stunUrl: string, index: number): Promise<LabCase> {
+  try {
+    return await nodeCase(p, mode, stunUrl, index)
+  } catch (err) {
+    return {
+      client: 'node', a: p.a.host, b: p.b.host, nats: `${p.a.nat}-${p.b.nat}`, ice: mode, expected: expectation(p.a.nat, p.b.nat, mode),
+      connected: false, openMs: undefined, path: undefined, pathOther: undefined, cause: 'lab error', detail: (err as Error).message, latencyMs: undefined,
+    }
+  }
+}
+
+async function nodeCase(p: NodePair, mode: IceMode, stunUrl: string, index: number): Promise<LabCase> {
+  const key = `${p.a.host}-${p.b.host}-${mode.replace('+', '')}`
+  const world = `lab-${key}`
+  const base: LabCase = {
+    client: 'node', a: p.a.host, b: p.b.host, nats: `${p.a.nat}-${p.b.nat}`, ice: mode, expected: expectation(p.a.nat, p.b.nat, mode),
+    connected: false, openMs: undefined, path: undefined, pathOther: undefined, cause: undefined, detail: undefined, latencyMs: undefined,
+  }
+  const ice = iceFor(mode, stunUrl)
+  const x = 1000
+  const y = 400 + index * 10
+  p.a.agent.send({ cmd: 'peer', key: `${key}/a`, world, ice, x, y })
+  const joined = await p.a.agent.waitFor((e) => e.ev === 'joined' && e.key === `${key}/a`, JOIN_WAIT_MS, `${key}: a joined`)
+  const aId = String(joined.id)
+  p.b.agent.send({ cmd: 'peer', key: `${key}/b`, world, ice, x: x + 50, y })
+  try {
+    const outcome = await p.b.agent.waitFor(
+      (e) => e.key === `${key}/b` && e.peer === aId && (e.ev === 'link' || e.ev === 'failed'),
+      OPEN_WAIT_MS, `${key}: a link to a, or its failure`,
+    ).catch(() => undefined)
+    if (outcome === undefined) return { ...base, cause: 'no outcome', detail: `nothing within ${OPEN_WAIT_MS} ms` }
+    if (outcome.ev === 'failed') return { ...base, cause: String(outcome.cause ?? outcome.reason), detail: str(outcome.detail) }
+    const other = await p.a.agent.next((e) => e.ev === 'link' && e.key === `${key}/a`, 5000)
+    const latencyMs = await moveLatency(p, key, aId, x, y)
+    return {
+      ...base, connected: true, openMs: Number(outcome.openMs), path: pathOf(outcome), pathOther: other === undefined ? undefined : pathOf(other), latencyMs,
+    }
+  } finally {
+    p.a.agent.send({ cmd: 'close', key: `${key}/a` })
+    p.b.agent.send({ cmd: 'close', key: `${key}/b` })
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined
+}
+
+function pathOf(e: AgentEvent): string {
+  const rtt = typeof e.rttMs === 'number' ? `, ICE RTT ${e.rttMs.toFixed(1)} ms` : ''
+  return `${String(e.path)} (${String(e.local)}/${String(e.remote)}${rtt})`
+}
+
+/**
+ * One-way move latency, a to b: a walks MOVES steps; each step's send time (a's
+ * agent) is paired with its arrival (b's agent) by position, on the wall clock
+ * both processes share. Median and max in ms; undefined when b saw none.
+ */
+async function moveLatency(p: NodePair, key: string, aId: string, x: number, y: number): Promise<LabCase['latencyMs']> {
+  await p.b.agent.next((e) => e.ev === 'saw' && e.key === `${key}/b` && e.from === aId, 5000)
+  const steps: { x: number; y: number }[] = []
+  for (let i = 1; i <= MOVES; i++) {
+    const step = { x: x + i * 0.5, y: y + 0.25 }
+    steps.push(step)
+    p.a.agent.send({ cmd: 'move', key: `${key}/a`, ...step })
+    await new Promise((r) => setTimeout(r, MOVE_EVERY_MS))
+  }
+  const last = steps[steps.length - 1]!
+  await p.b.agent.next((e) => e.ev === 'saw' && e.key === `${key}/b` && e.x === last.x && e.y === last.y, 2000)
+  const delays: number[] = []
+  for (const s of steps) {
+    const sent = p.a.agent.events.find((e) => e.ev === 'moved' && e.key === `${key}/a` && e.x === s.x && e.y === s.y)
+    const seen = p.b.agent.events.find((e) => e.ev === 'saw' && e.key === `${key}/b` && e.from === aId && e.x === s.x && e.y === s.y)
+    if (sent !== undefined && seen !== undefined) delays.push(Number(seen.t) - Number(sent.t))
+  }
+  if (process.env.NAT_LAB_DEBUG !== undefined) {
+    p.a.agent.send({ cmd: 'info', key: `${key}/a` })
+    p.b.agent.send({ cmd: 'info', key: `${key}/b` })
+    await new Promise((r) => setTimeout(r, 300))
+    const tl = [...p.a.agent.events, ...p.b.agent.events].filter((e) => String(e.key ?? '').startsWith(key)).map((e) => `${e.ev} ${e.key} ${e.x ?? ''},${e.y ?? ''} ${typeof e.t === 'number' ? (e.t % 100000).toFixed(1) : ''} ${e.ev === 'log' ? `${String(e.msg)} ${JSON.stringify(e.fields)}` : ''}`)
+    console.log(`${key}: ${delays.length} matched\n  ${tl.join('\n  ')}`)
+    for (const ag of [p.a.agent, p.b.agent]) console.log(JSON.stringify(ag.events.filter((e) => e.ev === 'info' && String(e.key).startsWith(key))))
+  }
+  if (delays.length === 0) return { p50: NaN, max: NaN, n: 0, sent: MOVES }
+  delays.sort((u, v) => u - v)
+  return { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]!, n: delays.length, sent: MOVES }
+}
