@@ -35,6 +35,7 @@ import { createTestHook, type FrameStats, type WorldTestHook } from './ui/test-h
 //   ?dht=0             no DHT and no player-state service (tests of the overlay alone)
 //   ?log=debug         console log level (debug shows every link opened and closed)
 //   ?ice=none|node|stun:H:P,...|[JSON]   ICE servers instead of the node's (tests, odd networks)
+//   ?relay=1           TURN only: every link goes through the TURN server (checks that TURN works)
 const AOI_RADIUS = 200 // VonInit's default
 
 declare global {
@@ -91,7 +92,10 @@ let booting = false
 async function boot(): Promise<void> {
   booting = true
   try {
-    net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener }, { url, world, peer: { manualPeers, services: services() }, ...(iceOverride === undefined ? {} : { ice: iceOverride }) })
+    net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener }, {
+      url, world, peer: { manualPeers, services: services() }, ...(iceOverride === undefined ? {} : { ice: iceOverride }),
+      ...(flag('relay') ? { transport: { iceTransportPolicy: 'relay' as const } } : {}),
+    })
     bridge.attach(net)
     const { x, y } = stores.self.getState()
     net.peer.join(x, y)

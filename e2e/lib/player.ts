@@ -19,6 +19,8 @@ export interface PlayerOptions {
   log?: string
   /** `?ice=`: ICE servers instead of the node's (none, node, STUN URLs, JSON). */
   ice?: string
+  /** `?relay=1`: links through TURN only. */
+  relay?: boolean
   /** How long to wait for `window.__world`. @default 30000 */
   readyTimeoutMs?: number
 }
@@ -32,6 +34,7 @@ export function playerUrl(base: string, opts: PlayerOptions): string {
   if (opts.dht === false) u.searchParams.set('dht', '0')
   if (opts.log !== undefined) u.searchParams.set('log', opts.log)
   if (opts.ice !== undefined) u.searchParams.set('ice', opts.ice)
+  if (opts.relay === true) u.searchParams.set('relay', '1')
   return u.toString()
 }
 

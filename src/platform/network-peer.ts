@@ -21,7 +21,7 @@ export interface NetworkPeerInit {
   world?: string
   /** @default {} */
   peer?: PeerInit
-  /** Limits of the WebRTC transport. @default {} */
+  /** Limits and ICE policy of the WebRTC transport. @default {} */
   transport?: Omit<WebRtcTransportInit, 'iceServers'>
   /**
    * ICE servers to use instead of the ones the signaling node hands out

@@ -111,7 +111,7 @@ export class PeerBridge {
       linksOpen: s.links.open,
       unlinkedForMs: this.everLinked || this.hostsSince === undefined ? 0 : now - this.hostsSince,
       recentFailures: failed.map((f) => f.cause?.code ?? '').filter((c) => NETWORK_CAUSES.has(c)),
-      ice: iceSummary(servers),
+      ice: { ...iceSummary(servers), relayOnly: net.transport.relayOnly },
     }
     const dht = peer.service<DhtService>(DHT_SERVICE)
     const latency = moveLatency(peer)
@@ -132,7 +132,7 @@ export class PeerBridge {
       problem: diagnose(facts),
       services: peer.services.map((x) => x.name),
       paths: peer.links.pathCounts(),
-      ice: { summary: describeIce(servers), source: net.iceOverride ? 'override' : signaling.iceServers === undefined ? 'pending' : 'node' },
+      ice: { summary: `${describeIce(servers)}${net.transport.relayOnly ? ' · relay only' : ''}`, source: net.iceOverride ? 'override' : signaling.iceServers === undefined ? 'pending' : 'node' },
       failedLinks: failed.slice(-MAX_FAILED_SHOWN).map((f): FailedLink => ({
         peer: f.peer, code: f.cause?.code ?? f.reason, reason: f.reason, detail: f.cause?.detail, at: f.at,
       })),

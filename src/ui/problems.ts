@@ -32,8 +32,8 @@ export interface ConnectionFacts {
   unlinkedForMs: number
   /** Causes of connection attempts that failed for network reasons in the last {@link FAILURE_WINDOW_MS} (ice-failed, no-candidates, turn-refused). */
   recentFailures: readonly string[]
-  /** The ICE servers in use. */
-  ice: { stun: number; turn: number }
+  /** The ICE servers in use, and whether links may only go through TURN (`?relay=1`). */
+  ice: { stun: number; turn: number; relayOnly?: boolean }
   /** A URL parameter the page could not use, with what it did instead. */
   badParameter?: string
 }
@@ -103,6 +103,12 @@ function linksFailing(f: ConnectionFacts): Problem | undefined {
     return {
       code: 'links-failing', severity, title: 'The relay (TURN) server refused us',
       text: `${lead} The TURN server turned down the credentials this page got from the signaling node, so players behind strict NATs cannot be reached. The host should check that the node's --turn-secret-file holds the TURN server's static-auth-secret and that both clocks are right (${DEPLOY}). Reloading fetches fresh credentials.`,
+    }
+  }
+  if (f.ice.relayOnly === true && f.ice.turn === 0) {
+    return {
+      code: 'links-failing', severity, title: 'Relay only, but no TURN server',
+      text: `${lead} This page was opened with ?relay=1 (links through a TURN server only), and this world's signaling node hands out no TURN server. Remove ?relay=1, or ask the host to add TURN (${DEPLOY}).`,
     }
   }
   if (f.recentFailures.every((c) => c === 'no-candidates')) {

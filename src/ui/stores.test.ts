@@ -130,6 +130,9 @@ describe('problems', () => {
       expect(none.title).toBe('This browser offers no network address')
       expect(none.text).toMatch(/WebRTC leak protection/)
     })
+    it('relay only without a TURN server says so', () => {
+      expect(diagnose({ ...cut, recentFailures: ['no-candidates'], ice: { stun: 1, turn: 0, relayOnly: true } })!.title).toBe('Relay only, but no TURN server')
+    })
     it('a signaling problem comes first; an unusable URL parameter last', () => {
       expect(diagnose({ ...cut, signaling: 'backoff', connects: 3, peerState: 'waiting', recentFailures: ['ice-failed'] })?.code).toBe('signaling-unreachable')
       expect(diagnose({ ...ok, badParameter: 'ice: not valid JSON' })).toMatchObject({ code: 'bad-parameter', severity: 'notice', text: 'ice: not valid JSON' })

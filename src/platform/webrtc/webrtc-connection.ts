@@ -41,6 +41,7 @@ export interface WebRtcConnectionInit {
   maxCandidates: number
   /** How often an open connection reads its selected candidate pair again (ICE may switch pairs). */
   pathRefreshMs: number
+  iceTransportPolicy: 'all' | 'relay'
 }
 
 /**
@@ -90,7 +91,7 @@ export class WebRtcConnection implements Connection {
       peer = new SimplePeer({
         initiator: init.initiator,
         trickle: true,
-        config: { iceServers: [...init.iceServers] },
+        config: { iceServers: [...init.iceServers], iceTransportPolicy: init.iceTransportPolicy },
         channelConfig: { negotiated: true, id: 0, ordered: true },
         channelName: 'p2p-world',
         ...(c.wrtc === undefined ? {} : { wrtc: c.wrtc as SimplePeer.Options['wrtc'] }),

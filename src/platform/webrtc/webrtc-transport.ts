@@ -45,6 +45,11 @@ export interface WebRtcTransportInit {
   maxCandidates?: number
   /** How often an open connection reads its selected candidate pair (path kind, ICE RTT) again. @default 10000 */
   pathRefreshMs?: number
+  /**
+   * 'relay' uses TURN only: every link goes through the TURN server (a check
+   * that TURN works, `?relay=1`). @default 'all'
+   */
+  iceTransportPolicy?: 'all' | 'relay'
 }
 
 /**
@@ -69,6 +74,7 @@ export class WebRtcTransport implements Transport {
       maxSdpBytes: init.maxSdpBytes ?? 16 * 1024,
       maxCandidates: init.maxCandidates ?? 64,
       pathRefreshMs: init.pathRefreshMs ?? 10_000,
+      iceTransportPolicy: init.iceTransportPolicy ?? 'all',
     }
     this.servers = this.init.iceServers
   }
@@ -76,6 +82,11 @@ export class WebRtcTransport implements Transport {
   /** The ICE servers new connections use. */
   get iceServers(): readonly IceServer[] {
     return this.servers
+  }
+
+  /** Links go through TURN only (`iceTransportPolicy: 'relay'`). */
+  get relayOnly(): boolean {
+    return this.init.iceTransportPolicy === 'relay'
   }
 
   /** Changes the ICE servers of connections opened from now on (open ones keep theirs). */
