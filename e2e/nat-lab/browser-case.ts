@@ -35,9 +35,10 @@ export interface BrowserCaseInit {
 export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
   const { a, b, mode } = init
   const world = `lab-web-${a.host}-${b.host}-${mode.replace('+', '')}`
+  const relay = mode === 'relay-only'
   const ice = mode === 'none' ? 'none' : mode === 'stun' ? init.stunUrl : undefined
   const base: LabCase = {
-    client: 'chromium', a: a.host, b: b.host, nats: `${a.nat}-${b.nat}`, ice: mode, expected: expectation(a.nat, b.nat, mode),
+    client: init.render ? 'chromium (rendered)' : 'chromium', a: a.host, b: b.host, nats: `${a.nat}-${b.nat}`, ice: mode, expected: expectation(a.nat, b.nat, mode),
     connected: false, openMs: undefined, path: undefined, pathOther: undefined, cause: undefined, detail: undefined, latencyMs: undefined, checks: [],
   }
   const contexts: BrowserContext[] = []
@@ -45,7 +46,7 @@ export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
     const context = await side.browser.newContext({ ignoreHTTPSErrors: true })
     contexts.push(context)
     context.on('console', (m) => init.sink(m.text()))
-    return openPlayer(context, init.pageUrl, { world, at: { x, y: 1000 }, headless, log: 'info', readyTimeoutMs: 60_000, ...(ice === undefined ? {} : { ice }) })
+    return openPlayer(context, init.pageUrl, { world, at: { x, y: 1000 }, headless, log: 'info', readyTimeoutMs: 60_000, relay, ...(ice === undefined ? {} : { ice }) })
   }
   try {
     const pa = await open(a, 1000, true)

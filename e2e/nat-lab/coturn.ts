@@ -1,7 +1,11 @@
-import { rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { runIn, spawnIn, stopChild } from './exec.js'
 import type { Lab } from './netns.js'
+
+/** The configuration docs/deploy.md installs; the lab runs it with its own values and a few lines of its own. */
+export const TURNSERVER_TEMPLATE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'deploy', 'turnserver.conf')
 
 /** Options of {@link startCoturn}. */
 export interface CoturnInit {
@@ -9,22 +13,23 @@ export interface CoturnInit {
   secret: string
   /** @default 'p2pw.lab' */
   realm?: string
-  /** UDP and TCP port of STUN/TURN. @default 3478 */
-  port?: number
+  /** Certificate and key (PEM) for TURN over TLS on 5349. */
+  cert: string
+  key: string
   /** A directory of the caller's for the config, log, pid file and user database. */
   dir: string
-  /** Address relays are allocated on. @default the server's own address */
-  relayIp?: string
   /** How long to wait for the first STUN answer. @default 10_000 */
   startTimeoutMs?: number
 }
 
 /** A coturn running in the lab's pub namespace. */
 export interface Coturn {
-  /** `stun:198.18.0.1:<port>` */
+  /** `stun:198.18.0.1:3478` */
   readonly stunUrl: string
-  /** `turn:198.18.0.1:<port>?transport=udp` */
+  /** `turn:198.18.0.1:3478?transport=udp` */
   readonly turnUrl: string
+  /** `turns:198.18.0.1:5349?transport=tcp` */
+  readonly turnsUrl: string
   readonly logFile: string
   /** The generated config (mode 0600: it holds the secret). */
   readonly configFile: string
@@ -33,49 +38,46 @@ export interface Coturn {
 
 const TURNSERVER = '/usr/bin/turnserver'
 const STUNCLIENT = '/usr/bin/turnutils_stunclient'
+const PORT = 3478
+const TLS_PORT = 5349
 const PROBE_TIMEOUT_MS = 250
 const PROBE_INTERVAL_MS = 100
-const RELAY_PORT_MIN = 49152
-const RELAY_PORT_MAX = 49407
 const SAFE_VALUE_RE = /^[A-Za-z0-9._~+/=-]+$/
 
 /**
- * Starts coturn in the pub namespace at the lab's server address with TURN REST
- * API credentials (`use-auth-secret`) and resolves once it answers a STUN
- * binding request.
+ * Starts coturn in the pub namespace with docs/deploy/turnserver.conf (TURN REST
+ * API credentials, `use-auth-secret`; TLS on 5349) and resolves once it answers
+ * a STUN binding request. The lab adds its address, files, and one permission:
+ * relaying to the lab's internet (198.18.0.0/24), which the deployed file denies
+ * with the rest of 198.18.0.0/15. The homes' LANs (198.19.0.0/16) stay denied,
+ * as private networks are on a real host: coturn refuses a permission there
+ * (403), so an ICE check towards a peer's LAN address never leaves it.
  *
- * Peer permissions, as found with coturn 4.6.1 (Debian 12): it refuses loopback
- * peers (403 Forbidden IP unless `allow-loopback-peers`), multicast ones with
- * `no-multicast-peers`, and `denied-peer-ip` ranges; it has no built-in deny list
- * of private or reserved ranges, and relays from one of its relay addresses to
- * another (uclient -y: every datagram arrived without any allowed-peer-ip).
- * 198.18.0.0/15 is allowed explicitly anyway (`allowed-peer-ip` wins over any
- * `denied-peer-ip`), so the lab keeps working if a later coturn or a distribution
- * config denies reserved ranges by default; smoke-turn.ts checks relay-to-relay.
+ * Found with coturn 4.6.1 (Debian 12): it refuses loopback peers, has no
+ * built-in deny list of private or reserved ranges, relays from one of its
+ * relay addresses to another, and closes a whole allocation when a relayed
+ * send fails (ENETUNREACH): see netns.ts, which routes the homes' range in pub.
  */
 export async function startCoturn(lab: Lab, init: CoturnInit): Promise<Coturn> {
-  const port = init.port ?? 3478
+  const realm = init.realm ?? 'p2pw.lab'
   // A line break or '#' would change the config's meaning; base64 and hex secrets pass.
-  if (!SAFE_VALUE_RE.test(init.secret) || !SAFE_VALUE_RE.test(init.realm ?? 'p2pw.lab')) throw new Error(`the TURN secret and realm must match ${SAFE_VALUE_RE}`)
+  if (!SAFE_VALUE_RE.test(init.secret) || !SAFE_VALUE_RE.test(realm)) throw new Error(`the TURN secret and realm must match ${SAFE_VALUE_RE}`)
   const configFile = join(init.dir, 'turnserver.conf')
   const logFile = join(init.dir, 'turn.log')
+  const values: Record<string, string> = { '@SECRET@': init.secret, '@REALM@': realm, '@CERT@': init.cert, '@KEY@': init.key }
+  const deployed = readFileSync(TURNSERVER_TEMPLATE, 'utf8').replace(/@[A-Z]+@/g, (k) => {
+    const v = values[k]
+    if (v === undefined) throw new Error(`${TURNSERVER_TEMPLATE}: unknown placeholder ${k}`)
+    return v
+  })
   const config = [
+    deployed,
+    '# The lab: its address and files, and its internet allowed as peers.',
     `listening-ip=${lab.serverIp}`,
-    `relay-ip=${init.relayIp ?? lab.serverIp}`,
-    `listening-port=${port}`,
-    `min-port=${RELAY_PORT_MIN}`,
-    `max-port=${RELAY_PORT_MAX}`,
-    'use-auth-secret',
-    `static-auth-secret=${init.secret}`,
-    `realm=${init.realm ?? 'p2pw.lab'}`,
-    'fingerprint',
-    'no-tls',
+    `relay-ip=${lab.serverIp}`,
+    'allowed-peer-ip=198.18.0.0-198.18.0.255',
     'no-dtls',
-    'no-cli',
-    'no-multicast-peers',
-    'allowed-peer-ip=198.18.0.0-198.19.255.255',
     `log-file=${logFile}`,
-    'simple-log',
     ...(process.env.NAT_LAB_DEBUG === undefined ? [] : ['verbose']),
     'no-stdout-log',
     `pidfile=${join(init.dir, 'turnserver.pid')}`,
@@ -95,14 +97,15 @@ export async function startCoturn(lab: Lab, init: CoturnInit): Promise<Coturn> {
   const deadline = performance.now() + (init.startTimeoutMs ?? 10_000)
   for (;;) {
     if (child.exitCode !== null) throw new Error(`turnserver exited (${child.exitCode}): ${stderr.trim()} (see ${logFile})`)
-    if (await stunAnswers(lab.pubNs, lab.serverIp, port)) break
+    if (await stunAnswers(lab.pubNs, lab.serverIp, PORT)) break
     if (performance.now() > deadline) {
       await stop()
-      throw new Error(`turnserver did not answer STUN on ${lab.serverIp}:${port} within ${init.startTimeoutMs ?? 10_000} ms (see ${logFile})`)
+      throw new Error(`turnserver did not answer STUN on ${lab.serverIp}:${PORT} within ${init.startTimeoutMs ?? 10_000} ms (see ${logFile})`)
     }
     await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS))
   }
-  return { stunUrl: `stun:${lab.serverIp}:${port}`, turnUrl: `turn:${lab.serverIp}:${port}?transport=udp`, logFile, configFile, stop }
+  const ip = lab.serverIp
+  return { stunUrl: `stun:${ip}:${PORT}`, turnUrl: `turn:${ip}:${PORT}?transport=udp`, turnsUrl: `turns:${ip}:${TLS_PORT}?transport=tcp`, logFile, configFile, stop }
 }
 
 /** Whether a STUN binding request from namespace `ns` to ip:port gets an answer. */

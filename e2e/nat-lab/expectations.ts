@@ -1,7 +1,11 @@
 import type { NatKind } from './netns.js'
 
-/** The ICE configurations of the matrix: no servers, the lab's STUN, STUN and TURN (what the node hands out). */
-export type IceMode = 'none' | 'stun' | 'stun+turn'
+/**
+ * The ICE configurations of the matrix: no servers, the lab's STUN, STUN and
+ * TURN (what the node hands out), and the node's servers with links through
+ * TURN only (`?relay=1`, the browser check of docs/deploy.md).
+ */
+export type IceMode = 'none' | 'stun' | 'stun+turn' | 'relay-only'
 export const ICE_MODES: readonly IceMode[] = ['none', 'stun', 'stun+turn']
 
 /** What a pair should do under an ICE configuration: open or not, and on which paths. */
@@ -13,7 +17,7 @@ export interface Expectation {
 
 /** One row of the matrix, as measured. */
 export interface LabCase {
-  client: 'node' | 'chromium'
+  client: 'node' | 'chromium' | 'chromium (rendered)'
   a: string
   b: string
   nats: string
@@ -48,6 +52,7 @@ const DIRECT = ['host', 'srflx', 'prflx']
  * direct pair to a relayed one whenever both work.
  */
 export function expectation(a: NatKind, b: NatKind, mode: IceMode): Expectation {
+  if (mode === 'relay-only') return { connect: true, paths: ['relay'] }
   if (a === 'public' || b === 'public') return { connect: true, paths: DIRECT }
   if (a === 'cone' && b === 'cone') return mode === 'none' ? { connect: false, paths: [] } : { connect: true, paths: ['srflx', 'prflx'] }
   return mode === 'stun+turn' ? { connect: true, paths: ['relay'] } : { connect: false, paths: [] }
@@ -59,7 +64,7 @@ export function verdict(c: LabCase): string[] {
   if (c.connected !== c.expected.connect) out.push(c.connected ? 'opened, expected no path' : `did not open (${c.cause ?? '?'})`)
   const kind = c.path?.split(' ')[0]
   if (c.connected && c.expected.connect && (kind === undefined || !c.expected.paths.includes(kind))) out.push(`path ${kind ?? 'unknown'}, expected ${c.expected.paths.join(' or ')}`)
-  if (!c.connected && !c.expected.connect && c.cause !== 'ice-failed' && c.client === 'node') out.push(`failed without the stated reason ice-failed (${c.cause ?? 'none'})`)
+  if (!c.connected && !c.expected.connect && c.cause !== 'ice-failed') out.push(`failed without the stated reason ice-failed (${c.cause ?? 'none'})`)
   // A link that opens and dies a second later is no connection: most moves must arrive.
   if (c.connected && (c.latencyMs === undefined || c.latencyMs.n < c.latencyMs.sent * 0.75)) out.push(`moves arrived: ${c.latencyMs?.n ?? 0} of ${c.latencyMs?.sent ?? '?'}`)
   for (const k of c.checks ?? []) if (!k.ok) out.push(`${k.name}: ${k.detail}`)

@@ -34,7 +34,8 @@ export async function labChecks(lab: Lab, world: LabWorld, turn: Coturn, secret:
   try {
     const { stdout } = await runIn(home.ns, 'curl', ['-sS', '--max-time', '5', '--cacert', world.certFile, `${world.pageUrl}health`], { timeoutMs: 10_000 })
     const h = JSON.parse(stdout) as Record<string, unknown>
-    out.push({ name: 'GET /health over TLS from a home', ok: h.ok === true && h.stun === 1 && h.turn === 1, detail: stdout.trim() })
+    const count = (flag: string): number => world.command.split(' ').filter((w) => w === flag).length
+    out.push({ name: 'GET /health over TLS from a home', ok: h.ok === true && h.stun === count('--stun') && h.turn === count('--turn'), detail: stdout.trim() })
   } catch (err) {
     out.push({ name: 'GET /health over TLS from a home', ok: false, detail: (err as Error).message.slice(0, 300) })
   }

@@ -1,55 +1,53 @@
 import type { ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { dirname } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Coturn } from './coturn.js'
-import { run, spawnIn, stopChild } from './exec.js'
+import { spawnIn, stopChild } from './exec.js'
 import type { Lab } from './netns.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** The systemd unit docs/deploy.md installs: the lab runs its ExecStart line. */
+export const UNIT_FILE = join(ROOT, 'docs', 'deploy', 'p2p-world.service')
 
-/** The world server of the lab: `npm start` as docs/deploy.md runs it, on the lab's public address. */
+/** The world server of the lab: the deployed unit's command, with the lab's names, certificate and directories. */
 export interface LabWorld {
   /** https://198.18.0.1/ */
   readonly pageUrl: string
   /** wss://198.18.0.1/ */
   readonly nodeUrl: string
-  /** The certificate the node serves (a lab CA: agents trust it, Chromium is told to). */
+  /** The certificate the node serves (the lab's own: agents trust it, Chromium is told to). */
   readonly certFile: string
-  /** The exact command line run, for the report. */
+  /** The command line run (the secret is in a file, never on it). */
   readonly command: string
   /** Everything it printed so far. */
   output(): string
   stop(): Promise<void>
 }
 
-/** A self-signed certificate for the lab's server address, valid for a day. */
-export async function labCertificate(dir: string, ip: string): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, 'node-cert.pem')
-  const key = join(dir, 'node-key.pem')
-  await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-days', '1', '-nodes',
-    '-subj', `/CN=${ip}`, '-addext', `subjectAltName=IP:${ip}`, '-keyout', key, '-out', cert,
-  ], { timeoutMs: 15_000 })
-  return { cert, key }
+/**
+ * The unit's ExecStart, its continuation lines joined, split into words, with
+ * the deployment's names replaced by the lab's: the host name by the lab's
+ * server address, the files under /etc/p2p-world and /var/lib/p2p-world by the
+ * lab's, and /usr/bin/node by this Node.
+ */
+export function unitCommand(unit: string, lab: { ip: string; cert: string; key: string; secretFile: string; dataDir: string }): string[] {
+  const m = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(unit)
+  if (m === null) throw new Error(`${UNIT_FILE} has no ExecStart`)
+  const swaps: [string, string][] = [
+    ['world.example.org', lab.ip], ['/etc/p2p-world/fullchain.pem', lab.cert], ['/etc/p2p-world/privkey.pem', lab.key],
+    ['/etc/p2p-world/turn-secret', lab.secretFile], ['/var/lib/p2p-world', lab.dataDir], ['/usr/bin/node', process.execPath],
+  ]
+  let line = m[1]!.replace(/\\\n/g, ' ')
+  for (const [from, to] of swaps) line = line.replaceAll(from, to)
+  return line.trim().split(/\s+/)
 }
 
-/**
- * Starts `npm start` in the pub namespace on 198.18.0.1:443 with TLS, the lab's
- * STUN and TURN (ephemeral credentials from the shared secret) and one anchor,
- * and waits until it prints its URL.
- */
-export async function startLabWorld(lab: Lab, turn: Coturn, secret: string, dir: string, timeoutMs = 60_000): Promise<LabWorld> {
-  const tls = await labCertificate(dir, lab.serverIp)
+/** Starts the unit's command in the pub namespace and waits until it prints its URL. */
+export async function startLabWorld(lab: Lab, tls: { cert: string; key: string }, secret: string, dir: string, timeoutMs = 60_000): Promise<LabWorld> {
   const secretFile = join(dir, 'turn-secret')
   writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 })
-  const args = [
-    'start', '--', '--host', lab.serverIp, '--port', '443', '--tls-cert', tls.cert, '--tls-key', tls.key,
-    '--stun', turn.stunUrl, '--turn', turn.turnUrl, '--turn-secret-file', secretFile,
-    '--anchors', '1', '--data', join(dir, 'anchors'), '--log-level', 'info',
-  ]
-  const child: ChildProcess = spawnIn(lab.pubNs, 'npm', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: false })
+  const [cmd, ...args] = unitCommand(readFileSync(UNIT_FILE, 'utf8'), { ip: lab.serverIp, ...tls, secretFile, dataDir: join(dir, 'anchors') })
+  const child: ChildProcess = spawnIn(lab.pubNs, cmd!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const take = (d: Buffer): void => {
     out = (out + d.toString()).slice(-1_000_000)
@@ -58,10 +56,10 @@ export async function startLabWorld(lab: Lab, turn: Coturn, secret: string, dir:
   child.stderr!.on('data', take)
   const end = performance.now() + timeoutMs
   while (!/p2p world: open https:\/\//.test(out)) {
-    if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}): ${out.slice(-2000)}`)
+    if (child.exitCode !== null) throw new Error(`the world server exited (${child.exitCode}): ${out.slice(-2000)}`)
     if (performance.now() > end) {
       await stopChild(child)
-      throw new Error(`npm start did not come up within ${timeoutMs} ms: ${out.slice(-2000)}`)
+      throw new Error(`the world server did not come up within ${timeoutMs} ms: ${out.slice(-2000)}`)
     }
     await new Promise((r) => setTimeout(r, 50))
   }
@@ -69,7 +67,7 @@ export async function startLabWorld(lab: Lab, turn: Coturn, secret: string, dir:
     pageUrl: `https://${lab.serverIp}/`,
     nodeUrl: `wss://${lab.serverIp}/`,
     certFile: tls.cert,
-    command: `npm ${args.join(' ')}`,
+    command: [cmd, ...args].join(' '),
     output: () => out,
     stop: () => stopChild(child, 5000),
   }

@@ -29,13 +29,28 @@ export interface LabInit {
 
 const HOST_IF = 'eth0'
 const BRIDGE_IF = 'br0'
+/**
+ * The homes' LAN range: private addresses, which the internet does not route.
+ * In pub it leads into {@link VOID_IF}, one end of a veth pair whose other end
+ * stays down in pub (the kernel here has no `dummy` module): what is sent there
+ * is dropped and sendto(2) succeeds, as a real internet drops a datagram to a
+ * private address somewhere upstream. Without this route a server in pub gets
+ * ENETUNREACH from sendto(2), which no server on the internet sees, and coturn
+ * 4.6.1 answers a failed send on a relay socket by closing the whole allocation
+ * (ns_ioalib_engine_impl.c sets `tobeclosed`): an ICE check a peer sends through
+ * TURN to the other peer's host candidate (198.19.n.2) kills the relay that the
+ * selected pair is using, and the link goes silent after a message or two.
+ */
+const HOMES_CIDR = '198.19.0.0/16'
+const VOID_IF = 'void0'
 const CIDR_SUFFIX = `/${LAB_PREFIX_LENGTH}`
 
 /**
  * Builds the lab. Links are created inside the lab's namespaces only (never in
  * the root namespace), and no namespace has a route that leaves the lab: home
- * routers and the pub namespace know only their connected subnets, and hosts'
- * default routes (Chromium needs one to choose its local address) lead to them.
+ * routers and the pub namespace know only their connected subnets (and pub the
+ * homes' range, into a link that drops it: see {@link HOMES_CIDR}), and hosts' default
+ * routes (Chromium needs one to choose its local address) lead to them.
  * Fails if a namespace of the same name exists; run {@link sweepLab} first.
  * Destroys what it built when it fails, and registers the lab's destroy for
  * process exit and SIGINT/SIGTERM.
@@ -138,6 +153,9 @@ function bridgeCommands(hosts: readonly PlannedHost[]): string[] {
     `addr add ${SERVER_IP}${CIDR_SUFFIX} dev ${BRIDGE_IF}`,
     `link set ${BRIDGE_IF} up`,
     'link set lo up',
+    `link add ${VOID_IF} type veth peer name ${VOID_IF}peer`,
+    `link set ${VOID_IF} arp off up`,
+    `route add ${HOMES_CIDR} dev ${VOID_IF}`,
     ...hosts.flatMap((h) => [
       `link add ${h.bridgePort} type veth peer name ${isHome(h) ? WAN_IF : HOST_IF} netns ${h.routerNs ?? h.ns}`,
       `link set ${h.bridgePort} master ${BRIDGE_IF} up`,

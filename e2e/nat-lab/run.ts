@@ -24,6 +24,7 @@ import { startCoturn, type Coturn } from './coturn.js'
 import { ICE_MODES, verdict, type LabCase } from './expectations.js'
 import { labChecks, type Check } from './lab-checks.js'
 import { runBrowserCases } from './browser-cases.js'
+import { labCertificate } from './lab-cert.js'
 import { startLabWorld, type LabWorld } from './lab-world.js'
 import { createLab, sweepLab, type Lab } from './netns.js'
 import { runNodeCase } from './node-matrix.js'
@@ -66,9 +67,10 @@ async function main(): Promise<number> {
   try {
     lab = await createLab({ prefix: PREFIX, hosts: [...HOSTS] })
     const secret = randomBytes(24).toString('hex')
-    turn = await startCoturn(lab, { secret, dir })
-    world = await startLabWorld(lab, turn, secret, dir)
-    console.log(`lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${world.command.replace(secret, '<secret>')}`)
+    const tls = await labCertificate(dir, lab.serverIp)
+    turn = await startCoturn(lab, { secret, dir, ...tls })
+    world = await startLabWorld(lab, tls, secret, dir)
+    console.log(`lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s; the world server runs docs/deploy/p2p-world.service's command:\n  ${world.command}`)
     for (const h of lab.hosts) agents.set(h.name, await AgentClient.start(h, world.nodeUrl, world.certFile))
     const l = lab
     const w = world

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { formatTable } from '../../bench/lib/table.js'
 import { cleanupOnExit } from './cleanup-on-exit.js'
 import { startCoturn, type Coturn } from './coturn.js'
+import { labCertificate } from './lab-cert.js'
 import { run } from './exec.js'
 import { createLab, sweepLab, type Lab } from './netns.js'
 import { preflight } from './preflight.js'
@@ -63,7 +64,8 @@ async function main(): Promise<number> {
     checks.push(...(await time('routes', () => routeChecks(l))))
     checks.push(...(await time('udp', () => udpChecks(l))))
     const secret = randomBytes(24).toString('base64url')
-    turn = await time('startCoturn', () => startCoturn(l, { secret, dir }))
+    const tls = await labCertificate(dir, l.serverIp)
+    turn = await time('startCoturn', () => startCoturn(l, { secret, dir, ...tls }))
     const t = turn
     checks.push(...(await time('turn', () => turnChecks(l, t, secret))))
     const credential = turnRestCredentials(secret, 'browser', Date.now() / 1000 + 3_600)
