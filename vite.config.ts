@@ -16,7 +16,7 @@ export default defineConfig({
     sourcemap: true,
   },
   test: {
-    include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'signaling/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'signaling/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
   },
