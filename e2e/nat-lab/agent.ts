@@ -33,7 +33,7 @@ class LabWebSocket extends WebSocket {
 }
 
 const wall = (): number => performance.timeOrigin + performance.now()
-const emit = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`)
+const emit = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ t: wall(), ...o })}\n`)
 
 interface Running {
   net: NetworkPeer
@@ -45,7 +45,7 @@ const peers = new Map<string, Running>()
 async function startPeer(key: string, world: string, ice: unknown, x: number, y: number): Promise<void> {
   // The link layer's own account of links opening, closing and failing comes back as events.
   const note = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
-    if (/^link |webrtc|introduction/.test(msg)) emit({ ev: 'log', key, level, msg, fields, t: wall() })
+    if (/^(link |webrtc|introduction|peer:|signaling:)/.test(msg)) emit({ ev: 'log', key, level, msg, fields, t: wall() })
   }
   const env = createNodeEnv({ log: { debug: note('debug'), info: note('info'), warn: note('warn'), error: note('error') } })
   const keyPair = await loadIdentity(env)
@@ -121,7 +121,7 @@ async function handle(line: string): Promise<void> {
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
-  handle(line).catch((err: unknown) => emit({ ev: 'error', message: (err as Error).message }))
+  handle(line).catch((err: unknown) => emit({ ev: 'error', key: (JSON.parse(line) as { key?: string }).key, message: (err as Error).stack ?? String(err) }))
 })
 process.stdin.on('end', () => process.exit(0))
 emit({ ev: 'ready' })

@@ -35,6 +35,8 @@ export interface LabCase {
   detail: string | undefined
   /** One-way move latency a to b, ms. */
   latencyMs: { p50: number; max: number; n: number; sent: number } | undefined
+  /** What the agents reported of the case, in order (printed when the verdict fails). */
+  trace?: string[]
   /** Extra checks of the case (Chromium: chat, the page's problem banner), each with its outcome. */
   checks?: { name: string; ok: boolean; detail: string }[]
 }

@@ -19,7 +19,8 @@ const iceFor = (mode: IceMode, stunUrl: string): unknown => (mode === 'none' ? [
 /** Runs one pair under one ICE configuration and reports what happened; a lab error is reported as the case's cause. */
 export async function runNodeCase(p: NodePair, mode: IceMode, stunUrl: string, index: number): Promise<LabCase> {
   try {
-    return await nodeCase(p, mode, stunUrl, index)
+    const c = await nodeCase(p, mode, stunUrl, index)
+    return { ...c, trace: timeline(p, caseKey(p, mode)) }
   } catch (err) {
     return {
       client: 'node', a: p.a.host, b: p.b.host, nats: `${p.a.nat}-${p.b.nat}`, ice: mode, expected: expectation(p.a.nat, p.b.nat, mode),
@@ -28,8 +29,10 @@ export async function runNodeCase(p: NodePair, mode: IceMode, stunUrl: string, i
   }
 }
 
+const caseKey = (p: NodePair, mode: IceMode): string => `${p.a.host}-${p.b.host}-${mode.replace('+', '')}`
+
 async function nodeCase(p: NodePair, mode: IceMode, stunUrl: string, index: number): Promise<LabCase> {
-  const key = `${p.a.host}-${p.b.host}-${mode.replace('+', '')}`
+  const key = caseKey(p, mode)
   const world = `lab-${key}`
   const base: LabCase = {
     client: 'node', a: p.a.host, b: p.b.host, nats: `${p.a.nat}-${p.b.nat}`, ice: mode, expected: expectation(p.a.nat, p.b.nat, mode),
@@ -91,15 +94,15 @@ async function moveLatency(p: NodePair, key: string, aId: string, x: number, y: 
     const seen = p.b.agent.events.find((e) => e.ev === 'saw' && e.key === `${key}/b` && e.from === aId && e.x === s.x && e.y === s.y)
     if (sent !== undefined && seen !== undefined) delays.push(Number(seen.t) - Number(sent.t))
   }
-  if (process.env.NAT_LAB_DEBUG !== undefined) {
-    p.a.agent.send({ cmd: 'info', key: `${key}/a` })
-    p.b.agent.send({ cmd: 'info', key: `${key}/b` })
-    await new Promise((r) => setTimeout(r, 300))
-    const tl = [...p.a.agent.events, ...p.b.agent.events].filter((e) => String(e.key ?? '').startsWith(key)).map((e) => `${e.ev} ${e.key} ${e.x ?? ''},${e.y ?? ''} ${typeof e.t === 'number' ? (e.t % 100000).toFixed(1) : ''} ${e.ev === 'log' ? `${String(e.msg)} ${JSON.stringify(e.fields)}` : ''}`)
-    console.log(`${key}: ${delays.length} matched\n  ${tl.join('\n  ')}`)
-    for (const ag of [p.a.agent, p.b.agent]) console.log(JSON.stringify(ag.events.filter((e) => e.ev === 'info' && String(e.key).startsWith(key))))
-  }
   if (delays.length === 0) return { p50: NaN, max: NaN, n: 0, sent: MOVES }
   delays.sort((u, v) => u - v)
   return { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]!, n: delays.length, sent: MOVES }
+}
+
+/** What both agents reported of a case (joins, links, failures, the link layer's and peer's logs), in arrival order per agent. */
+function timeline(p: NodePair, key: string): string[] {
+  const mine = (e: AgentEvent): boolean => String(e.key ?? '').startsWith(key) && e.ev !== 'moved' && e.ev !== 'saw'
+  const at = (e: AgentEvent): string => (typeof e.t === 'number' ? `${((e.t % 1e6) / 1000).toFixed(3)} ` : '')
+  return [...p.a.agent.events, ...p.b.agent.events].filter(mine)
+    .map((e) => `${at(e)}${String(e.key)} ${e.ev} ${e.ev === 'log' ? `${String(e.msg)} ${JSON.stringify(e.fields)}` : JSON.stringify(e)}`.slice(0, 400))
 }

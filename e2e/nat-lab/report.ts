@@ -22,6 +22,10 @@ export function printReport(cases: readonly LabCase[], checks: readonly Check[])
     console.log('\nWhy the links that did not open failed (the link layer\'s cause and facts):')
     for (const c of details) console.log(`  ${c.client} ${c.a} -> ${c.b} ${c.ice}: ${c.cause}: ${c.detail}`)
   }
+  for (const c of cases) {
+    if (verdict(c).length === 0 || c.trace === undefined) continue
+    console.log(`\nWhat the agents reported of ${c.a} -> ${c.b} ${c.ice}:\n  ${c.trace.join('\n  ')}`)
+  }
   const caseChecks = cases.flatMap((c) => (c.checks ?? []).map((k) => ({ ...k, name: `${c.client} ${c.a} -> ${c.b} ${c.ice}: ${k.name}` })))
   const all = [...caseChecks, ...checks]
   console.log(`\n${formatTable(['check', 'ok', 'detail'], all.map((k) => [k.name, k.ok ? 'ok' : 'FAIL', k.detail.replace(/\s+/g, ' ').slice(0, 140)]))}`)

@@ -8,7 +8,7 @@
  * to open, path, move latency) and asserts it; checks that coturn takes the
  * node's credentials and refuses expired and forged ones, and that the TURN
  * secret shows nowhere. Cleans up after itself, also on failure or Ctrl-C.
- *   npm run test:nat [-- --json FILE]
+ *   npm run test:nat [-- --json FILE] [--only PAIR-MODE e.g. cone1-sym1-stun] [--node-only]   (NAT_LAB_DEBUG=1: timelines, coturn verbose)
  * Skips (exit 0, one line saying why) where namespaces cannot be made.
  */
 import { randomBytes } from 'node:crypto'
@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     cases.push(...(await Promise.all(nodeCases.map(({ a, b, mode }, i) => runNodeCase({
       a: { host: a, nat: l.host(a).nat, agent: agents.get(a)! }, b: { host: b, nat: l.host(b).nat, agent: agents.get(b)! },
     }, mode, t.stunUrl, i)))))
-    if (only === undefined) cases.push(...(await runBrowserCases(l, w, t, dir, (text) => seen.push(text))))
+    if (only === undefined && !args.has('node-only')) cases.push(...(await runBrowserCases(l, w, t, dir, (text) => seen.push(text))))
     checks.push(...(await labChecks(l, w, t, secret, [...seen, ...[...agents.values()].map((a) => JSON.stringify(a.events))])))
   } catch (err) {
     checks.push({ name: 'lab run', ok: false, detail: (err as Error).stack ?? String(err) })
