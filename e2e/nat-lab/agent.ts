@@ -3,9 +3,9 @@
  * namespace, driven by the lab over stdin and reporting on stdout, one JSON
  * object a line each way.
  *   node --import tsx e2e/nat-lab/agent.ts --url wss://198.18.0.1:8443/ [--ca FILE]
- * Commands: {cmd:'peer', key, world, ice: 'node' | IceServer[], x, y}, {cmd:'move', key, x, y},
+ * Commands: {cmd:'peer', key, world, ice: 'node' | IceServer[], x, y, watch?: peerId}, {cmd:'move', key, x, y},
  * {cmd:'close', key}, {cmd:'exit'}.
- * Events: {ev:'ready'}, {ev:'joined', key, id}, {ev:'link', key, peer, path, local, remote, rttMs, openMs},
+ * Events: {ev:'ready'}, {ev:'joined', key, id}, {ev:'dial', key, peer, initiator} (a link to `watch` exists), {ev:'link', key, peer, path, local, remote, rttMs, openMs},
  * {ev:'failed', key, peer, reason, cause, detail, triedMs}, {ev:'moved', key, x, y, t}, {ev:'saw', key, from, x, y, t},
  * {ev:'error', message}. Times `t` are wall-clock ms (performance.timeOrigin + now): every process of the machine shares them.
  */
@@ -39,10 +39,12 @@ interface Running {
   net: NetworkPeer
   reported: Set<PeerId>
   failures: number
+  /** A peer whose link's first appearance is reported. */
+  watch: PeerId | undefined
 }
 const peers = new Map<string, Running>()
 
-async function startPeer(key: string, world: string, ice: unknown, x: number, y: number): Promise<void> {
+async function startPeer(key: string, world: string, ice: unknown, x: number, y: number, watch: PeerId | undefined): Promise<void> {
   // The link layer's own account of links opening, closing and failing comes back as events.
   const note = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
     if (/^(link |webrtc|introduction|peer:|signaling:)/.test(msg)) emit({ ev: 'log', key, level, msg, fields, t: wall() })
@@ -64,7 +66,7 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
     },
     { url, world, peer: { services: [] }, ...(servers === undefined ? {} : { ice: servers }) },
   )
-  peers.set(key, { net, reported: new Set(), failures: 0 })
+  peers.set(key, { net, reported: new Set(), failures: 0, watch })
   net.peer.join(x, y)
 }
 
@@ -72,6 +74,11 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
 function watch(): void {
   for (const [key, r] of peers) {
     const links = r.net.peer.links
+    const watched = r.watch === undefined ? undefined : links.link(r.watch)
+    if (watched !== undefined) {
+      emit({ ev: 'dial', key, peer: r.watch, initiator: watched.initiator })
+      r.watch = undefined
+    }
     for (const id of links.openPeers()) {
       const link = links.link(id)
       const path = link?.conn?.path
@@ -92,7 +99,7 @@ async function handle(line: string): Promise<void> {
   const key = String(m.key)
   switch (m.cmd) {
     case 'peer':
-      return startPeer(key, String(m.world), m.ice, Number(m.x), Number(m.y))
+      return startPeer(key, String(m.world), m.ice, Number(m.x), Number(m.y), typeof m.watch === 'string' ? (m.watch as PeerId) : undefined)
     case 'move': {
       const r = peers.get(key)
       if (r === undefined) throw new Error(`no peer ${key}`)

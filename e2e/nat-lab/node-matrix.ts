@@ -2,7 +2,8 @@ import type { AgentClient, AgentEvent } from './agent-client.js'
 import { expectation, type IceMode, type LabCase } from './expectations.js'
 import type { NatKind } from './netns.js'
 
-/** How long a dial may take before the case counts as not connected (the link layer gives up at 10 s). */
+/** How long b may take to dial a (join the node, hear of a), and the dial to open or fail (the link layer gives up at 10 s). */
+const DIAL_WAIT_MS = 30_000
 const OPEN_WAIT_MS = 20_000
 const JOIN_WAIT_MS = 20_000
 const MOVES = 20
@@ -44,8 +45,10 @@ async function nodeCase(p: NodePair, mode: IceMode, stunUrl: string, index: numb
   p.a.agent.send({ cmd: 'peer', key: `${key}/a`, world, ice, x, y })
   const joined = await p.a.agent.waitFor((e) => e.ev === 'joined' && e.key === `${key}/a`, JOIN_WAIT_MS, `${key}: a joined`)
   const aId = String(joined.id)
-  p.b.agent.send({ cmd: 'peer', key: `${key}/b`, world, ice, x: x + 50, y })
+  p.b.agent.send({ cmd: 'peer', key: `${key}/b`, world, ice, x: x + 50, y, watch: aId })
   try {
+    const dial = await p.b.agent.next((e) => e.ev === 'dial' && e.key === `${key}/b`, DIAL_WAIT_MS)
+    if (dial === undefined) return { ...base, cause: 'never dialled', detail: `b had no link to a within ${DIAL_WAIT_MS} ms` }
     const outcome = await p.b.agent.waitFor(
       (e) => e.key === `${key}/b` && e.peer === aId && (e.ev === 'link' || e.ev === 'failed'),
       OPEN_WAIT_MS, `${key}: a link to a, or its failure`,
