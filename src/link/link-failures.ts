@@ -1,3 +1,4 @@
+import type { Log } from '../core/env.js'
 import type { PeerId } from '../core/id.js'
 import type { ConnectFailure } from './transport.js'
 
@@ -28,10 +29,13 @@ export class LinkFailures {
   /** Every failure recorded, including the dropped ones. */
   total = 0
 
-  record(f: LinkFailure): void {
+  /** Keeps `f`, and logs it: at info when the network is to blame, else at debug (a peer that left mid-dial). */
+  record(f: LinkFailure, log?: Log): void {
     this.total++
     this.items.push(f)
     if (this.items.length > MAX_LINK_FAILURES) this.items.shift()
+    const network = f.cause !== undefined && f.cause.code !== 'no-answer'
+    log?.[network ? 'info' : 'debug']('link failed', { peer: f.peer, reason: f.reason, cause: f.cause?.code, detail: f.cause?.detail })
   }
 
   /** Failures at or after `since` (clock ms), oldest first. */

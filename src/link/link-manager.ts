@@ -439,10 +439,7 @@ export class LinkManager {
     if (link.state === 'closed') return
     if (link.state === 'connecting' && reason !== 'shutdown') {
       const now = this.clock.now()
-      const cause = link.conn?.failure?.()
-      this.failures.record({ peer: link.remote, at: now, triedMs: now - link.createdAt, reason, route: link.route, cause })
-      const networkCause = cause !== undefined && cause.code !== 'no-answer'
-      this.env.log[networkCause ? 'info' : 'debug']('link failed', { peer: link.remote, reason, cause: cause?.code, detail: cause?.detail })
+      this.failures.record({ peer: link.remote, at: now, triedMs: now - link.createdAt, reason, route: link.route, cause: link.conn?.failure?.() }, this.env.log)
     }
     link.state = 'closed'
     if (this.links.get(link.remote) === link) this.links.delete(link.remote)
