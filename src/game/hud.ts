@@ -11,7 +11,7 @@ function paths(c: ConnectionState): string {
   return parts.length === 0 ? '—' : parts.join(' · ')
 }
 
-const ICE_SOURCE = { node: 'from the node', override: 'from ?ice=', pending: 'waiting for the node' } as const
+const ICE_SOURCE = { node: 'from the node', override: 'from ?ice=', kept: 'kept from the node\'s last', pending: 'waiting for the node' } as const
 
 function queues(c: ConnectionState): string {
   return c.queues.map((q, i) => `${PRIORITY_NAMES[i]} ${q.count}${q.bytes > 0 ? ` (${(q.bytes / 1024).toFixed(1)} KiB)` : ''}`).join(' · ')

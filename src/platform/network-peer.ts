@@ -1,6 +1,7 @@
 import type { Env, KeyPair } from '../core/env.js'
 import { Peer, type PeerInit, type PeerListener } from '../peer/peer.js'
 import { SignalingClient, type SignalingClientInit } from './signaling/signaling-client.js'
+import { loadIceServers, saveIceServers } from './ice-cache.js'
 import type { IceServer } from './ice-servers.js'
 import { WebRtcTransport, type WebRtcTransportInit } from './webrtc/webrtc-transport.js'
 
@@ -38,8 +39,12 @@ export interface NetworkPeer {
   readonly peer: Peer
   readonly signaling: SignalingClient
   readonly transport: WebRtcTransport
-  /** The ICE servers come from `ice` (an override), not from the node. */
-  readonly iceOverride: boolean
+  /**
+   * Where the ICE servers in use came from: `override` (`ice`), `node` (its
+   * welcome or renewal), `kept` (the last ones the node handed out, from the
+   * store, while the node has not answered), `pending` (none yet).
+   */
+  iceSource(): 'override' | 'node' | 'kept' | 'pending'
   /** Leaves the world, closes every link and the node's socket, saves the cache. */
   close(): Promise<void>
 }
@@ -67,7 +72,9 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
       onSignal: (from, initiator, data) => box.peer?.receiveSignal(from, initiator, data),
       onHosts: () => box.peer?.hostsChanged(),
       onIce: (servers) => {
-        if (init.ice === undefined) transport.setIceServers(servers)
+        if (init.ice !== undefined) return
+        transport.setIceServers(servers)
+        saveIceServers(env.store, servers).catch((err: unknown) => env.log.warn('cannot keep the ICE servers', { err: String(err) }))
       },
       onError: (code, _message, to) => {
         if (code === 'unknown-peer' && to !== undefined) box.peer?.forget(to)
@@ -78,6 +85,14 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
     { keyPair, crypto: env.crypto, clock: env.clock, timers: env.timers, rng: env.rng, log: env.log, ...(c.wrtc === undefined ? {} : { wrtc: c.wrtc }) },
     { ...init.transport, iceServers: init.ice ?? [] },
   )
+  let kept = false
+  if (init.ice === undefined) {
+    const servers = await loadIceServers(env.store, Date.now() / 1000).catch(() => undefined)
+    if (servers !== undefined && signaling.iceServers === undefined) {
+      transport.setIceServers(servers)
+      kept = true
+    }
+  }
   const peer = new Peer({ env, keyPair, transport, node: signaling, ...(c.listener === undefined ? {} : { listener: c.listener }) }, init.peer)
   box.peer = peer
   await peer.load()
@@ -86,7 +101,7 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
     peer,
     signaling,
     transport,
-    iceOverride: init.ice !== undefined,
+    iceSource: () => (init.ice !== undefined ? 'override' : signaling.iceServers !== undefined ? 'node' : kept ? 'kept' : 'pending'),
     async close() {
       await peer.close()
       signaling.close()

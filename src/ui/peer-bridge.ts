@@ -132,7 +132,7 @@ export class PeerBridge {
       problem: diagnose(facts),
       services: peer.services.map((x) => x.name),
       paths: peer.links.pathCounts(),
-      ice: { summary: `${describeIce(servers)}${net.transport.relayOnly ? ' · relay only' : ''}`, source: net.iceOverride ? 'override' : signaling.iceServers === undefined ? 'pending' : 'node' },
+      ice: { summary: `${describeIce(servers)}${net.transport.relayOnly ? ' · relay only' : ''}`, source: net.iceSource() },
       failedLinks: failed.slice(-MAX_FAILED_SHOWN).map((f): FailedLink => ({
         peer: f.peer, code: f.cause?.code ?? f.reason, reason: f.reason, detail: f.cause?.detail, at: f.at,
       })),

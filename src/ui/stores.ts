@@ -98,7 +98,7 @@ export interface ConnectionState {
   /** Open links by path kind. */
   paths: PathCounts
   /** The ICE servers in use, without credentials ("STUN 1 · TURN 1", "none"), and where they came from. */
-  ice: { summary: string; source: 'node' | 'override' | 'pending' }
+  ice: { summary: string; source: 'node' | 'override' | 'kept' | 'pending' }
   /** The last connection attempts that failed (at most a few, newest last). */
   failedLinks: readonly FailedLink[]
   /** What a person should know (and do) right now. */
