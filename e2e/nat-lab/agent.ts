@@ -2,12 +2,13 @@
  * A lab agent: runs Node peers (the real Peer on @roamhq/wrtc) inside one lab
  * namespace, driven by the lab over stdin and reporting on stdout, one JSON
  * object a line each way.
- *   node --import tsx e2e/nat-lab/agent.ts --url wss://198.18.0.1:8443/ [--ca FILE]
+ *   node --import tsx e2e/nat-lab/agent.ts --url wss://198.18.0.1/ [--ca FILE]
  * Commands: {cmd:'peer', key, world, ice: 'node' | IceServer[], x, y, watch?: peerId}, {cmd:'move', key, x, y},
- * {cmd:'close', key}, {cmd:'exit'}.
+ * {cmd:'info', key} (its links' counters, RTT and paths), {cmd:'close', key}, {cmd:'exit'}.
  * Events: {ev:'ready'}, {ev:'joined', key, id}, {ev:'dial', key, peer, initiator} (a link to `watch` exists), {ev:'link', key, peer, path, local, remote, rttMs, openMs},
  * {ev:'failed', key, peer, reason, cause, detail, triedMs}, {ev:'moved', key, x, y, t}, {ev:'saw', key, from, x, y, t},
- * {ev:'error', message}. Times `t` are wall-clock ms (performance.timeOrigin + now): every process of the machine shares them.
+ * {ev:'info', key, state, links, failures}, {ev:'log', key, level, msg, fields} (the peer's and link layer's own lines),
+ * {ev:'error', key, message}. Every event has a time `t`: wall-clock ms (performance.timeOrigin + now): every process of the machine shares them.
  */
 import wrtc from '@roamhq/wrtc'
 import { readFileSync } from 'node:fs'
