@@ -1,9 +1,11 @@
 import { defineConfig } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../bench/lib/browser.js'
+import { chromiumPath } from '../bench/lib/chromium-path.js'
 
 /**
- * The end-to-end suite: real pages in Debian's Chromium (playwright-core drives
- * /usr/bin/chromium; `npx playwright install` is never needed). One worker: the
+ * The end-to-end suite: real pages in the system's Chromium ($CHROMIUM, else
+ * /usr/bin/chromium and the usual paths; global-setup.ts installs Debian's when
+ * there is none and it may); `npx playwright install` is never needed. One worker: the
  * tests start servers and several browser contexts, and the machine has 2 cores.
  */
 export default defineConfig({
@@ -20,7 +22,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     headless: true,
-    launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+    // The setup installs Debian's Chromium when none is found (as root), so this path exists when tests start.
+    launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS },
     trace: 'off',
     screenshot: 'only-on-failure',
   },

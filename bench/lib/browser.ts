@@ -1,17 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core'
+import { chromiumPath } from './chromium-path.js'
 
 /**
  * The system Chromium through playwright-core: `npx playwright install` cannot
  * download browsers on this machine, so benchmarks and screenshots drive
- * /usr/bin/chromium (override with CHROMIUM=path).
+ * $CHROMIUM, else /usr/bin/chromium or another usual path (bench/lib/chromium-path.ts).
  */
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
 ]
 
 export function launchChromium(options: Omit<LaunchOptions, 'executablePath' | 'args'> = {}): Promise<Browser> {
-  return chromium.launch({ ...options, executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  return chromium.launch({ ...options, executablePath: chromiumPath(), args: CHROMIUM_ARGS })
 }
 
 /** `npm start` on a free port (building the client if stale); resolves with its URL once it listens. */

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { chromiumPath } from '../../bench/lib/chromium-path.js'
 
 /**
  * Writes an executable script into `dir` that runs Chromium inside network
@@ -9,10 +10,10 @@ import { join } from 'node:path'
  * control channel crosses the namespace boundary while every socket the
  * browser opens lives inside it.
  *
- * The binary is `$CHROMIUM` at the time of the call, else /usr/bin/chromium.
+ * The binary is the one the browser tests use ($CHROMIUM, else the usual paths).
  */
 export function chromiumWrapper(ns: string, dir: string): string {
-  const binary = process.env.CHROMIUM ?? '/usr/bin/chromium'
+  const binary = chromiumPath()
   const path = join(dir, `chromium-${ns}.sh`)
   writeFileSync(path, `#!/bin/sh\nexec ip netns exec ${shellQuote(ns)} ${shellQuote(binary)} "$@"\n`, { mode: 0o755 })
   return path

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { findChromium } from '../../bench/lib/chromium-path.js'
 import { run } from './exec.js'
 
 /** Whether the NAT lab can run here; `reason` says plainly what is missing. */
@@ -46,7 +47,7 @@ export async function preflight(): Promise<PreflightResult> {
 
 /** The tool's path in the usual system directories (PATH may lack sbin). */
 function findTool(name: string): string | undefined {
-  if (name === 'chromium' && process.env.CHROMIUM !== undefined) return existsSync(process.env.CHROMIUM) ? process.env.CHROMIUM : undefined
+  if (name === 'chromium') return findChromium()
   return ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')].map((d) => `${d}/${name}`).find((p) => existsSync(p))
 }
 
