@@ -10,7 +10,7 @@
 import { parseLogLevel } from '../src/platform/json-log.js'
 import { DEFAULT_WORLD_NAME } from '../src/platform/network-peer.js'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
-import { isWorldName } from '../src/platform/signaling/signaling-protocol.js'
+import { isWorldName, normalizeWorldName, WORLD_NAME_RULE } from '../src/platform/signaling/signaling-protocol.js'
 import { intFlag, maybeStartAnchors, onShutdown, parseFlags, stdoutLog, tlsFlags, usageError } from './cli-support.js'
 import { createFront, nodeBanner, withHealth } from './http-front.js'
 import { ICE_FLAGS, ICE_USAGE, iceFromFlags } from './ice-flags.js'
@@ -38,7 +38,8 @@ const port = intFlag(USAGE, flags, 'port', 0, 65535)
 const heartbeatMs = intFlag(USAGE, flags, 'heartbeat-ms', 100, 3_600_000)
 const anchorCount = intFlag(USAGE, flags, 'anchors', 0, 100)
 const level = parseLogLevel(flags['log-level']) ?? usageError(USAGE, '--log-level must be debug, info, warn, error or silent')
-const world = isWorldName(flags.world) ? flags.world : usageError(USAGE, '--world must match [A-Za-z0-9_.-]{1,64}')
+const typedWorld = normalizeWorldName(String(flags.world))
+const world = isWorldName(typedWorld) ? typedWorld : usageError(USAGE, `--world must be ${WORLD_NAME_RULE}`)
 const host = String(flags.host)
 const dataDir = typeof flags.data === 'string' ? flags.data : undefined
 const tls = tlsFlags(USAGE, flags)

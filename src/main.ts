@@ -1,5 +1,5 @@
 import type { Env, KeyPair } from './core/env.js'
-import { parsePeerId, peerIdFromPublicKey, type PeerId } from './core/id.js'
+import { peerIdFromPublicKey } from './core/id.js'
 import { assetsService } from './peer/assets-service.js'
 import { chatService } from './peer/chat-service.js'
 import { dhtService } from './peer/dht-service.js'
@@ -12,8 +12,6 @@ import {
   claimTabSlot, createBrowserEnv, DEFAULT_WORLD_NAME, IdbStore, PrefixedStore, startNetworkPeer, type NetworkPeer,
 } from './platform/browser/index.js'
 import { MemoryStore } from './platform/memory-store.js'
-import { parseIceOverride } from './platform/ice-servers.js'
-import { isWorldName } from './platform/signaling/signaling-protocol.js'
 import { Controller, startPosition } from './ui/controller.js'
 import { MoveTrace } from './ui/move-trace.js'
 import { observedWebSocket } from './ui/observed-socket.js'
@@ -23,6 +21,7 @@ import { defaultName, loadProfile } from './ui/profile.js'
 import { startStress } from './ui/stress.js'
 import { createWorldStores } from './ui/stores.js'
 import { createTestHook, type FrameStats, type WorldTestHook } from './ui/test-hook.js'
+import { readPageParams } from './ui/url-params.js'
 
 // Browser entry: env -> identity -> stores -> WebRTC peer on the signaling node of
 // this origin -> the game (Phaser, loaded on demand). URL parameters:
@@ -36,6 +35,8 @@ import { createTestHook, type FrameStats, type WorldTestHook } from './ui/test-h
 //   ?log=debug         console log level (debug shows every link opened and closed)
 //   ?ice=none|node|stun:H:P,...|[JSON]   ICE servers instead of the node's (tests, odd networks)
 //   ?relay=1           TURN only: every link goes through the TURN server (checks that TURN works)
+// A value the page cannot use (or an unknown parameter) is said in a notice, with what was used instead
+// (src/ui/url-params.ts).
 const AOI_RADIUS = 200 // VonInit's default
 
 declare global {
@@ -44,23 +45,16 @@ declare global {
   }
 }
 
-const params = new URLSearchParams(location.search)
-const flag = (name: string): boolean => params.has(name) && params.get(name) !== '0'
-const world = isWorldName(params.get('world')) ? params.get('world')! : DEFAULT_WORLD_NAME
-const url = params.get('signaling') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`
-const manualPeers = (params.get('peers') ?? '').split(',').map((p) => parsePeerId(p.trim())).filter((p): p is PeerId => p !== null)
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
-const requestedLog = LOG_LEVELS.find((l) => l === params.get('log'))
-const iceParam = params.has('ice') ? parseIceOverride(params.get('ice')!) : 'node'
-const iceOverride = Array.isArray(iceParam) ? iceParam : undefined
-const stress = Math.min(1000, Math.max(0, Number.parseInt(params.get('stress') ?? '0', 10) || 0))
+const params = readPageParams(location.search, DEFAULT_WORLD_NAME)
+const { world, manualPeers, stress } = params
+const url = params.signalingUrl ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`
 const now = (): number => performance.now()
 
 async function setup(): Promise<{ env: Env; keyPair: KeyPair }> {
   const slot = await claimTabSlot()
   try {
     const store = slot === undefined ? new MemoryStore() : new PrefixedStore(new IdbStore(), `tab${slot}/`)
-    const env = createBrowserEnv({ store, logLevel: requestedLog ?? (flag('headless') ? 'warn' : 'info') })
+    const env = createBrowserEnv({ store, logLevel: params.log ?? (params.headless ? 'warn' : 'info') })
     return { env, keyPair: await loadIdentity(env) }
   } catch {
     // No IndexedDB (private mode, blocked storage): a throwaway identity for this tab.
@@ -72,7 +66,7 @@ async function setup(): Promise<{ env: Env; keyPair: KeyPair }> {
 /** The services every browser peer runs (the order matters: see each factory). */
 function services(): PeerServiceFactory[] {
   // The player service keeps its state in the DHT: without it, the saved position is all that persists.
-  if (params.get('dht') === '0') return [assetsService(), presenceService(), chatService()]
+  if (!params.dht) return [assetsService(), presenceService(), chatService()]
   return [dhtService(), assetsService(), playerService(), presenceService(), chatService()]
 }
 
@@ -84,7 +78,7 @@ const stores = createWorldStores({ id, world, signalingUrl: url, x: start.x, y: 
 // The trace stamps moves with the wall clock, which every page of a machine shares (a benchmark pairs them).
 const trace = new MoveTrace(() => performance.timeOrigin + performance.now())
 const bridge = new PeerBridge(stores, now, trace)
-if (iceParam !== 'node' && !Array.isArray(iceParam)) bridge.setBadParameter(`?${iceParam.error}. Using the signaling node's ICE servers instead.`)
+bridge.setNotices(params.notices)
 const WebSocketClass = observedWebSocket((code, reason) => bridge.socketClosed(code, reason))
 let net: NetworkPeer | undefined
 let booting = false
@@ -93,8 +87,8 @@ async function boot(): Promise<void> {
   booting = true
   try {
     net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener }, {
-      url, world, peer: { manualPeers, services: services() }, ...(iceOverride === undefined ? {} : { ice: iceOverride }),
-      ...(flag('relay') ? { transport: { iceTransportPolicy: 'relay' as const } } : {}),
+      url, world, peer: { manualPeers, services: services() }, ...(params.ice === undefined ? {} : { ice: params.ice }),
+      ...(params.relay ? { transport: { iceTransportPolicy: 'relay' as const } } : {}),
     })
     bridge.attach(net)
     const { x, y } = stores.self.getState()
@@ -119,11 +113,11 @@ const controller = new Controller({
 controller.services = new PeerServiceLink(stores, () => bridge.peer, now, (p) => controller.setProfile(p.name, p.avatar))
 controller.setProfile(profile.name, profile.avatar)
 controller.start()
-if (!flag('offline')) await boot()
+if (!params.offline) await boot()
 if (stress > 0) startStress(stores, DEFAULT_WORLD, stress, now)
 
 let frames: (() => FrameStats) | undefined
-if (!flag('headless')) {
+if (!params.headless) {
   const game = await import('./game/index.js')
   const mounted = game.mountGame({ stores, intents: controller, area: DEFAULT_WORLD, world, now })
   frames = () => mounted.frames.stats()

@@ -68,9 +68,9 @@ export class PeerBridge {
     if (net === undefined) this.clearNeighbours()
   }
 
-  /** A URL parameter the page could not use: shown as a notice until all else is well. */
-  setBadParameter(text: string): void {
-    this.badParameter = text
+  /** URL parameters the page could not use (a line each): shown as a notice while all else is well. */
+  setNotices(lines: readonly string[]): void {
+    this.badParameter = lines.length === 0 ? undefined : lines.join(' ')
   }
 
   /** The node's socket closed with this code (1013: the node is full). */

@@ -85,7 +85,7 @@ export function diagnose(f: ConnectionFacts): Problem | undefined {
     }
   }
   if (f.badParameter !== undefined) {
-    return { code: 'bad-parameter', severity: 'notice', title: 'A URL parameter was not used', text: f.badParameter }
+    return { code: 'bad-parameter', severity: 'notice', title: 'Not every URL parameter was used as given', text: f.badParameter }
   }
   return undefined
 }

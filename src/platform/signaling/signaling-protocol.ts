@@ -22,8 +22,16 @@ export function authMessage(nonce: Uint8Array): Uint8Array {
   return concatBytes([AUTH_TAG, nonce])
 }
 
-/** World names: short, printable, safe to log. */
-const WORLD_RE = /^[A-Za-z0-9_.-]{1,64}$/
+/**
+ * World names: letters (any script), combining marks, digits, `_`, `.`, `-`,
+ * and single spaces between them; at most 64 characters; in Unicode NFC, so a
+ * name typed with a precomposed or a combining accent is one world. Printable
+ * and safe to log: no control characters, no `/`.
+ */
+const WORLD_RE = /^[\p{L}\p{M}\p{N}_.-]+(?: [\p{L}\p{M}\p{N}_.-]+)*$/u
+export const MAX_WORLD_NAME_CHARS = 64
+/** The rule in words, for messages. */
+export const WORLD_NAME_RULE = `letters, digits, _ . - and single spaces between them, at most ${MAX_WORLD_NAME_CHARS} characters`
 
 export type ClientMessage =
   | { t: 'auth'; key: Uint8Array; sig: Uint8Array }
@@ -48,7 +56,12 @@ export type ServerMessage =
   | { t: 'error'; code: string; message: string; to?: PeerId }
 
 export function isWorldName(v: unknown): v is string {
-  return typeof v === 'string' && WORLD_RE.test(v)
+  return typeof v === 'string' && v.length <= 4 * MAX_WORLD_NAME_CHARS && [...v].length <= MAX_WORLD_NAME_CHARS && v === v.normalize('NFC') && WORLD_RE.test(v)
+}
+
+/** What a person typed as a world name, in the form {@link isWorldName} checks: NFC, trimmed, inner runs of spaces as one. */
+export function normalizeWorldName(typed: string): string {
+  return typed.normalize('NFC').trim().replace(/\s+/g, ' ')
 }
 
 function parseObject(text: unknown, maxBytes: number): Record<string, unknown> | null {
