@@ -22,6 +22,8 @@ import { startStress } from './ui/stress.js'
 import { createWorldStores } from './ui/stores.js'
 import { createTestHook, type FrameStats, type WorldTestHook } from './ui/test-hook.js'
 import { readPageParams } from './ui/url-params.js'
+import { listSavedPlayers, slotPrefix } from './ui/saved-players.js'
+import { pickPlayer } from './game/player-picker.js'
 
 // Browser entry: env -> identity -> stores -> WebRTC peer on the signaling node of
 // this origin -> the game (Phaser, loaded on demand). URL parameters:
@@ -51,9 +53,14 @@ const url = params.signalingUrl ?? `${location.protocol === 'https:' ? 'wss' : '
 const now = (): number => performance.now()
 
 async function setup(): Promise<{ env: Env; keyPair: KeyPair }> {
-  const slot = await claimTabSlot()
   try {
-    const store = slot === undefined ? new MemoryStore() : new PrefixedStore(new IdbStore(), `tab${slot}/`)
+    const idb = new IdbStore()
+    const slot = await claimTabSlot({
+      listSaved: () => listSavedPlayers(idb),
+      // A person picks; a headless page (a bot, a test) plays the first saved player no tab is playing.
+      pick: (choices) => (params.headless ? Promise.resolve(choices[0]!.slot) : pickPlayer(choices)),
+    })
+    const store = slot === undefined ? new MemoryStore() : new PrefixedStore(idb, slotPrefix(slot))
     const env = createBrowserEnv({ store, logLevel: params.log ?? (params.headless ? 'warn' : 'info') })
     return { env, keyPair: await loadIdentity(env) }
   } catch {
@@ -86,7 +93,7 @@ let booting = false
 async function boot(): Promise<void> {
   booting = true
   try {
-    net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener }, {
+    net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener, onReplaced: stepBack }, {
       url, world, peer: { manualPeers, services: services() }, ...(params.ice === undefined ? {} : { ice: params.ice }),
       ...(params.relay ? { transport: { iceTransportPolicy: 'relay' as const } } : {}),
     })
@@ -96,6 +103,14 @@ async function boot(): Promise<void> {
   } finally {
     booting = false
   }
+}
+
+/** The same player connected elsewhere: let go of the world (the banner offers to take it back). */
+function stepBack(): void {
+  const old = net
+  net = undefined
+  bridge.replaced()
+  void old?.close()
 }
 
 const controller = new Controller({

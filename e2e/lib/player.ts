@@ -45,8 +45,12 @@ export function playerUrl(base: string, opts: PlayerOptions): string {
  * The page has no `?at=` parameter; this is its reload path, used deliberately.
  */
 export async function seedPosition(page: Page, base: string, x: number, y: number): Promise<void> {
+  await seedStore(page, base, `tab0/${POSITION_KEY}`, [...encodeValue([x, y])])
+}
+
+/** Writes one entry of the page's store (IndexedDB 'p2p-world'/'kv') from a static file of `base`'s origin. */
+export async function seedStore(page: Page, base: string, key: string, bytes: number[]): Promise<void> {
   await page.goto(new URL('favicon.svg', base).toString())
-  const bytes = [...encodeValue([x, y])]
   await page.evaluate(async ({ key, bytes }) => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const req = indexedDB.open('p2p-world')
@@ -61,7 +65,25 @@ export async function seedPosition(page: Page, base: string, x: number, y: numbe
       tx.onerror = () => reject(tx.error)
     })
     db.close()
-  }, { key: `tab0/${POSITION_KEY}`, bytes })
+  }, { key, bytes })
+}
+
+/** Reads one entry of the store of `page`'s origin; undefined when absent. */
+export async function readStore(page: Page, key: string): Promise<number[] | undefined> {
+  return page.evaluate(async (key) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('p2p-world')
+      req.onsuccess = () => resolve(req.result)
+      req.onerror = () => reject(req.error)
+    })
+    const value = await new Promise<unknown>((resolve, reject) => {
+      const req = db.transaction('kv', 'readonly').objectStore('kv').get(key)
+      req.onsuccess = () => resolve(req.result)
+      req.onerror = () => reject(req.error)
+    })
+    db.close()
+    return value instanceof Uint8Array ? [...value] : undefined
+  }, key)
 }
 
 /** Opens a player in `context` (a context is one browser profile: one identity). */

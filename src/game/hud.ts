@@ -48,6 +48,7 @@ export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRec
       banner.className = `panel ${p.severity}`
       byId('problem-title').textContent = p.title
       byId('problem-text').textContent = p.text
+      byId('retry').textContent = p.action ?? 'Retry now'
     }
   }
   render()

@@ -20,7 +20,7 @@ export type PeerState = 'idle' | 'waiting' | 'joining' | 'joined' | 'closed'
  */
 export interface BootstrapNode extends SignalingChannel {
   /** 'joined' once the node answered; only then can a first link open. */
-  readonly state: 'idle' | 'connecting' | 'joined' | 'backoff' | 'closed'
+  readonly state: 'idle' | 'connecting' | 'joined' | 'backoff' | 'replaced' | 'closed'
   /** Live peers of the world from the node's last answer. */
   readonly hosts: readonly PeerId[]
   /** Asks for a fresh host cache; false when the node is unreachable. */

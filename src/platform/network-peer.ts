@@ -13,6 +13,8 @@ export interface NetworkPeerComponents {
   /** Node only: the `@roamhq/wrtc` module. */
   wrtc?: object
   listener?: PeerListener
+  /** The node dropped us because this identity connected elsewhere; the signaling client stopped (see SignalingClient.takeOver). */
+  onReplaced?: () => void
 }
 
 export interface NetworkPeerInit {
@@ -71,6 +73,7 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
       world: init.world ?? DEFAULT_WORLD_NAME,
       onSignal: (from, initiator, data) => box.peer?.receiveSignal(from, initiator, data),
       onHosts: () => box.peer?.hostsChanged(),
+      ...(c.onReplaced === undefined ? {} : { onReplaced: c.onReplaced }),
       onIce: (servers) => {
         if (init.ice !== undefined) return
         transport.setIceServers(servers)

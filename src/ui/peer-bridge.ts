@@ -38,6 +38,7 @@ export class PeerBridge {
   private everLinked = false
   private hostsSince: number | undefined
   private badParameter: string | undefined
+  private stepsBack = false
 
   constructor(
     private readonly stores: WorldStores,
@@ -66,6 +67,13 @@ export class PeerBridge {
   attach(net: NetworkPeer | undefined): void {
     this.net = net
     if (net === undefined) this.clearNeighbours()
+    else this.stepsBack = false
+  }
+
+  /** The page let go of its peer because the same player connected elsewhere (until the next attach). */
+  replaced(): void {
+    this.stepsBack = true
+    this.attach(undefined)
   }
 
   /** URL parameters the page could not use (a line each): shown as a notice while all else is well. */
@@ -149,7 +157,7 @@ export class PeerBridge {
     return {
       webrtcAvailable: true, signalingUrl: c.signalingUrl, signaling: 'idle', connects: 0, lastClose: this.lastClose,
       peerState: 'idle', hosts: 0, linksOpen: 0, everLinked: this.everLinked, unlinkedForMs: 0,
-      recentFailures: [], ice: { stun: 0, turn: 0 }, ...(this.badParameter === undefined ? {} : { badParameter: this.badParameter }),
+      recentFailures: [], ice: { stun: 0, turn: 0 }, replaced: this.stepsBack, ...(this.badParameter === undefined ? {} : { badParameter: this.badParameter }),
     }
   }
 

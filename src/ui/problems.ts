@@ -3,7 +3,7 @@
  * the adapter observes (pure, so it is tested without a network).
  */
 
-export type ProblemCode = 'no-webrtc' | 'world-full' | 'signaling-unreachable' | 'signaling-lost' | 'webrtc-blocked' | 'links-failing' | 'bad-parameter'
+export type ProblemCode = 'no-webrtc' | 'replaced' | 'world-full' | 'signaling-unreachable' | 'signaling-lost' | 'webrtc-blocked' | 'links-failing' | 'bad-parameter'
 
 export interface Problem {
   readonly code: ProblemCode
@@ -12,6 +12,8 @@ export interface Problem {
   readonly title: string
   /** What happened and what to do. */
   readonly text: string
+  /** The label of the banner's button, when it does something other than retry. @default 'Retry now' */
+  readonly action?: string
 }
 
 export interface ConnectionFacts {
@@ -36,6 +38,8 @@ export interface ConnectionFacts {
   ice: { stun: number; turn: number; relayOnly?: boolean }
   /** A URL parameter the page could not use, with what it did instead. */
   badParameter?: string
+  /** This page stepped back because the same player connected from another tab or browser. */
+  replaced?: boolean
 }
 
 /** Failed connection attempts older than this no longer make a problem. */
@@ -54,6 +58,12 @@ export function diagnose(f: ConnectionFacts): Problem | undefined {
     return {
       code: 'no-webrtc', severity: 'error', title: 'WebRTC is not available',
       text: 'This browser has WebRTC switched off or lacks it (some privacy settings and extensions disable it). Players connect to each other directly over WebRTC: enable it, or open the page in a current Chrome, Firefox or Safari.',
+    }
+  }
+  if (f.replaced === true) {
+    return {
+      code: 'replaced', severity: 'error', title: 'You are playing this player somewhere else', action: 'Play here',
+      text: 'This player (the same identity) connected from another tab or browser, so this page stepped back instead of fighting over it. "Play here" takes it over; the other page then steps back.',
     }
   }
   const outside = f.peerState === 'waiting' || f.peerState === 'idle'

@@ -130,6 +130,9 @@ describe('problems', () => {
       expect(none.title).toBe('This browser offers no network address')
       expect(none.text).toMatch(/WebRTC leak protection/)
     })
+    it('a page that stepped back for the same player elsewhere offers to play here', () => {
+      expect(diagnose({ ...ok, replaced: true, signaling: 'closed' })).toMatchObject({ code: 'replaced', action: 'Play here', severity: 'error' })
+    })
     it('relay only without a TURN server says so', () => {
       expect(diagnose({ ...cut, recentFailures: ['no-candidates'], ice: { stun: 1, turn: 0, relayOnly: true } })!.title).toBe('Relay only, but no TURN server')
     })

@@ -30,6 +30,8 @@ export interface WorldTestHook {
   /** Sets the avatar from image bytes (as a file picker would). */
   setAvatar(bytes: Uint8Array | number[]): Promise<void>
   toggleInspector(open?: boolean): void
+  /** What the banner's button does: retry now, or take the player back ("Play here"). */
+  retryNow(): void
   frameStats(): FrameStats | undefined
   /** Starts (afresh) or stops recording moves sent and received, on the page's wall clock (performance.timeOrigin + now). */
   traceMoves(on: boolean): void
@@ -120,6 +122,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
     setName: (name) => intents.setName(name),
     setAvatar: (bytes) => intents.setAvatar(new Blob([new Uint8Array(bytes)])),
     toggleInspector: (open) => intents.toggleInspector(open),
+    retryNow: () => intents.retryNow(),
     frameStats: frames,
     traceMoves: (on) => extras.trace?.record(on),
     takeMoveTrace: () => extras.trace?.take() ?? { sent: [], received: [], dropped: 0 },

@@ -32,11 +32,11 @@ async function server(port = 0): Promise<SignalingServer> {
   return s
 }
 
-function client(url: string, init: Partial<SignalingClientInit> = {}) {
+function client(url: string, init: Partial<SignalingClientInit> = {}, keyPair = crypto.keyPairFromSeed(rng.bytes(32))) {
   const got: { from: PeerId; initiator: boolean; data: SignalData }[] = []
   const hostsSeen: (readonly PeerId[])[] = []
   const c = new SignalingClient(
-    { keyPair: crypto.keyPairFromSeed(rng.bytes(32)), crypto, timers, rng, log: SILENT_LOG, WebSocket },
+    { keyPair, crypto, timers, rng, log: SILENT_LOG, WebSocket },
     { url, world: 'w', backoffMinMs: 20, backoffMaxMs: 200, onSignal: (from, initiator, data) => got.push({ from, initiator, data }), onHosts: (h) => hostsSeen.push(h), ...init },
   )
   cleanup.push(() => c.close())
@@ -45,6 +45,25 @@ function client(url: string, init: Partial<SignalingClientInit> = {}) {
 }
 
 describe('SignalingClient', () => {
+  it('one identity connected twice: the older copy steps back (no reconnect loop) until it takes over', async () => {
+    const s = await server()
+    const url = `ws://127.0.0.1:${s.port}`
+    const key = crypto.keyPairFromSeed(rng.bytes(32))
+    let aReplaced = 0
+    let bReplaced = 0
+    const a = client(url, { onReplaced: () => aReplaced++ }, key)
+    await until(() => a.c.state === 'joined')
+    const b = client(url, { onReplaced: () => bReplaced++ }, key)
+    await until(() => b.c.state === 'joined' && a.c.state === 'replaced')
+    const connects = a.c.stats.connects
+    await new Promise((r) => setTimeout(r, 400)) // backoff is 20-200 ms here: a loop would show
+    expect(a.c.stats.connects).toBe(connects)
+    expect([a.c.state, b.c.state, aReplaced, bReplaced]).toEqual(['replaced', 'joined', 1, 0])
+    a.c.takeOver()
+    await until(() => a.c.state === 'joined' && b.c.state === 'replaced')
+    expect(bReplaced).toBe(1)
+  })
+
   it('joins, exposes the host cache and relays signaling both ways', async () => {
     const s = await server()
     const url = `ws://127.0.0.1:${s.port}`

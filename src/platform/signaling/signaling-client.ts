@@ -46,6 +46,13 @@ export interface SignalingClientInit {
    * never log them.
    */
   onIce?(servers: readonly IceServer[]): void
+  /**
+   * The node closed this socket because the same identity connected again
+   * elsewhere (another tab or browser): the client stops instead of taking the
+   * identity back, which would knock the other copy off in turn, forever.
+   * {@link SignalingClient.takeOver} connects again when the person asks.
+   */
+  onReplaced?(): void
   /** An error the node reported, e.g. 'unknown-peer' for a relay whose target left. */
   onError?(code: string, message: string, to?: PeerId): void
   /** First reconnection delay; doubles per failed attempt. @default 500 */
@@ -58,7 +65,10 @@ export interface SignalingClientInit {
   maxFrameBytes?: number
 }
 
-export type SignalingState = 'idle' | 'connecting' | 'joined' | 'backoff' | 'closed'
+export type SignalingState = 'idle' | 'connecting' | 'joined' | 'backoff' | 'replaced' | 'closed'
+
+/** The close code the node sends to the older of two connections of one identity. */
+export const CLOSE_REPLACED = 4000
 
 /**
  * A peer's connection to the signaling node: proves its id, joins a world, keeps
@@ -115,6 +125,13 @@ export class SignalingClient implements SignalingChannel {
     return this.current === 'joined' && this.write({ t: 'join', world: this.init.world })
   }
 
+  /** After {@link SignalingClientInit.onReplaced}: connects again, taking the identity back from the other copy. */
+  takeOver(): void {
+    if (this.current !== 'replaced') return
+    this.attempt = 0
+    this.connect()
+  }
+
   close(): void {
     if (this.current === 'closed') return
     this.current = 'closed'
@@ -134,7 +151,11 @@ export class SignalingClient implements SignalingChannel {
     }
     this.socket = socket
     socket.onmessage = (event) => this.socket === socket && this.onMessage(event.data)
-    socket.onclose = (event) => this.socket === socket && this.lost(`closed ${event.code} ${event.reason}`)
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return
+      if (event.code === CLOSE_REPLACED) return this.replaced()
+      this.lost(`closed ${event.code} ${event.reason}`)
+    }
     socket.onerror = () => this.socket === socket && this.lost('socket error')
     this.timer = this.c.timers.setTimeout(() => this.lost('join timeout'), this.init.joinTimeoutMs)
   }
@@ -206,6 +227,14 @@ export class SignalingClient implements SignalingChannel {
     this.clearTimer()
     this.detach()?.close(1000, 'retry')
     this.retry()
+  }
+
+  private replaced(): void {
+    this.c.log.warn('signaling: this identity connected elsewhere; not reconnecting', { peer: this.id.slice(0, 12) })
+    this.clearTimer()
+    this.detach()
+    this.current = 'replaced'
+    this.init.onReplaced?.()
   }
 
   private retry(): void {
