@@ -1,5 +1,6 @@
 import { nodePolyfills } from 'vite-plugin-node-polyfills'
 import { defineConfig } from 'vitest/config'
+import { devSignalingNode } from './signaling/dev-node.js'
 
 // simple-peer 9 is written for Node streams and events; the browser bundle needs
 // these polyfills. Tests run in Node against the real modules (ws, @roamhq/wrtc),
@@ -9,7 +10,8 @@ const browserPolyfills = process.env.VITEST === undefined
   : []
 
 export default defineConfig({
-  plugins: browserPolyfills,
+  // `npm run dev` starts a signaling node beside Vite (signaling/dev-node.ts); builds and tests do not.
+  plugins: [...browserPolyfills, ...(process.env.VITEST === undefined ? [devSignalingNode()] : [])],
   build: {
     target: 'es2022',
     outDir: 'dist',

@@ -49,7 +49,9 @@ declare global {
 
 const params = readPageParams(location.search, DEFAULT_WORLD_NAME)
 const { world, manualPeers, stress } = params
-const url = params.signalingUrl ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`
+/** A page served apart from its node names the node in `<meta name="p2p-signaling">` (`npm run dev` does); else the page's own origin. */
+const metaNode = document.querySelector<HTMLMetaElement>('meta[name="p2p-signaling"]')?.content.replace('{hostname}', location.hostname)
+const url = params.signalingUrl ?? metaNode ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`
 const now = (): number => performance.now()
 
 async function setup(): Promise<{ env: Env; keyPair: KeyPair }> {
