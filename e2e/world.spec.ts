@@ -202,3 +202,17 @@ test('a page says clearly when the signaling node is unreachable (rendered)', as
   await expect(a.getByText('Cannot reach the signaling node')).toBeVisible()
   await expect(a.getByText(`ws://127.0.0.1:${port}/`, { exact: false })).toBeVisible()
 })
+
+test('a chat line nobody hears says so, and one too long is refused with its length', async ({ player }) => {
+  const a = await player({ at: { x: 1700, y: 300 } })
+  await until(a, (s) => s.peerState === 'joined', 20_000)
+  expect(await a.evaluate(() => window.__world!.chat('anyone?'))).toBe(false)
+  const heard = await until(a, (s) => s.chat.some((l) => l.system) && s.chat.some((l) => !l.system), 5000)
+  // The line itself, then the note.
+  expect(heard.chat.map((l) => l.system)).toEqual([false, true])
+  expect(heard.chat.find((l) => l.system)?.text).toMatch(/^nobody is within chat range \(200 units\) to hear that: walk closer to a player$/)
+  expect(heard.chat.some((l) => !l.system && l.text === 'anyone?')).toBe(true)
+  expect(await a.evaluate(() => window.__world!.chat('x'.repeat(10_000)))).toBe(false)
+  const refused = await until(a, (s) => s.chat.filter((l) => l.system).length === 2, 5000)
+  expect(refused.chat.filter((l) => l.system)[1]!.text).toBe('not sent: 10000 characters, at most 280')
+})

@@ -13,6 +13,7 @@ export function mountChat(stores: WorldStores, intents: Intents): { focus(): voi
     if (last === shown) return
     shown = last
     log.replaceChildren(...lines.slice(-60).map((l) => {
+      if (l.system === true) return tag('p', l.text, 'sys')
       const p = tag('p', '', l.self ? 'me' : undefined)
       p.append(tag('b', `${l.name}: `), document.createTextNode(l.text))
       return p

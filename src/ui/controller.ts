@@ -21,9 +21,9 @@ const SAVE_EVERY_MS = 2000
 export const CHAT_MAX_CHARS = 280
 
 /** What became of a chat line: sent, or why not. */
-export type ChatOutcome = 'sent' | 'no-service' | 'empty' | 'too-long' | 'rate-limited' | 'closed'
+export type ChatOutcome = 'sent' | 'nobody' | 'no-service' | 'empty' | 'too-long' | 'rate-limited' | 'closed'
 
-const NOT_SENT: Readonly<Record<Exclude<ChatOutcome, 'sent'>, string>> = {
+const NOT_SENT: Readonly<Record<Exclude<ChatOutcome, 'sent' | 'nobody'>, string>> = {
   'no-service': 'not sent: chat is not running',
   empty: 'not sent: empty',
   'too-long': 'not sent: too long',
@@ -111,14 +111,20 @@ export class Controller implements Intents {
     this.held = { x: dx, y: dy }
   }
 
+  /** Says a line to the players in the AOI; true when someone was there to hear it (otherwise the log says why). */
   chat(text: string): boolean {
-    const line = text.trim().slice(0, CHAT_MAX_CHARS)
+    const line = text.trim()
     if (line === '') return false
+    const self = this.stores.self.getState()
+    const note = (what: string): false => {
+      addChatLine(this.stores.chat, { from: self.id, name: self.name, text: what, at: this.c.now(), self: true, system: true })
+      return false
+    }
+    if ([...line].length > CHAT_MAX_CHARS) return note(`not sent: ${[...line].length} characters, at most ${CHAT_MAX_CHARS}`)
     const outcome = this.services?.chat(line) ?? 'no-service'
     if (outcome === 'sent') return true
-    const self = this.stores.self.getState()
-    addChatLine(this.stores.chat, { from: self.id, name: self.name, text: `${line} (${NOT_SENT[outcome]})`, at: this.c.now(), self: true })
-    return false
+    if (outcome === 'nobody') return note(`nobody is within chat range (${self.aoi.toFixed(0)} units) to hear that: walk closer to a player`)
+    return note(`${line.slice(0, 60)}${line.length > 60 ? '…' : ''} (${NOT_SENT[outcome]})`)
   }
 
   setName(name: string): void {

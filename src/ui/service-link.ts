@@ -45,10 +45,11 @@ export class PeerServiceLink implements ServiceLink {
   ) {}
 
   chat(text: string): ChatOutcome {
-    const chat = this.peer()?.service<ChatService>(CHAT_SERVICE)
+    // Bound before saying anything, so the line echoes into the log even before the first poll.
+    const chat = this.bindTo(this.peer()).chat
     if (chat === undefined) return 'no-service'
     const r = chat.say(text)
-    return r.ok ? 'sent' : r.reason
+    return r.ok ? (r.recipients === 0 ? 'nobody' : 'sent') : r.reason
   }
 
   profileChanged(p: { name: string; avatar: Uint8Array | undefined; chosen: boolean }): void {
@@ -58,10 +59,7 @@ export class PeerServiceLink implements ServiceLink {
 
   poll(): void {
     const peer = this.peer()
-    const chat = peer?.service<ChatService>(CHAT_SERVICE)
-    const presence = peer?.service<PresenceService>(PRESENCE_SERVICE)
-    const player = peer?.service<PlayerService>(PLAYER_SERVICE)
-    if (chat !== this.bound.chat || presence !== this.bound.presence || player !== this.bound.player) this.rebind(chat, presence, player)
+    const { player } = this.bindTo(peer)
     this.fetchAvatars(peer)
     if (player !== undefined) {
       const s = this.stores.self.getState()
@@ -69,6 +67,15 @@ export class PeerServiceLink implements ServiceLink {
       // Position goes to the record too (batched by the service), so another browser finds it.
       if (Math.abs(d.x - s.x) > 1 || Math.abs(d.y - s.y) > 1) player.update({ x: Math.round(s.x), y: Math.round(s.y) })
     }
+  }
+
+  /** Listens to the services of `peer`'s current session (they change with the session). */
+  private bindTo(peer: Peer | undefined): PeerServiceLink['bound'] {
+    const chat = peer?.service<ChatService>(CHAT_SERVICE)
+    const presence = peer?.service<PresenceService>(PRESENCE_SERVICE)
+    const player = peer?.service<PlayerService>(PLAYER_SERVICE)
+    if (chat !== this.bound.chat || presence !== this.bound.presence || player !== this.bound.player) this.rebind(chat, presence, player)
+    return this.bound
   }
 
   private rebind(chat: ChatService | undefined, presence: PresenceService | undefined, player: PlayerService | undefined): void {

@@ -115,6 +115,8 @@ export interface ChatLine {
   /** Local time (ms). */
   readonly at: number
   readonly self: boolean
+  /** A note of the page's (a line not sent, or heard by nobody), not something a player said. */
+  readonly system?: boolean
 }
 
 export interface ChatState {
@@ -251,7 +253,7 @@ export function recentLines(lines: readonly ChatLine[], since: number): Map<stri
   for (let i = lines.length - 1; i >= 0; i--) {
     const l = lines[i]!
     if (l.at < since) break
-    if (!out.has(l.from)) out.set(l.from, l.text)
+    if (l.system !== true && !out.has(l.from)) out.set(l.from, l.text)
   }
   return out
 }

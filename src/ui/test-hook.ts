@@ -94,7 +94,8 @@ export interface WorldSnapshot {
     /** The path of the link to this neighbour, once known. */
     path: string | undefined
   }[]
-  chat: { from: string; name: string; text: string; self: boolean }[]
+  /** The chat log; `system` lines are the page's notes (not sent, heard by nobody). */
+  chat: { from: string; name: string; text: string; self: boolean; system: boolean }[]
 }
 
 export function createTestHook(stores: WorldStores, intents: Intents, now: () => number, frames: () => FrameStats | undefined, extras: TestHookExtras = {}): WorldTestHook {
@@ -114,7 +115,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
           const at = positionAt(p.track, t, 0) ?? { x: NaN, y: NaN }
           return { id: p.id, name: p.name, x: at.x, y: at.y, avatarHash: p.avatarHash, avatarLoaded: p.avatarUrl !== undefined, linkOpen: p.linkOpen, path: p.path }
         }),
-        chat: stores.chat.getState().lines.map((l) => ({ from: l.from, name: l.name, text: l.text, self: l.self })),
+        chat: stores.chat.getState().lines.map((l) => ({ from: l.from, name: l.name, text: l.text, self: l.self, system: l.system === true })),
       }
     },
     move: (x, y) => intents.moveTo(x, y),
