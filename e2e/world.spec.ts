@@ -216,3 +216,13 @@ test('a chat line nobody hears says so, and one too long is refused with its len
   const refused = await until(a, (s) => s.chat.filter((l) => l.system).length === 2, 5000)
   expect(refused.chat.filter((l) => l.system)[1]!.text).toBe('not sent: 10000 characters, at most 280')
 })
+
+test('two new players start within chat range of each other and talk without walking', async ({ player }) => {
+  const a = await player()
+  const b = await player()
+  const [sa, sb] = [await snapshot(a), await snapshot(b)]
+  expect(Math.hypot(sa.x - sb.x, sa.y - sb.y)).toBeLessThan(sa.aoi)
+  await until(a, (s) => seen(s, sb.id)?.linkOpen === true, 20_000, () => 'a does not see b')
+  expect(await a.evaluate(() => window.__world!.chat('hi, new here'))).toBe(true)
+  await until(b, (s) => s.chat.some((l) => l.text === 'hi, new here'), 5000, () => 'b did not hear a')
+})

@@ -219,10 +219,18 @@ export class Controller implements Intents {
   }
 }
 
-/** Where the player starts: where they left, else somewhere in the middle of the world. */
+/**
+ * New players appear within this distance of the world's centre (its spawn):
+ * any two are at most twice this apart, inside each other's AOI (radius 200),
+ * so they can talk at once without walking.
+ */
+export const SPAWN_RADIUS = 80
+
+/** Where the player starts: where they left, else a random spot of the spawn disk at the world's centre. */
 export async function startPosition(env: Env, area: WorldArea): Promise<{ x: number; y: number }> {
-  return (await loadPosition(env.store).catch(() => undefined)) ?? {
-    x: area.width * (0.3 + 0.4 * env.rng.next()),
-    y: area.height * (0.3 + 0.4 * env.rng.next()),
-  }
+  const saved = await loadPosition(env.store).catch(() => undefined)
+  if (saved !== undefined) return saved
+  const r = SPAWN_RADIUS * Math.sqrt(env.rng.next())
+  const a = 2 * Math.PI * env.rng.next()
+  return { x: area.width / 2 + r * Math.cos(a), y: area.height / 2 + r * Math.sin(a) }
 }
