@@ -1,5 +1,6 @@
 import type { WorldArea } from '../peer/world-area.js'
 import type { Intents } from '../ui/intents.js'
+import type { JoinTimeline } from '../ui/join-timeline.js'
 import type { WorldStores } from '../ui/stores.js'
 import { mountChat } from './chat-box.js'
 import { byId } from './dom.js'
@@ -18,6 +19,8 @@ export interface GameInit {
   /** The world's name: the map's seed. */
   world: string
   now: () => number
+  /** Marks when the scene starts and first draws a neighbour. */
+  timeline?: JoinTimeline
 }
 
 /** The rendered page: Phaser world, HUD, minimap, chat, profile and inspector panels. */

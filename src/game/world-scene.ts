@@ -4,6 +4,7 @@ import type { Intents } from '../ui/intents.js'
 import { approach, positionAt } from '../ui/interpolation.js'
 import { recentLines, type WorldStores } from '../ui/stores.js'
 import { AvatarView, makeAvatarTextures } from './avatar-view.js'
+import type { JoinTimeline } from '../ui/join-timeline.js'
 import type { FrameRecorder } from './frame-stats.js'
 import { InspectorLayer } from './inspector-layer.js'
 import { terrainCanvas } from './terrain-canvas.js'
@@ -23,6 +24,8 @@ export interface SceneDeps {
   terrain: Terrain
   now: () => number
   frames: FrameRecorder
+  /** The join timeline: the scene marks when it starts and when it first draws a neighbour. */
+  timeline?: Pick<JoinTimeline, 'mark'>
 }
 
 /**
@@ -39,6 +42,7 @@ export class WorldScene extends Phaser.Scene {
   private readonly views = new Map<string, AvatarView>()
   private readonly textureOf = new Map<string, string | null>()
   private shown = { x: 0, y: 0 }
+  private updates = 0
   private unsubscribe: (() => void)[] = []
 
   constructor(private readonly deps: SceneDeps) {
@@ -46,9 +50,7 @@ export class WorldScene extends Phaser.Scene {
   }
 
   create(): void {
-    const { area, terrain, stores, intents } = this.deps
-    this.textures.addCanvas('terrain', terrainCanvas(terrain, 1))
-    this.add.image(0, 0, 'terrain').setOrigin(0, 0).setDepth(0)
+    const { area, stores, intents } = this.deps
     makeAvatarTextures(this)
     const self = stores.self.getState()
     this.shown = { x: self.x, y: self.y }
@@ -71,9 +73,13 @@ export class WorldScene extends Phaser.Scene {
     this.game.events.on(Phaser.Core.Events.PRE_STEP, () => frames.stepStart(performance.now()))
     this.game.events.on(Phaser.Core.Events.POST_RENDER, () => frames.stepEnd(performance.now()))
     this.events.once(Phaser.Scenes.Events.SHUTDOWN, () => this.unsubscribe.forEach((u) => u()))
+    this.deps.timeline?.mark('game-ready')
   }
 
   override update(_time: number, deltaMs: number): void {
+    // The map (a large canvas painted and uploaded once, ~100-200 ms in software GL) comes in the
+    // second frame: the first one shows the players already there as soon as the scene runs.
+    if (++this.updates === 2) this.addTerrain()
     const { stores } = this.deps
     const now = this.deps.now()
     const self = stores.self.getState()
@@ -104,6 +110,7 @@ export class WorldScene extends Phaser.Scene {
       if (view === undefined) {
         view = new AvatarView(this, p.color, p.name ?? p.id.slice(0, 6), false)
         this.views.set(p.id, view)
+        if (!p.fake) this.deps.timeline?.mark('first-drawn')
       }
       view.moveTo(at.x, at.y)
       view.setName(p.name ?? p.id.slice(0, 6))
@@ -117,6 +124,11 @@ export class WorldScene extends Phaser.Scene {
       this.inspectorDirty = false
       this.inspector.draw(stores.inspector.getState(), self)
     }
+  }
+
+  private addTerrain(): void {
+    this.textures.addCanvas('terrain', terrainCanvas(this.deps.terrain, 1))
+    this.add.image(0, 0, 'terrain').setOrigin(0, 0).setDepth(0)
   }
 
   /** The texture key of an avatar URL once loaded; starts loading it on first sight. */

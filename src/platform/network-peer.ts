@@ -15,6 +15,8 @@ export interface NetworkPeerComponents {
   listener?: PeerListener
   /** The node dropped us because this identity connected elsewhere; the signaling client stopped (see SignalingClient.takeOver). */
   onReplaced?: () => void
+  /** Hears the steps of getting in: the node's host list, each connection's start and open (the page's join timeline). */
+  onPhase?: (phase: 'hosts' | 'dial' | 'link-open') => void
 }
 
 export interface NetworkPeerInit {
@@ -59,8 +61,8 @@ export const DEFAULT_WORLD_NAME = 'main'
  * browser and in Node: relayed signaling goes to the peer's links, a fresh
  * host cache wakes a waiting peer, a relay to a peer the node does not know
  * drops it from the cache. The client reconnects with backoff by itself.
- * Resolves once the cached peers are loaded and the node is being dialled;
- * then call `peer.join(x, y)`.
+ * Dials the node at once and resolves once the cached peers (and kept ICE
+ * servers) are loaded; then call `peer.join(x, y)`.
  */
 export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPeerInit): Promise<NetworkPeer> {
   const { env, keyPair } = c
@@ -72,7 +74,10 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
       url: init.url,
       world: init.world ?? DEFAULT_WORLD_NAME,
       onSignal: (from, initiator, data) => box.peer?.receiveSignal(from, initiator, data),
-      onHosts: () => box.peer?.hostsChanged(),
+      onHosts: () => {
+        c.onPhase?.('hosts')
+        box.peer?.hostsChanged()
+      },
       ...(c.onReplaced === undefined ? {} : { onReplaced: c.onReplaced }),
       onIce: (servers) => {
         if (init.ice !== undefined) return
@@ -85,21 +90,26 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
     },
   )
   const transport = new WebRtcTransport(
-    { keyPair, crypto: env.crypto, clock: env.clock, timers: env.timers, rng: env.rng, log: env.log, ...(c.wrtc === undefined ? {} : { wrtc: c.wrtc }) },
+    {
+      keyPair, crypto: env.crypto, clock: env.clock, timers: env.timers, rng: env.rng, log: env.log, ...(c.wrtc === undefined ? {} : { wrtc: c.wrtc }),
+      ...(c.onPhase === undefined ? {} : { observe: (e: 'dial' | 'open') => c.onPhase!(e === 'dial' ? 'dial' : 'link-open') }),
+    },
     { ...init.transport, iceServers: init.ice ?? [] },
   )
+  const peer = new Peer({ env, keyPair, transport, node: signaling, ...(c.listener === undefined ? {} : { listener: c.listener }) }, init.peer)
+  box.peer = peer
+  // The node is dialled at once: the stored cache and ICE servers load meanwhile (a join waits for `join`, after both).
+  signaling.start()
   let kept = false
-  if (init.ice === undefined) {
+  const keepIce = async (): Promise<void> => {
+    if (init.ice !== undefined) return
     const servers = await loadIceServers(env.store, Date.now() / 1000).catch(() => undefined)
     if (servers !== undefined && signaling.iceServers === undefined) {
       transport.setIceServers(servers)
       kept = true
     }
   }
-  const peer = new Peer({ env, keyPair, transport, node: signaling, ...(c.listener === undefined ? {} : { listener: c.listener }) }, init.peer)
-  box.peer = peer
-  await peer.load()
-  signaling.start()
+  await Promise.all([peer.load(), keepIce()])
   return {
     peer,
     signaling,

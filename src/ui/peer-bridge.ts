@@ -4,6 +4,7 @@ import type { Peer, PeerListener } from '../peer/peer.js'
 import { DHT_SERVICE, type DhtService } from '../peer/dht-service.js'
 import type { NetworkPeer } from '../platform/network-peer.js'
 import { LocalDiagram, jitterOf } from '../von/geometry.js'
+import type { JoinTimeline } from './join-timeline.js'
 import type { MoveTrace } from './move-trace.js'
 import { describeIce, iceSummary } from '../platform/ice-servers.js'
 import { diagnose, FAILURE_WINDOW_MS, type ConnectionFacts } from './problems.js'
@@ -44,16 +45,21 @@ export class PeerBridge {
     private readonly stores: WorldStores,
     private readonly now: () => number,
     trace?: MoveTrace,
+    timeline?: Pick<JoinTimeline, 'mark'>,
   ) {
     const moved = (id: PeerId, x: number, y: number): void => {
       trace?.received(id, x, y)
       this.pending.push({ id, t: this.now(), x, y })
     }
     this.listener = {
-      onEnter: moved,
+      onEnter: (id, x, y) => {
+        timeline?.mark('first-neighbour')
+        moved(id, x, y)
+      },
       onMove: moved,
       onLeave: (id) => this.pending.push({ id, left: true }),
       onState: (state) => {
+        if (state === 'joined') timeline?.mark('joined')
         if (state === 'idle' || state === 'closed') this.clearNeighbours()
         this.stores.connection.setState({ peerState: state })
       },

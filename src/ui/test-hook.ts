@@ -5,6 +5,7 @@ import { ASSETS_SERVICE, type AssetService } from '../peer/assets-service.js'
 import type { Peer } from '../peer/peer.js'
 import type { Intents } from './intents.js'
 import { positionAt } from './interpolation.js'
+import type { JoinPhase, JoinTimeline } from './join-timeline.js'
 import type { MoveTrace, MoveTraceData } from './move-trace.js'
 import type { FailedLink, PathCounts, WorldStores } from './stores.js'
 
@@ -30,6 +31,8 @@ export interface WorldTestHook {
   /** Sets the avatar from image bytes (as a file picker would). */
   setAvatar(bytes: Uint8Array | number[]): Promise<void>
   toggleInspector(open?: boolean): void
+  /** When each step of entering the world happened, ms since navigation (src/ui/join-timeline.ts). */
+  joinTimeline(): Partial<Record<JoinPhase, number>>
   /** What the banner's button does: retry now, or take the player back ("Play here"). */
   retryNow(): void
   frameStats(): FrameStats | undefined
@@ -64,6 +67,7 @@ export interface LinkInfo {
 /** What the hook reaches beyond the stores (benchmarks): the move trace and the running peer. */
 export interface TestHookExtras {
   trace?: MoveTrace
+  timeline?: JoinTimeline
   peer?: () => Peer | undefined
 }
 
@@ -124,6 +128,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
     setAvatar: (bytes) => intents.setAvatar(new Blob([new Uint8Array(bytes)])),
     toggleInspector: (open) => intents.toggleInspector(open),
     retryNow: () => intents.retryNow(),
+    joinTimeline: () => extras.timeline?.snapshot() ?? {},
     frameStats: frames,
     traceMoves: (on) => extras.trace?.record(on),
     takeMoveTrace: () => extras.trace?.take() ?? { sent: [], received: [], dropped: 0 },

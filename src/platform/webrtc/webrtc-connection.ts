@@ -26,6 +26,7 @@ export interface WebRtcConnectionComponents {
   log: Log
   /** Node's WebRTC (`@roamhq/wrtc`); undefined in browsers. */
   wrtc?: object
+  observe?: (event: 'dial' | 'open', remote: PeerId) => void
 }
 
 export interface WebRtcConnectionInit {
@@ -229,6 +230,7 @@ export class WebRtcConnection implements Connection {
     this.c.timers.clearTimeout(this.authTimer)
     this.authTimer = undefined
     this.readPath()
+    this.c.observe?.('open', this.remote)
     this.events.onOpen()
   }
 

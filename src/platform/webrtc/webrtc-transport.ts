@@ -18,6 +18,8 @@ export interface WebRtcTransportComponents {
   log?: Log
   /** Node only: the `@roamhq/wrtc` module. Browsers use their own WebRTC. */
   wrtc?: object
+  /** Hears each connection start (`dial`) and open (`open`): the page's join timeline. */
+  observe?: (event: 'dial' | 'open', remote: PeerId) => void
 }
 
 export interface WebRtcTransportInit {
@@ -96,6 +98,7 @@ export class WebRtcTransport implements Transport {
 
   open(remote: PeerId, initiator: boolean, events: ConnectionEvents): Connection {
     const nonce = this.c.rng.bytes(AUTH_NONCE_BYTES)
+    this.c.observe?.('dial', remote)
     return new WebRtcConnection(this.c, { ...this.init, iceServers: this.servers, localId: this.localId, remote, initiator, nonce }, events)
   }
 }
