@@ -2,6 +2,7 @@
  * Screenshots of the running game for README: `npm start` on a free port, two
  * players (two browser contexts, as two tabs of two people), close together,
  * named, one with a custom avatar, talking; one with the inspector open.
+ * And a third player on a phone-sized touch screen (390 x 844) beside them.
  *   npm run screenshots -- [--out docs/images]
  */
 import { launchChromium, startServer } from './lib/browser.js'
@@ -14,8 +15,8 @@ const out = args.get('out') ?? 'docs/images'
 const server = await startServer()
 const browser = await launchChromium()
 try {
-  const open = async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const open = async (phone = false) => {
+    const ctx = await browser.newContext(phone ? { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } : { viewport: { width: 1280, height: 800 } })
     const page = await ctx.newPage()
     await page.goto(server.url)
     await page.waitForFunction(() => window.__world?.ready === true, null, { timeout: 60_000 })
@@ -45,7 +46,14 @@ try {
   await a.evaluate(() => window.__world!.toggleInspector(true))
   await a.waitForTimeout(2500)
   await a.screenshot({ path: `${out}/inspector.png` })
-  console.log(`wrote ${out}/two-players.png and ${out}/inspector.png`)
+  const c = await open(true)
+  await c.evaluate(() => window.__world!.setName('carol'))
+  await c.evaluate(() => window.__world!.move(1030, 1090))
+  await c.waitForFunction(() => window.__world!.snapshot().neighbours.filter((n) => n.linkOpen).length >= 2, null, { timeout: 120_000 })
+  await c.evaluate(() => window.__world!.chat('hello from my phone'))
+  await c.waitForTimeout(2500)
+  await c.screenshot({ path: `${out}/phone.png` })
+  console.log(`wrote ${out}/two-players.png, ${out}/inspector.png and ${out}/phone.png`)
 } finally {
   await browser.close()
   server.stop()

@@ -20,6 +20,7 @@ function queues(c: ConnectionState): string {
 /** The connection panel and the problem banner, refreshed a few times a second. */
 export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRecorder | undefined): () => void {
   const stats = byId('hud-stats')
+  const summary = byId('hud-summary')
   const banner = byId('problem')
   byId('hud-world').textContent = `· world “${stores.connection.getState().world}”`
   byId('retry').addEventListener('click', () => intents.retryNow())
@@ -28,6 +29,7 @@ export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRec
     const s = stores.self.getState()
     const players = stores.neighbours.getState().players
     const frame = frames?.meanIntervalMs()
+    summary.textContent = `${c.peerState} · ${c.neighbours} near · ${c.links.open} link${c.links.open === 1 ? '' : 's'}${c.problem === undefined ? '' : ' · !'}`
     fillList(stats, [
       ['you', `${s.name} · ${s.x.toFixed(0)}, ${s.y.toFixed(0)}`],
       ['state', `${c.peerState} · signaling ${c.signaling}`],

@@ -8,6 +8,7 @@ import { FrameRecorder } from './frame-stats.js'
 import { mountHud } from './hud.js'
 import { bindKeyboard } from './keyboard.js'
 import { mountMinimap } from './minimap.js'
+import { mountPanels } from './panels.js'
 import { mountInspectorPanel, mountProfile } from './side-panel.js'
 import { startGame } from './start-game.js'
 import { generateTerrain, seedOf } from './terrain.js'
@@ -34,6 +35,7 @@ export function mountGame(init: GameInit): { frames: FrameRecorder } {
   const chat = mountChat(stores, intents)
   mountProfile(stores, intents)
   mountInspectorPanel(stores)
+  mountPanels(stores)
   bindKeyboard(intents, () => chat.focus())
   return { frames }
 }

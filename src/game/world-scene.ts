@@ -65,6 +65,10 @@ export class WorldScene extends Phaser.Scene {
     this.input.on('pointerdown', (p: Phaser.Input.Pointer) => {
       if (p.button === 0) intents.moveTo(p.worldX, p.worldY)
     })
+    // Dragging (a finger on a phone, or the held mouse) steers: the target follows the pointer.
+    this.input.on('pointermove', (p: Phaser.Input.Pointer) => {
+      if (p.isDown && p.button === 0) intents.moveTo(p.worldX, p.worldY)
+    })
     this.input.on('wheel', (_p: unknown, _o: unknown, _dx: number, dy: number) => {
       cam.setZoom(Phaser.Math.Clamp(cam.zoom * (dy > 0 ? 0.9 : 1.1), ZOOM_MIN, ZOOM_MAX))
     })

@@ -1,0 +1,39 @@
+import { expect, test } from './lib/fixtures.js'
+import { openPlayer, snapshot, until } from './lib/player.js'
+
+/* A player on a phone-sized touch screen beside one on a desktop. */
+
+test('a phone player (390 x 844, touch) sees the map and the other player, moves by taps and chats', async ({ browser, server, world, player }) => {
+  const desk = await player({ at: { x: 1000, y: 1000 } })
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true })
+  try {
+    const phone = await openPlayer(context, server.url, { world, at: { x: 1060, y: 1000 }, headless: false })
+    const ids = { desk: (await snapshot(desk)).id, phone: (await snapshot(phone)).id }
+    await until(phone, (s) => s.neighbours.some((n) => n.id === ids.desk && n.linkOpen), 20_000, () => 'the phone does not see the desktop player')
+    // Panels start folded and leave the middle of the screen, where the player stands, to the map.
+    await expect(phone.locator('#hud')).toHaveClass(/collapsed/)
+    await expect(phone.locator('#side')).toHaveClass(/collapsed/)
+    const layout = await phone.evaluate(() => ({
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      centre: document.elementFromPoint(window.innerWidth / 2, window.innerHeight / 2)?.tagName,
+    }))
+    expect(layout).toEqual({ overflow: 0, centre: 'CANVAS' })
+    // The folded HUD still says where things stand, and opens with a tap.
+    await expect(phone.locator('#hud-summary')).toContainText('joined')
+    await phone.locator('#hud-toggle').tap()
+    await expect(phone.locator('#hud-stats')).toBeVisible()
+    await phone.locator('#hud-toggle').tap()
+    // A tap to the right of the player sends it walking right.
+    const before = await snapshot(phone)
+    await phone.touchscreen.tap(390 / 2 + 120, 844 / 2)
+    await until(phone, (s) => s.x > before.x + 20, 10_000, (s) => `the phone player stayed at ${s.x.toFixed(0)}`)
+    await until(desk, (s) => (s.neighbours.find((n) => n.id === ids.phone)?.x ?? 0) > before.x + 20, 10_000, () => 'the desktop player did not see the move')
+    // Chat from the phone's input.
+    await phone.locator('#chat-input').tap()
+    await phone.locator('#chat-input').fill('hello from a phone')
+    await phone.locator('#chat-input').press('Enter')
+    await until(desk, (s) => s.chat.some((l) => l.text === 'hello from a phone'), 10_000, () => 'the desktop player did not hear the phone')
+  } finally {
+    await context.close()
+  }
+})
