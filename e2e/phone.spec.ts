@@ -37,3 +37,25 @@ test('a phone player (390 x 844, touch) sees the map and the other player, moves
     await context.close()
   }
 })
+
+test('a page frozen in the background (as a phone does to a hidden tab) comes back into the world by itself', async ({ player, browser, server, world }) => {
+  const a = await player({ at: { x: 1000, y: 1000 } })
+  const context = await browser.newContext()
+  try {
+    const b = await openPlayer(context, server.url, { world, at: { x: 1060, y: 1000 } })
+    const bid = (await snapshot(b)).id
+    await until(a, (s) => s.neighbours.some((n) => n.id === bid && n.linkOpen), 20_000, () => 'a does not see b')
+    // Headless pages are never hidden, so Chromium will not freeze one; pausing its scripts in the
+    // debugger stops the same things (timers, message handlers) while the browser keeps its sockets.
+    const cdp = await context.newCDPSession(b)
+    await cdp.send('Debugger.enable')
+    await cdp.send('Debugger.pause')
+    // Frozen, b answers nothing: a's link to it dies (2 s without a frame) and a forgets it.
+    await until(a, (s) => !s.neighbours.some((n) => n.id === bid), 15_000, () => 'a still shows the frozen b')
+    await cdp.send('Debugger.resume')
+    await until(b, (s) => s.neighbours.some((n) => n.linkOpen), 20_000, (s) => `b did not come back: ${s.peerState}, ${s.links.open} links`)
+    await until(a, (s) => s.neighbours.some((n) => n.id === bid && n.linkOpen), 20_000, () => 'a does not see b again')
+  } finally {
+    await context.close()
+  }
+})
