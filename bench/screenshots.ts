@@ -42,6 +42,8 @@ try {
   await a.waitForTimeout(1500)
   await a.evaluate(() => window.__world!.chat('thanks bob, drawn in the browser, fetched over WebRTC'))
   await b.waitForTimeout(2500)
+  // The HUD starts folded in a window this size; the README shows it open.
+  await b.locator('#hud-toggle').click()
   await b.screenshot({ path: `${out}/two-players.png` })
   await a.evaluate(() => window.__world!.toggleInspector(true))
   await a.waitForTimeout(2500)

@@ -59,3 +59,29 @@ test('a page frozen in the background (as a phone does to a hidden tab) comes ba
     await context.close()
   }
 })
+
+test('in an 800 x 600 and a 1280 x 800 window no neighbour in the AOI is hidden behind a panel', async ({ player, browser, server, world }) => {
+  const centre = { x: 1000, y: 1000 }
+  const corners = [[-130, -130], [130, -130], [-130, 130], [130, 130], [0, -190], [-190, 0]] as const
+  const others = []
+  for (const [dx, dy] of corners) others.push(await player({ at: { x: centre.x + dx, y: centre.y + dy } }))
+  for (const viewport of [{ width: 800, height: 600 }, { width: 1280, height: 800 }]) {
+    const context = await browser.newContext({ viewport })
+    try {
+      const page = await openPlayer(context, server.url, { world, at: centre, headless: false })
+      await until(page, (s) => s.neighbours.filter((n) => Math.hypot(n.x - s.x, n.y - s.y) < s.aoi).length === corners.length, 30_000, (s) => `sees ${s.neighbours.length}`)
+      // The camera centres the player at zoom 1.25: a neighbour is drawn at centre + 1.25 x offset.
+      const covered = await page.evaluate(() => {
+        const s = window.__world!.snapshot()
+        return s.neighbours.filter((n) => {
+          const x = window.innerWidth / 2 + (n.x - s.x) * 1.25
+          const y = window.innerHeight / 2 + (n.y - s.y) * 1.25
+          return document.elementFromPoint(x, y)?.tagName !== 'CANVAS'
+        }).map((n) => `${n.id.slice(0, 6)} at ${(n.x - s.x).toFixed(0)},${(n.y - s.y).toFixed(0)}`)
+      })
+      expect(covered, `${viewport.width} x ${viewport.height}`).toEqual([])
+    } finally {
+      await context.close()
+    }
+  }
+})

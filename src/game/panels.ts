@@ -1,12 +1,17 @@
 import type { WorldStores } from '../ui/stores.js'
 import { byId } from './dom.js'
 
-/** Windows this small start with the HUD and the side panel folded, so they leave the map (and you) in view. */
+/**
+ * Windows this small start with the side panel folded; the HUD folds below a
+ * larger size, since at the default zoom its open table reaches into the AOI
+ * circle (where your neighbours are) in a window under about 1400 x 900.
+ */
 export const SMALL_WINDOW = '(max-width: 900px), (max-height: 700px)'
+export const HUD_FOLD_WINDOW = '(max-width: 1400px), (max-height: 900px)'
 
 /**
  * The HUD and the side panel fold to their title (a tap or click on it
- * toggles); on a phone or a small window they start folded. Opening the
+ * toggles); in a small window they start folded. Opening the
  * inspector unfolds the side panel, which shows its figures.
  */
 export function mountPanels(stores: WorldStores): void {
@@ -20,10 +25,9 @@ export function mountPanels(stores: WorldStores): void {
     toggle.addEventListener('click', () => set(!panel.classList.contains('collapsed')))
     return set
   }
-  const small = window.matchMedia(SMALL_WINDOW).matches
-  fold('hud', 'hud-toggle')(small)
+  fold('hud', 'hud-toggle')(window.matchMedia(HUD_FOLD_WINDOW).matches)
   const side = fold('side', 'side-toggle')
-  side(small)
+  side(window.matchMedia(SMALL_WINDOW).matches)
   stores.inspector.subscribe((s, prev) => {
     if (s.open && !prev.open) side(false)
   })
