@@ -46,7 +46,21 @@ try {
   fail((err as Error).message)
 }
 if (args.has('help')) {
-  process.stdout.write(`${USAGE}\n`)
+  process.stdout.write(`${USAGE}
+
+Headless Chromium pages of the game join a world and walk by the simulator's mobility models;
+a live summary, then a report with CPU and memory per bot. Exit status 1 on any error.
+
+  --count N        bots to open, one after another (1-${MAX_BOTS}; default 5)
+  --url U          the game's address (default: serve the client and a node here, on a free port)
+  --behaviour B    wander (random waypoints), cluster (Gaussian hotspots, about ten bots each),
+                   follow (trail bot 0), chat (cluster, and say a line every ~15 s); default wander
+  --seconds S      how long to run once the last bot opened (default 60)
+  --world W        the world (room) to join (default main)
+  --seed X         seed of the mobility models (default 1)
+  --ice V          ICE servers for the pages instead of the node's: none, node, STUN URLs or JSON
+  --json FILE      also write the report as JSON
+`)
   process.exit(0)
 }
 const count = Number(args.get('count') ?? '5')

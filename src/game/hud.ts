@@ -27,13 +27,14 @@ export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRec
   const render = (): void => {
     const c = stores.connection.getState()
     const s = stores.self.getState()
-    const players = stores.neighbours.getState().players
+    let fakes = 0
+    for (const p of stores.neighbours.getState().players.values()) if (p.fake) fakes++
     const frame = frames?.meanIntervalMs()
     summary.textContent = `${c.peerState} · ${c.neighbours} near · ${c.links.open} link${c.links.open === 1 ? '' : 's'}${c.problem === undefined ? '' : ' · !'}`
     fillList(stats, [
       ['you', `${s.name} · ${s.x.toFixed(0)}, ${s.y.toFixed(0)}`],
       ['state', `${c.peerState} · signaling ${c.signaling}`],
-      ['neighbours', `${c.neighbours}${players.size > c.neighbours ? ` (+${players.size - c.neighbours} simulated)` : ''} · AOI ${s.aoi.toFixed(0)}`],
+      ['neighbours', `${c.neighbours}${fakes > 0 ? ` (+${fakes} simulated)` : ''} · AOI ${s.aoi.toFixed(0)}`],
       ['links', `${c.links.open} open · ${c.links.connecting} connecting`],
       ['via', `${c.introduced} introduced · ${c.viaSignaling} via node`],
       ['paths', paths(c)],
