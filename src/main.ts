@@ -22,6 +22,7 @@ import { startStress } from './ui/stress.js'
 import { createWorldStores } from './ui/stores.js'
 import { createTestHook, type FrameStats, type WorldTestHook } from './ui/test-hook.js'
 import { readPageParams } from './ui/url-params.js'
+import { generateTerrain, nearestWalkable, seedOf, walkable } from './ui/terrain.js'
 import { JoinTimeline } from './ui/join-timeline.js'
 import { listSavedPlayers, slotPrefix } from './ui/saved-players.js'
 import { pickPlayer } from './game/player-picker.js'
@@ -87,7 +88,9 @@ const gameModule = params.headless ? undefined : import('./game/index.js')
 const { env, keyPair } = await setup()
 timeline.mark('identity')
 const id = peerIdFromPublicKey(env.crypto, keyPair.publicKey)
-const [start, profile] = await Promise.all([startPosition(env, DEFAULT_WORLD), loadProfile(env.store)])
+// The map is the world's name: generated here once, for walking (no water) and for the game's drawing.
+const terrain = generateTerrain(seedOf(world), DEFAULT_WORLD)
+const [start, profile] = await Promise.all([startPosition(env, DEFAULT_WORLD, (p) => nearestWalkable(terrain, p)), loadProfile(env.store)])
 const stores = createWorldStores({ id, world, signalingUrl: url, x: start.x, y: start.y, aoi: AOI_RADIUS, name: profile.name ?? defaultName(id) })
 // The trace stamps moves with the wall clock, which every page of a machine shares (a benchmark pairs them).
 const trace = new MoveTrace(() => performance.timeOrigin + performance.now())
@@ -121,7 +124,7 @@ function stepBack(): void {
 }
 
 const controller = new Controller({
-  env, stores, bridge, area: DEFAULT_WORLD, now, trace,
+  env, stores, bridge, area: DEFAULT_WORLD, now, trace, walkable: (x, y) => walkable(terrain, x, y),
   reconnect: () => {
     if (booting) return
     // A fresh client dials at once instead of waiting out the backoff.
@@ -159,7 +162,7 @@ let frames: (() => FrameStats) | undefined
 if (gameModule !== undefined) {
   await firstLinkOrAlone()
   const game = await gameModule
-  const mounted = game.mountGame({ stores, intents: controller, area: DEFAULT_WORLD, world, now, timeline })
+  const mounted = game.mountGame({ stores, intents: controller, area: DEFAULT_WORLD, terrain, now, timeline })
   frames = () => mounted.frames.stats()
 }
 window.__world = createTestHook(stores, controller, now, () => frames?.(), { trace, timeline, peer: () => bridge.peer })

@@ -11,14 +11,14 @@ import { mountMinimap } from './minimap.js'
 import { mountPanels } from './panels.js'
 import { mountInspectorPanel, mountProfile } from './side-panel.js'
 import { startGame } from './start-game.js'
-import { generateTerrain, seedOf } from './terrain.js'
+import type { Terrain } from '../ui/terrain.js'
 
 export interface GameInit {
   stores: WorldStores
   intents: Intents
   area: WorldArea
-  /** The world's name: the map's seed. */
-  world: string
+  /** The world's map (src/ui/terrain.ts, from its name). */
+  terrain: Terrain
   now: () => number
   /** Marks when the scene starts and first draws a neighbour. */
   timeline?: JoinTimeline
@@ -28,7 +28,7 @@ export interface GameInit {
 export function mountGame(init: GameInit): { frames: FrameRecorder } {
   const frames = new FrameRecorder()
   const { stores, intents } = init
-  const terrain = generateTerrain(seedOf(init.world), init.area)
+  const { terrain } = init
   startGame(byId('game'), { ...init, terrain, frames })
   mountHud(stores, intents, frames)
   mountMinimap(byId('minimap').querySelector('canvas')!, stores, init.area, terrain, init.now)

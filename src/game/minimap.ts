@@ -3,7 +3,7 @@ import { positionAt } from '../ui/interpolation.js'
 import type { WorldStores } from '../ui/stores.js'
 import { hex } from './dom.js'
 import { terrainCanvas } from './terrain-canvas.js'
-import type { Terrain } from './terrain.js'
+import type { Terrain } from '../ui/terrain.js'
 
 /** The whole map, small, with every known player and the view of the AOI (a DOM canvas, 4 Hz). */
 export function mountMinimap(canvas: HTMLCanvasElement, stores: WorldStores, area: WorldArea, terrain: Terrain, now: () => number): () => void {

@@ -1,4 +1,4 @@
-import { TILE_COLOURS, Tile, type Terrain } from './terrain.js'
+import { TILE_COLOURS, Tile, type Terrain } from '../ui/terrain.js'
 
 const css = (rgb: number): string => `#${rgb.toString(16).padStart(6, '0')}`
 

@@ -8,7 +8,7 @@ import type { JoinTimeline } from '../ui/join-timeline.js'
 import type { FrameRecorder } from './frame-stats.js'
 import { InspectorLayer } from './inspector-layer.js'
 import { terrainCanvas } from './terrain-canvas.js'
-import type { Terrain } from './terrain.js'
+import type { Terrain } from '../ui/terrain.js'
 
 /** How long a chat line stays over its speaker. */
 export const BUBBLE_MS = 6000

@@ -7,7 +7,7 @@ import { avatarUrl, prepareAvatar } from './avatar-image.js'
 import { decodeIdentityFile, encodeIdentityFile } from './identity-file.js'
 import type { Intents } from './intents.js'
 import type { MoveTrace } from './move-trace.js'
-import { step } from './movement.js'
+import { step, type Vec, type Walkable } from './movement.js'
 import type { PeerBridge } from './peer-bridge.js'
 import { cleanName, saveProfile } from './profile.js'
 import { addChatLine, type WorldStores } from './stores.js'
@@ -50,6 +50,8 @@ export interface ControllerComponents {
   stores: WorldStores
   bridge: PeerBridge
   area: WorldArea
+  /** Where the player may walk (the world's map: not in water). @default everywhere */
+  walkable?: Walkable
   now: () => number
   /** Closes the network peer and starts a fresh one. */
   reconnect(): void
@@ -175,7 +177,7 @@ export class Controller implements Intents {
     const dt = Math.min(250, now - this.lastStepAt)
     this.lastStepAt = now
     const self = this.stores.self.getState()
-    const next = step(self, { held: this.held, target: self.target }, dt, this.c.area)
+    const next = step(self, { held: this.held, target: self.target }, dt, this.c.area, this.c.walkable)
     if (next.at.x !== self.x || next.at.y !== self.y || next.target !== self.target) {
       this.stores.self.setState({ x: next.at.x, y: next.at.y, target: next.target })
     }
@@ -226,11 +228,14 @@ export class Controller implements Intents {
  */
 export const SPAWN_RADIUS = 80
 
-/** Where the player starts: where they left, else a random spot of the spawn disk at the world's centre. */
-export async function startPosition(env: Env, area: WorldArea): Promise<{ x: number; y: number }> {
+/**
+ * Where the player starts: where they left, else a random spot of the spawn
+ * disk at the world's centre, moved to the nearest land (`land`) if it is water.
+ */
+export async function startPosition(env: Env, area: WorldArea, land: (p: Vec) => Vec = (p) => p): Promise<Vec> {
   const saved = await loadPosition(env.store).catch(() => undefined)
   if (saved !== undefined) return saved
   const r = SPAWN_RADIUS * Math.sqrt(env.rng.next())
   const a = 2 * Math.PI * env.rng.next()
-  return { x: area.width / 2 + r * Math.cos(a), y: area.height / 2 + r * Math.sin(a) }
+  return land({ x: area.width / 2 + r * Math.cos(a), y: area.height / 2 + r * Math.sin(a) })
 }

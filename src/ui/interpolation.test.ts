@@ -79,4 +79,15 @@ describe('movement', () => {
     const r = step({ x: 1, y: 1999 }, { held: { x: -1, y: 1 }, target: null }, 1000, AREA)
     expect(r.at).toEqual({ x: 0, y: 2000 })
   })
+
+  it('does not walk into water: slides along a shore, stops at a corner, walks out when already in it', () => {
+    // Water where x > 500 (an east coast), and where y > 500 (a south coast).
+    const land = (x: number, y: number): boolean => x <= 500 && y <= 500
+    const east = step({ x: 490, y: 100 }, { held: { x: 1, y: 1 }, target: null }, 1000, AREA, land)
+    expect(east.at).toEqual({ x: 490, y: 100 + 50 / Math.SQRT2 })
+    const corner = step({ x: 495, y: 495 }, { held: { x: 0, y: 0 }, target: { x: 800, y: 800 } }, 1000, AREA, land)
+    expect(corner).toEqual({ at: { x: 495, y: 495 }, target: null })
+    const out = step({ x: 600, y: 100 }, { held: { x: -1, y: 0 }, target: null }, 1000, AREA, land)
+    expect(out.at).toEqual({ x: 550, y: 100 })
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generateTerrain, seedOf, Tile, tileAt } from './terrain.js'
+import { generateTerrain, nearestWalkable, seedOf, Tile, tileAt, walkable } from './terrain.js'
 
 const AREA = { width: 2000, height: 2000 }
 
@@ -48,5 +48,17 @@ describe('generateTerrain', () => {
     expect(seedOf('')).toBe(0x811c9dc5)
     expect(seedOf('main')).toBe(seedOf('main'))
     expect(seedOf('main')).not.toBe(seedOf('mainx'))
+  })
+})
+
+describe('where players may walk', () => {
+  it('not in water; the nearest land from a spot at sea', () => {
+    const t = generateTerrain(seedOf('main'), { width: 2000, height: 2000 })
+    expect(walkable(t, 1000, 1000)).toBe(tileAt(t, 1000, 1000) !== Tile.WATER && tileAt(t, 1000, 1000) !== Tile.DEEP)
+    // The map is an island: its corner is deep water.
+    expect(walkable(t, 5, 5)).toBe(false)
+    const shore = nearestWalkable(t, { x: 5, y: 5 }, 200)
+    expect(walkable(t, shore.x, shore.y)).toBe(true)
+    expect(nearestWalkable(t, { x: 1000, y: 1000 })).toEqual(walkable(t, 1000, 1000) ? { x: 1000, y: 1000 } : expect.anything())
   })
 })

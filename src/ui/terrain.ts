@@ -139,6 +139,27 @@ export function tileAt(t: Terrain, x: number, y: number): Tile {
   return t.tiles[r * t.cols + c] as Tile
 }
 
+/** Whether a player may stand at (x, y): not in water. */
+export function walkable(t: Terrain, x: number, y: number): boolean {
+  const tile = tileAt(t, x, y)
+  return tile !== Tile.WATER && tile !== Tile.DEEP
+}
+
+/** The nearest spot at or around `p` where a player may stand (searched in rings of a tile); `p` when none is near. */
+export function nearestWalkable(t: Terrain, p: { x: number; y: number }, maxRings = 40): { x: number; y: number } {
+  if (walkable(t, p.x, p.y)) return p
+  for (let ring = 1; ring <= maxRings; ring++) {
+    const d = ring * t.tileSize
+    const steps = 8 * ring
+    for (let i = 0; i < steps; i++) {
+      const a = (2 * Math.PI * i) / steps
+      const q = { x: p.x + d * Math.cos(a), y: p.y + d * Math.sin(a) }
+      if (q.x >= 0 && q.y >= 0 && q.x < t.cols * t.tileSize && q.y < t.rows * t.tileSize && walkable(t, q.x, q.y)) return q
+    }
+  }
+  return p
+}
+
 /** Colours of the tile kinds (0xRRGGBB), shared by the world and the minimap. */
 export const TILE_COLOURS: Readonly<Record<Tile, number>> = {
   [Tile.DEEP]: 0x1d3f6e,
