@@ -60,6 +60,7 @@ export interface VonShardResult {
   readonly notifications: number
   readonly dropped: number
   readonly badMessages: number
+  readonly joinLoops: number
   readonly introduced: number
   readonly dialled: number
   readonly rejoins: number
@@ -312,6 +313,7 @@ export class VonShard {
       notifications: vonStats.reduce((a, s) => a + s.notificationsSent, 0),
       dropped: vonStats.reduce((a, s) => a + s.dropped, 0),
       badMessages: vonStats.reduce((a, s) => a + s.badMessages, 0),
+      joinLoops: vonStats.reduce((a, s) => a + s.joinLoops, 0),
       introduced: linkStats.reduce((a, s) => a + s.introduced, 0),
       dialled: linkStats.reduce((a, s) => a + s.introduced + s.viaSignaling, 0),
       rejoins: this.rejoins,

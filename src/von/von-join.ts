@@ -90,7 +90,11 @@ export class Joining {
   onQuery(from: PeerId, payload: unknown): void {
     const { peer, links } = this.ctx
     const m = decodeQuery(payload)
-    if (m === null || m.joiner === peer.localId || m.path.includes(peer.localId)) return this.ctx.bad()
+    if (m === null) return this.ctx.bad()
+    if (m.joiner === peer.localId || m.path.includes(peer.localId)) {
+      peer.stats.joinLoops++
+      return
+    }
     if (!peer.joined) {
       // Two lone peers joining through each other: the smaller id founds the world.
       if (this.query?.gateway !== from || from !== m.joiner || peer.localId > from) return

@@ -64,7 +64,14 @@ export interface VonStats {
   notificationsSent: number
   dropped: number
   aoiShrinks: number
+  /** Malformed or out-of-order messages, dropped. */
   badMessages: number
+  /**
+   * Join queries that came back to a peer already on their path (greedy
+   * forwarding met stale positions and went round): dropped, and the joiner
+   * tries again. Not malformed, so not `badMessages`.
+   */
+  joinLoops: number
 }
 
 /**
@@ -79,7 +86,7 @@ export interface VonStats {
  */
 export class VonPeer {
   readonly localId: PeerId
-  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0 }
+  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, joinLoops: 0 }
   x = 0
   y = 0
   /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
