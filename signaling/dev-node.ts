@@ -1,6 +1,6 @@
 import type { Plugin } from 'vite'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
-import { stdoutLog } from './cli-support.js'
+import { JsonLog } from '../src/platform/json-log.js'
 import { SignalingServer } from './server.js'
 
 /** The dev server's node port; P2P_DEV_SIGNALING_PORT changes it. */
@@ -11,6 +11,7 @@ export const DEV_SIGNALING_PORT = 8787
  * out of the box. It listens on its own port (Vite's HMR socket owns upgrades
  * on Vite's), and the page learns where from a `<meta name="p2p-signaling">`
  * tag the plugin adds; a port in use is said and left to whatever listens there.
+ * Imports stay light (no anchors, no WebRTC): Vite loads this with its config.
  */
 export function devSignalingNode(): Plugin {
   const port = Number(process.env.P2P_DEV_SIGNALING_PORT ?? DEV_SIGNALING_PORT)
@@ -19,7 +20,7 @@ export function devSignalingNode(): Plugin {
     apply: 'serve',
     async configureServer(server) {
       const exposed = server.config.server.host === true || server.config.server.host === '0.0.0.0'
-      const node = new SignalingServer({ crypto: new NodeCrypto(), log: stdoutLog('warn', 'signaling') }, { port, host: exposed ? '0.0.0.0' : '127.0.0.1' })
+      const node = new SignalingServer({ crypto: new NodeCrypto(), log: new JsonLog({ write: (line) => process.stdout.write(`${line}\n`) }, { level: 'warn', fields: { name: 'signaling' } }) }, { port, host: exposed ? '0.0.0.0' : '127.0.0.1' })
       try {
         await node.start()
         server.config.logger.info(`  signaling node: ws://${exposed ? '<this host>' : '127.0.0.1'}:${port}/ (the page finds it by itself)`)

@@ -1,9 +1,9 @@
-import { turnCredential } from '../../signaling/ice.js'
+import { readFile } from 'node:fs/promises'
 import type { Coturn } from './coturn.js'
 import { runIn } from './exec.js'
 import type { LabWorld } from './lab-world.js'
 import type { Lab } from './netns.js'
-import { turnAllocate } from './turn-client.js'
+import { turnAllocate, turnRestCredentials } from './turn-client.js'
 
 export interface Check {
   name: string
@@ -21,11 +21,10 @@ export async function labChecks(lab: Lab, world: LabWorld, turn: Coturn, secret:
   const out: Check[] = []
   const home = lab.host('cone1')
   const nowSec = Math.floor(Date.now() / 1000)
-  const credential = (user: string, expiry: number, key = secret) => ({ username: `${expiry}:${user}`, password: turnCredential(key, `${expiry}:${user}`) })
   const tries: [string, { username: string; password: string }, boolean][] = [
-    ['coturn takes a credential in the node\'s format', credential('lab-valid', nowSec + 3600), true],
-    ['coturn refuses an expired credential', credential('lab-expired', nowSec - 60), false],
-    ['coturn refuses a forged credential (wrong secret)', credential('lab-forged', nowSec + 3600, `${secret}x`), false],
+    ['coturn takes a credential in the node\'s format', turnRestCredentials(secret, 'lab-valid', nowSec + 3600), true],
+    ['coturn refuses an expired credential', turnRestCredentials(secret, 'lab-expired', nowSec - 60), false],
+    ['coturn refuses a forged credential (wrong secret)', turnRestCredentials(`${secret}x`, 'lab-forged', nowSec + 3600), false],
   ]
   for (const [name, c, accept] of tries) {
     const r = await turnAllocate(lab, home.ns, { host: lab.serverIp, username: c.username, password: c.password })
@@ -41,15 +40,10 @@ export async function labChecks(lab: Lab, world: LabWorld, turn: Coturn, secret:
   }
   const anchor = /"msg":"anchor joined"/.test(world.output())
   out.push({ name: 'the anchor joined through wss://', ok: anchor, detail: anchor ? 'anchor joined' : world.output().slice(-300) })
-  const places = [['the node\'s output', world.output()], ['pages and peers', seen.join('\n')], ['coturn\'s log', await readLog(turn.logFile)]] as const
+  const places = [['the node\'s output', world.output()], ['pages and peers', seen.join('\n')], ['coturn\'s log', await readFile(turn.logFile, 'utf8').catch(() => '')]] as const
   for (const [where, text] of places) {
     const leaked = text.includes(secret)
     out.push({ name: `the TURN secret is not in ${where}`, ok: !leaked && text.length > 0, detail: `${text.length} characters searched${leaked ? ': FOUND' : ''}` })
   }
   return out
-}
-
-async function readLog(file: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises')
-  return readFile(file, 'utf8').catch(() => '')
 }

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto'
+import { turnCredential } from '../../signaling/ice.js'
 import { CommandError, runIn } from './exec.js'
 import { labNamespaces, type Lab } from './netns.js'
 
@@ -21,13 +21,10 @@ const UCLIENT = '/usr/bin/turnutils_uclient'
 /** A peer for the channel binding uclient insists on: the discard port of the server itself; -n 0 sends it nothing. */
 const DISCARD_PORT = '9'
 
-/**
- * TURN REST API credentials (what coturn's `use-auth-secret` checks):
- * username `<expiry unix seconds>:<userId>`, password base64(HMAC-SHA1(secret, username)).
- */
+/** TURN REST API credentials for `userId`, signed as the signaling node signs them (signaling/ice.ts). */
 export function turnRestCredentials(secret: string, userId: string, expiresAtSeconds: number): { username: string; password: string } {
   const username = `${Math.floor(expiresAtSeconds)}:${userId}`
-  return { username, password: createHmac('sha1', secret).update(username).digest('base64') }
+  return { username, password: turnCredential(secret, username) }
 }
 
 /**
