@@ -1,3 +1,4 @@
+import type { Reach } from './nat.js'
 import type { PeerId } from '../core/id.js'
 
 /**
@@ -26,11 +27,12 @@ export interface ConnectionEvents {
  * NAT mapped, learnt from STUN), `prflx` (a mapped address learnt during the
  * connectivity checks: a NAT without STUN's help), `relay` (through a TURN
  * server). The most indirect end decides (relay, then srflx, then prflx).
- * Relaying through another peer will add its own kind.
+ * `peer-relay`: no direct path; the link's frames travel through another peer
+ * of the world (a circuit, see relay.ts), authenticated end to end.
  */
-export type PathKind = 'host' | 'srflx' | 'prflx' | 'relay'
+export type PathKind = 'host' | 'srflx' | 'prflx' | 'relay' | 'peer-relay'
 
-export const PATH_KINDS: readonly PathKind[] = ['host', 'srflx', 'prflx', 'relay']
+export const PATH_KINDS: readonly PathKind[] = ['host', 'srflx', 'prflx', 'relay', 'peer-relay']
 
 /** The path a connection took, as its transport reports it. */
 export interface LinkPath {
@@ -42,6 +44,8 @@ export interface LinkPath {
   readonly protocol: string
   /** Round-trip time ICE measured on the pair, ms. */
   readonly rttMs: number | undefined
+  /** The peer relaying a `peer-relay` path. */
+  readonly relay?: PeerId
 }
 
 /** Why a connection attempt could not open, as far as its transport can tell. */
@@ -70,8 +74,12 @@ export interface Connection {
   bufferedAmountLowThreshold: number
   /** Feeds signaling data that the remote's connection emitted. Bad data is ignored. */
   signal(data: SignalData): void
-  /** Sends one message. Only valid once open. */
-  send(data: Uint8Array): void
+  /**
+   * Sends one message. Only valid once open. `priority` is the link class it
+   * was queued in: a circuit passes it to its relay (so HIGH frames are not
+   * queued behind LOW ones there); direct transports ignore it.
+   */
+  send(data: Uint8Array, priority?: number): void
   /** Closes the connection. The remote gets `onClose`; the local side gets no event. Idempotent. */
   close(): void
   /** The path the open connection takes, once the transport knows it (undefined where it cannot tell). */
@@ -90,4 +98,6 @@ export interface Transport {
    * (the offer); the responder waits for it through `signal`.
    */
   open(remote: PeerId, initiator: boolean, events: ConnectionEvents): Connection
+  /** What this end knows of its NAT and ICE servers, told to the peers it dials (see nat.ts); unknown without. */
+  reach?(): Reach
 }

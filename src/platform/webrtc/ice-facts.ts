@@ -47,9 +47,10 @@ export function candidateType(candidate: unknown): string | undefined {
   return m?.[1]
 }
 
-const RANK: Record<PathKind, number> = { host: 0, prflx: 1, srflx: 2, relay: 3 }
+type IcePathKind = Exclude<PathKind, 'peer-relay'>
+const RANK: Record<IcePathKind, number> = { host: 0, prflx: 1, srflx: 2, relay: 3 }
 
-function isPathKind(v: unknown): v is PathKind {
+function isPathKind(v: unknown): v is IcePathKind {
   return typeof v === 'string' && v in RANK
 }
 
