@@ -15,6 +15,18 @@ export const LinkMsg = {
   PROBE: 4,
   /** The answer to a PROBE, sent HIGH at once: seq. */
   ECHO: 5,
+  /** Relaying through peers (see relay.ts): a reservation at a relay, [want] and its answer [ok, circuits, max]. */
+  RESERVE: 6,
+  RESERVED: 7,
+  /** A circuit: opened by an end [cid, target, hello], announced to the other [cid, source, hello]. */
+  C_OPEN: 8,
+  C_INCOMING: 9,
+  /** Circuit data, end to relay [leg, cid, class, bytes] and relay to end [leg, cid, bytes]. */
+  C_UP: 10,
+  C_DOWN: 11,
+  /** A circuit ends, told by an end [leg, cid, reason] or by the relay. */
+  C_END_UP: 12,
+  C_END_DOWN: 13,
 } as const
 
 /** Protocol numbers in use, one place so two protocols never collide. */

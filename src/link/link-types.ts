@@ -1,8 +1,9 @@
 import type { Frame } from '../core/codec.js'
-import type { Env } from '../core/env.js'
+import type { Crypto, Env, KeyPair } from '../core/env.js'
 import type { PeerId } from '../core/id.js'
 import type { PacingInit } from './link.js'
 import type { EnqueueResult, SchedulerInit } from './scheduler.js'
+import type { RelayDirectory, RelayInit } from './relay.js'
 import type { SignalData, Transport } from './transport.js'
 
 /** A protocol sharing the links: told when links open and close, asked by link GC. */
@@ -44,6 +45,13 @@ export interface LinkManagerComponents {
   transport: Transport
   signaling?: SignalingChannel
   frameCache?: FrameCache
+  /**
+   * The peer's identity, for links relayed through other peers (their ends
+   * authenticate each other). Without it, no circuits: links are direct only.
+   */
+  identity?: { keyPair: KeyPair; crypto: Crypto; rng: Pick<Env['rng'], 'bytes'> }
+  /** Where relays are found beyond linked volunteers (the DHT). */
+  relayDirectory?: RelayDirectory
 }
 
 export interface LinkManagerInit extends PacingInit, SchedulerInit {
@@ -75,6 +83,8 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
   rttProbeMs?: number
   /** Rethrow exceptions from message handlers (tests and simulation). @default false */
   strict?: boolean
+  /** Relaying through peers: as a relay and as an end (see relay.ts). */
+  relay?: RelayInit
 }
 
 export type SendResult = EnqueueResult | 'no-link'
@@ -92,10 +102,13 @@ export interface LinkManagerStats {
   badFrames: number
   handlerErrors: number
   gcClosed: number
+  /** Links that opened through a circuit (a peer relaying), and relayed links that moved to a direct path. */
+  relayedLinks: number
+  upgraded: number
 }
 
 /** The link manager's own settings, defaults applied (pacing and scheduler settings go to each link). */
-export type ResolvedLinkInit = Required<Omit<LinkManagerInit, keyof PacingInit | keyof SchedulerInit>>
+export type ResolvedLinkInit = Required<Omit<LinkManagerInit, keyof PacingInit | keyof SchedulerInit | 'relay'>>
 
 export function resolveLinkInit(init: LinkManagerInit): ResolvedLinkInit {
   return {

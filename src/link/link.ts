@@ -4,6 +4,8 @@ import { RateEstimator } from './rate-estimator.js'
 import { Reassembler } from './reassembler.js'
 import { RttEstimator } from './rtt.js'
 import { PriorityScheduler, type SchedulerInit } from './scheduler.js'
+import type { Reach } from './nat.js'
+import type { VolunteerInfo } from './relay.js'
 import type { Connection } from './transport.js'
 
 export interface PacingInit {
@@ -47,7 +49,37 @@ export interface ClassQueueStats {
  */
 export class Link {
   state: LinkState = 'connecting'
+  /** The connection frames go out on. On an open link carried by a circuit whose relay went, none until another opens. */
   conn: Connection | undefined
+  /**
+   * A second connection (see relay.ts): a circuit opening while the direct
+   * attempt still tries, or a direct attempt (an upgrade) while a circuit
+   * carries the link. Frames from either are delivered; the first to open
+   * carries the link.
+   */
+  alt: Connection | undefined
+  /** The alternate's attempt number, and whether we dialled it. */
+  altAttempt = -1
+  altInitiator = false
+  /** When the alternate started (a direct one gives up after connectTimeoutMs). */
+  altAt = 0
+  /** What the remote said of its reach, home relays and relay capacity in its signaling. */
+  remoteReach: Reach | undefined
+  remoteRelays: readonly PeerId[] = []
+  remoteVolunteer: VolunteerInfo | undefined
+  /** The home relays we named in our signaling for this link. */
+  localRelays: readonly PeerId[] = []
+  /** The attempt whose first signal carried our reach (each attempt says it once). */
+  reachSentFor = -1
+  /** When to open a circuit if still not open (0: none planned). */
+  circuitAt = 0
+  /** Relays tried for this link's circuits, and when (one is tried again after a while). */
+  readonly relaysTried = new Map<PeerId, number>()
+  /** Next direct attempt of a link a circuit carries, and the backoff after it. */
+  upgradeAt = 0
+  upgradeBackoff = 0
+  /** Since when an open link has had no connection (its circuit's relay went). */
+  lostAt = -1
   /** The peers that route this link's signaling (first hop is linked to us), if any. */
   via: PeerId[] | undefined
   /** How this link's signaling travelled: through a linked peer or the bootstrap node. */
@@ -149,7 +181,7 @@ export class Link {
    * under the threshold and the frame needs no fragmenting, so it goes straight
    * to the transport, exactly as a pass through the empty scheduler would.
    */
-  trySendNow(bytes: Uint8Array, now: number): boolean {
+  trySendNow(bytes: Uint8Array, now: number, priority: Priority): boolean {
     const conn = this.conn
     if (this.state !== 'open' || conn === undefined || !this.scheduler.isEmpty() || bytes.length > this.fragmentBytes) return false
     const before = conn.bufferedAmount
@@ -159,7 +191,7 @@ export class Link {
     // Rate is measured only while a queue keeps the transport busy (see pump); a
     // link that goes through here had run dry, so any window in progress is void.
     if (before === 0) this.rate.idle()
-    conn.send(bytes)
+    conn.send(bytes, priority)
     this.handed += bytes.length
     this.bytesSent += bytes.length
     this.lastSentAt = now
@@ -193,7 +225,7 @@ export class Link {
       }
       const out = this.scheduler.next(now, fragment)
       if (out === null) break
-      conn.send(out.bytes)
+      conn.send(out.bytes, out.cls)
       buffered += out.bytes.length
       this.handed += out.bytes.length
       this.bytesSent += out.bytes.length

@@ -149,7 +149,7 @@ export function onRttFrame(link: Link, type: number, payload: unknown, now: numb
 }
 
 function sendHigh(link: Link, bytes: Uint8Array, now: number, key?: string): void {
-  if (!link.trySendNow(bytes, now) && link.scheduler.enqueue(Priority.HIGH, bytes, now, key) !== 'rejected') link.pump(now)
+  if (!link.trySendNow(bytes, now, Priority.HIGH) && link.scheduler.enqueue(Priority.HIGH, bytes, now, key) !== 'rejected') link.pump(now)
 }
 
 /** Percentiles of the recent samples of several links; undefined when none has a sample. */

@@ -1,6 +1,7 @@
 import type { KeyPair } from '../core/env.js'
 import { peerIdFromPublicKey, type PeerId } from '../core/id.js'
 import { LinkManager, type LinkManagerInit } from '../link/link-manager.js'
+import type { RelayDirectory } from '../link/relay.js'
 import { NodeCrypto } from '../platform/node/node-crypto.js'
 import { SimNetwork, type SimNetworkInit, type SimNodeSpec } from './network.js'
 import { createSimEnv, type SimPeerEnv } from './sim-env.js'
@@ -38,6 +39,8 @@ export class SimWorld {
   /** Peers added so far, this shard's and others' (the next peer's index). */
   private added = 0
   private readonly linkInit: LinkManagerInit
+  /** Where a peer finds relays beyond its links (a model of the DHT's provider records; see von-shard). */
+  relayDirectory: ((id: PeerId) => RelayDirectory | undefined) | undefined
 
   constructor(init: SimWorldInit) {
     this.sim = new Simulator({ seed: init.seed })
@@ -55,7 +58,8 @@ export class SimWorld {
       receiveSignal: (from, initiator, data, via) => manager?.receiveSignal(from, initiator, data, via),
       signalFailed: (to, reason) => manager?.signalFailed(to, reason),
     })
-    manager = new LinkManager({ env, localId: id, transport, signaling, frameCache: this.net.frames }, { ...this.linkInit, ...link })
+    const identity = { keyPair, crypto: this.crypto, rng: env.rng }
+    manager = new LinkManager({ env, localId: id, transport, signaling, frameCache: this.net.frames, identity, relayDirectory: this.relayDirectory?.(id) }, { ...this.linkInit, ...link })
     const peer: SimLinkPeer = { index, id, keyPair, env, links: manager }
     this.peers.push(peer)
     return peer

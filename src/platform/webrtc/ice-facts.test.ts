@@ -104,7 +104,7 @@ describe('paths and failures of real WebRTC links', () => {
       await until(() => a.links.pathCounts().host === 1 && b.links.pathCounts().host === 1)
       const path = a.links.link(b.id)!.conn!.path!
       expect(path).toMatchObject({ kind: 'host', local: 'host', remote: 'host', protocol: 'udp' })
-      expect(a.links.pathCounts()).toEqual({ host: 1, srflx: 0, prflx: 0, relay: 0, unknown: 0 })
+      expect(a.links.pathCounts()).toEqual({ host: 1, srflx: 0, prflx: 0, relay: 0, 'peer-relay': 0, unknown: 0 })
       expect(a.links.failures.total).toBe(0)
     } finally {
       a.links.close()

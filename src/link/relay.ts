@@ -1,0 +1,629 @@
+import { isBytes, isUint, isUint8 } from '../core/codec.js'
+import type { Log } from '../core/env.js'
+import { idToBytes, peerIdFromBytes, type PeerId } from '../core/id.js'
+import { CircuitAuth, type CircuitKeys } from './circuit-auth.js'
+import { LinkMsg } from './link-messages.js'
+import { Priority } from './priority.js'
+import type { Connection, ConnectionEvents, ConnectFailure, LinkPath, SignalData } from './transport.js'
+
+/**
+ * Relaying through peers (seed 000, section II-A): a link that no hole punch
+ * can open travels as a circuit through a third peer linked to both ends.
+ *
+ * - A peer that may need relaying (a symmetric NAT, an unknown one without
+ *   TURN, or after a failed direct attempt) reserves at one or two **home
+ *   relays** (RESERVE) and names them in the signaling of every link it dials
+ *   or answers. Candidates come from linked peers that volunteered in their
+ *   signaling (with capacity and load) and from the {@link RelayDirectory}
+ *   (the DHT's provider records in a real peer): nearest (lowest RTT) and
+ *   least loaded first.
+ * - To reach such a peer, the other end opens a circuit through one of its
+ *   home relays (C_OPEN). The relay forwards only to peers holding a
+ *   reservation, within its caps (circuits, circuits per peer, bytes/s), and
+ *   passes each frame on in the class its sender gave, so HIGH frames are not
+ *   queued behind LOW ones. It tears circuits down when either end's link goes.
+ * - The ends authenticate each other through the circuit (circuit-auth.ts):
+ *   a relay that alters a frame gets the link closed as 'relay-tampered'.
+ *
+ * Frames (link protocol 0): RESERVE [want], RESERVED [ok, circuits, max],
+ * C_OPEN [cid, target, hello] end to relay, C_INCOMING [cid, source, hello]
+ * relay to end, C_UP [leg, cid, class, bytes] end to relay, C_DOWN [leg, cid,
+ * bytes] relay to end, C_END_UP / C_END_DOWN [leg, cid, reason]. A circuit
+ * has two legs: leg 0 joins the opener to the relay (cid chosen by the
+ * opener), leg 1 the relay to the other end (cid chosen by the relay).
+ */
+
+export interface RelayInit {
+  /** Relay for others when this peer's NAT allows (not symmetric). @default true */
+  volunteer?: boolean
+  /** Circuits relayed at once. @default 32 */
+  maxCircuits?: number
+  /** Of which through one peer (as either end). @default 8 */
+  maxCircuitsPerPeer?: number
+  /** Bytes per second relayed, both directions together; past it frames are dropped, LOW first. @default 131072 */
+  maxBytesPerSec?: number
+  /** Peers holding a reservation at once. @default 64 */
+  maxReservations?: number
+  /** Home relays kept when relaying may be needed (one when only unknown). @default 2 */
+  homeRelays?: number
+  /** A direct attempt not open after this long gets a circuit alongside. @default 2500 */
+  relayAfterMs?: number
+  /** A relayed link retries a direct path this often (doubling, to 16x); never when hopeless. @default 30000 */
+  upgradeRetryMs?: number
+}
+
+export type ResolvedRelayInit = Required<RelayInit>
+
+export function resolveRelayInit(init: RelayInit = {}): ResolvedRelayInit {
+  return {
+    volunteer: init.volunteer ?? true,
+    maxCircuits: init.maxCircuits ?? 32,
+    maxCircuitsPerPeer: init.maxCircuitsPerPeer ?? 8,
+    maxBytesPerSec: init.maxBytesPerSec ?? 128 * 1024,
+    maxReservations: init.maxReservations ?? 64,
+    homeRelays: init.homeRelays ?? 2,
+    relayAfterMs: init.relayAfterMs ?? 2500,
+    upgradeRetryMs: init.upgradeRetryMs ?? 30_000,
+  }
+}
+
+/** Where a peer finds relays it is not linked to: provider records in the DHT, in a real peer. */
+export interface RelayDirectory {
+  /** Calls back once with candidate relays (maybe none). */
+  find(cb: (relays: readonly PeerId[]) => void): void
+  /** This peer relays: say so (called every minute while it volunteers). */
+  announce?(): void
+}
+
+/** What the relay layer needs from the link manager. */
+export interface RelayHost {
+  readonly log: Log
+  now(): number
+  /** Queues a link-protocol frame on the link to `peer` (open or connecting); false without one. */
+  sendLink(peer: PeerId, type: number, payload: unknown, priority: Priority): boolean
+  /** Bytes waiting to go to `peer` (its link's queues and transport buffer). */
+  queuedTo(peer: PeerId): number
+  isOpen(peer: PeerId): boolean
+  /** Dials `peer` (through the bootstrap node, or `via` a linked peer). */
+  connect(peer: PeerId, via?: readonly PeerId[]): void
+  /** A circuit from another peer arrived: the link manager takes it (true) or refuses it. */
+  acceptCircuit(conn: CircuitConnection): boolean
+  /** Linked peers that volunteered as relays, with their round-trip time and load (0..1). */
+  volunteers(): { id: PeerId; rttMs: number; load: number }[]
+}
+
+export interface RelayStats {
+  /** As a relay: circuits set up, refused (caps, no reservation), and now. */
+  circuitsServed: number
+  circuitsRefused: number
+  circuitsNow: number
+  circuitsMax: number
+  reservationsNow: number
+  /** As a relay: bytes and frames passed on, frames dropped over the byte cap. */
+  relayedBytes: number
+  relayedFrames: number
+  droppedFrames: number
+  /** Most bytes relayed in one second (a sliding 1 s window, checked at each frame). */
+  peakBytesPerSec: number
+  /** As an end: circuits opened, and closed for a frame that failed authentication. */
+  circuitsOpened: number
+  tampered: number
+}
+
+/** Caps a volunteer tells the peers it links to: [maxCircuits, circuits now]. */
+export type VolunteerInfo = readonly [number, number]
+
+const CLOSE_REASON_MAX = 40
+
+interface Served {
+  /** Opener (leg 0) and target (leg 1), with each leg's cid. */
+  readonly a: PeerId
+  readonly aCid: number
+  readonly b: PeerId
+  readonly bCid: number
+}
+
+/** The relay layer of one peer: relay role, home relays, and the circuits it ends. */
+export class RelayLayer {
+  readonly stats: RelayStats = {
+    circuitsServed: 0,
+    circuitsRefused: 0,
+    circuitsNow: 0,
+    circuitsMax: 0,
+    reservationsNow: 0,
+    relayedBytes: 0,
+    relayedFrames: 0,
+    droppedFrames: 0,
+    peakBytesPerSec: 0,
+    circuitsOpened: 0,
+    tampered: 0,
+  }
+  /** Whether this peer relays for others now (volunteer and not symmetric). */
+  relaying = false
+  /** Home relays wanted (0: none needed). */
+  homesWanted = 0
+  private readonly served = new Map<string, Served>()
+  private readonly reservations = new Map<PeerId, number>()
+  private readonly ends = new Map<string, CircuitConnection>()
+  /** Circuits waiting for their relay's link to open. */
+  private readonly waiting = new Map<PeerId, CircuitConnection[]>()
+  private readonly homes = new Map<PeerId, { state: 'pending' | 'reserved'; since: number }>()
+  private readonly tried = new Map<PeerId, number>()
+  private found: PeerId[] = []
+  private findAt = -Infinity
+  private finding = false
+  private announcedAt = -Infinity
+  private nextCid = 1
+  private tokens: number
+  private refillAt = 0
+  private readonly window: { at: number; bytes: number }[] = []
+  private windowBytes = 0
+
+  constructor(
+    private readonly host: RelayHost,
+    private readonly keys: CircuitKeys,
+    readonly init: ResolvedRelayInit,
+    private readonly directory: RelayDirectory | undefined,
+  ) {
+    this.tokens = init.maxBytesPerSec
+  }
+
+  /** Home relays that accepted our reservation. */
+  homeRelays(): PeerId[] {
+    const out: PeerId[] = []
+    for (const [id, h] of this.homes) if (h.state === 'reserved') out.push(id)
+    return out
+  }
+
+  /** What we tell peers we link to when we relay: [maxCircuits, circuits now]. */
+  volunteerInfo(): VolunteerInfo | undefined {
+    return this.relaying ? [this.init.maxCircuits, this.stats.circuitsNow] : undefined
+  }
+
+  /** Opens a circuit to `target` through `relay` (dialling the relay first when not linked). */
+  open(target: PeerId, relay: PeerId, events: ConnectionEvents, via?: readonly PeerId[]): CircuitConnection {
+    const cid = this.nextCid++
+    const conn = new CircuitConnection(this, new CircuitAuth(this.keys, target, true), relay, 0, cid, events)
+    this.ends.set(endKey(relay, 0, cid), conn)
+    if (this.host.isOpen(relay)) this.sendOpen(conn)
+    else {
+      const list = this.waiting.get(relay) ?? []
+      list.push(conn)
+      this.waiting.set(relay, list)
+      this.host.connect(relay, via)
+    }
+    return conn
+  }
+
+  private sendOpen(conn: CircuitConnection): void {
+    this.host.sendLink(conn.relay, LinkMsg.C_OPEN, [conn.cid, idToBytes(conn.remote), conn.auth.hello()], Priority.HIGH)
+  }
+
+  /** Whether the link to `peer` carries something of ours: keep it. */
+  insists(peer: PeerId): boolean {
+    if (this.homes.has(peer) || this.reservations.has(peer) || this.waiting.has(peer)) return true
+    for (const c of this.ends.values()) if (c.relay === peer) return true
+    for (const s of this.served.values()) if (s.a === peer || s.b === peer) return true
+    return false
+  }
+
+  onLinkOpen(peer: PeerId): void {
+    const list = this.waiting.get(peer)
+    if (list !== undefined) {
+      this.waiting.delete(peer)
+      for (const conn of list) if (conn.state === 'handshake') this.sendOpen(conn)
+    }
+    if (this.homes.get(peer)?.state === 'pending') this.host.sendLink(peer, LinkMsg.RESERVE, 1, Priority.MEDIUM)
+  }
+
+  onLinkClosed(peer: PeerId): void {
+    const list = this.waiting.get(peer)
+    this.waiting.delete(peer)
+    for (const conn of list ?? []) conn.remoteClosed('relay-unreachable')
+    if (this.homes.delete(peer)) this.tried.set(peer, this.host.now())
+    if (this.reservations.delete(peer)) this.stats.reservationsNow = this.reservations.size
+    for (const [key, conn] of [...this.ends]) {
+      if (conn.relay !== peer) continue
+      this.ends.delete(key)
+      conn.remoteClosed('relay-lost')
+    }
+    const gone = new Set<Served>()
+    for (const s of this.served.values()) if (s.a === peer || s.b === peer) gone.add(s)
+    for (const s of gone) this.endServed(s, 'peer-gone', peer)
+  }
+
+  /** Handles a relay frame from `from`; false when malformed. */
+  onFrame(from: PeerId, type: number, payload: unknown): boolean {
+    switch (type) {
+      case LinkMsg.RESERVE:
+        return this.onReserve(from, payload)
+      case LinkMsg.RESERVED:
+        return this.onReserved(from, payload)
+      case LinkMsg.C_OPEN:
+        return this.onOpen(from, payload)
+      case LinkMsg.C_INCOMING:
+        return this.onIncoming(from, payload)
+      case LinkMsg.C_UP:
+        return this.onUp(from, payload)
+      case LinkMsg.C_DOWN:
+        return this.onDown(from, payload)
+      case LinkMsg.C_END_UP:
+        return this.onEndUp(from, payload)
+      case LinkMsg.C_END_DOWN:
+        return this.onEndDown(from, payload)
+      default:
+        return false
+    }
+  }
+
+  /** Keeps home relays and the relay announcement going; the link manager calls it every second or so. */
+  tick(now: number): void {
+    if (this.relaying && this.directory?.announce !== undefined && now - this.announcedAt >= 60_000) {
+      this.announcedAt = now
+      this.directory.announce()
+    }
+    for (const [id, h] of [...this.homes]) {
+      if (h.state === 'pending' && now - h.since > 10_000) {
+        this.homes.delete(id)
+        this.tried.set(id, now)
+      }
+    }
+    let missing = this.homesWanted - this.homes.size
+    if (missing <= 0) {
+      for (const [id, h] of this.homes) {
+        if (this.homes.size <= this.homesWanted) break
+        if (h.state === 'pending') this.homes.delete(id)
+      }
+      return
+    }
+    for (const id of this.candidates(now)) {
+      if (missing <= 0) break
+      this.homes.set(id, { state: 'pending', since: now })
+      this.tried.set(id, now)
+      missing--
+      if (this.host.isOpen(id)) this.host.sendLink(id, LinkMsg.RESERVE, 1, Priority.MEDIUM)
+      else this.host.connect(id)
+    }
+    if (missing > 0 && this.directory !== undefined && !this.finding && now - this.findAt >= 5000) {
+      this.finding = true
+      this.findAt = now
+      this.directory.find((relays) => {
+        this.finding = false
+        this.found = relays.filter((r) => r !== this.keys.localId).slice(0, 32)
+      })
+    }
+  }
+
+  /** Relays to try, best first: linked volunteers (lightest load, then nearest), then the directory's. */
+  private candidates(now: number): PeerId[] {
+    const fresh = (id: PeerId): boolean => !this.homes.has(id) && now - (this.tried.get(id) ?? -Infinity) >= 30_000
+    const linked = this.host
+      .volunteers()
+      .filter((v) => v.load < 1 && fresh(v.id))
+      .sort((x, y) => Math.round(x.load * 4) - Math.round(y.load * 4) || x.rttMs - y.rttMs || (x.id < y.id ? -1 : 1))
+      .map((v) => v.id)
+    return [...linked, ...this.found.filter((id) => fresh(id) && !linked.includes(id))]
+  }
+
+  // --- relay role ---
+
+  private onReserve(from: PeerId, payload: unknown): boolean {
+    if (payload !== 0 && payload !== 1) return false
+    if (payload === 0) {
+      this.reservations.delete(from)
+    } else if (this.relaying && (this.reservations.has(from) || this.reservations.size < this.init.maxReservations)) {
+      this.reservations.set(from, this.host.now())
+      this.host.sendLink(from, LinkMsg.RESERVED, [1, this.stats.circuitsNow, this.init.maxCircuits], Priority.MEDIUM)
+    } else {
+      this.host.sendLink(from, LinkMsg.RESERVED, [0, this.stats.circuitsNow, this.init.maxCircuits], Priority.MEDIUM)
+    }
+    this.stats.reservationsNow = this.reservations.size
+    return true
+  }
+
+  private onOpen(from: PeerId, payload: unknown): boolean {
+    if (!Array.isArray(payload) || payload.length !== 3) return false
+    const [cid, targetBytes, hello] = payload as unknown[]
+    if (!isUint(cid, 0xffffffff) || !isBytes(targetBytes, 32) || !isBytes(hello, 256)) return false
+    const target = peerIdFromBytes(targetBytes)
+    if (target === null || target === from || this.served.has(relayKey(from, 0, cid))) return false
+    const refuse = (reason: string): true => {
+      this.stats.circuitsRefused++
+      this.host.sendLink(from, LinkMsg.C_END_DOWN, [0, cid, reason], Priority.HIGH)
+      return true
+    }
+    if (!this.relaying) return refuse('not-a-relay')
+    if (!this.reservations.has(target) || !this.host.isOpen(target)) return refuse('no-reservation')
+    if (this.stats.circuitsNow >= this.init.maxCircuits) return refuse('relay-full')
+    let perPeer = 0
+    for (const s of this.served.values()) if (s.a === from || s.b === from || s.a === target || s.b === target) perPeer++
+    // Each circuit sits in the map twice (one key per leg).
+    if (perPeer / 2 >= this.init.maxCircuitsPerPeer) return refuse('relay-full')
+    const s: Served = { a: from, aCid: cid, b: target, bCid: this.nextCid++ }
+    this.served.set(relayKey(from, 0, cid), s)
+    this.served.set(relayKey(target, 1, s.bCid), s)
+    this.stats.circuitsServed++
+    this.stats.circuitsNow++
+    if (this.stats.circuitsNow > this.stats.circuitsMax) this.stats.circuitsMax = this.stats.circuitsNow
+    this.host.sendLink(target, LinkMsg.C_INCOMING, [s.bCid, idToBytes(from), hello], Priority.HIGH)
+    return true
+  }
+
+  private onUp(from: PeerId, payload: unknown): boolean {
+    if (!Array.isArray(payload) || payload.length !== 4) return false
+    const [leg, cid, cls, bytes] = payload as unknown[]
+    if ((leg !== 0 && leg !== 1) || !isUint(cid, 0xffffffff) || !isUint8(cls) || cls > Priority.LOW || !isBytes(bytes)) return false
+    const s = this.served.get(relayKey(from, leg, cid))
+    if (s === undefined) return true // torn down while in flight
+    const [to, toLeg, toCid] = leg === 0 ? [s.b, 1, s.bCid] : [s.a, 0, s.aCid]
+    if (!this.admit(bytes.length, cls as Priority)) {
+      this.stats.droppedFrames++
+      return true
+    }
+    this.stats.relayedBytes += bytes.length
+    this.stats.relayedFrames++
+    this.host.sendLink(to, LinkMsg.C_DOWN, [toLeg, toCid, bytes], cls as Priority)
+    return true
+  }
+
+  private onEndUp(from: PeerId, payload: unknown): boolean {
+    const parsed = parseEnd(payload)
+    if (parsed === null) return false
+    const key = relayKey(from, parsed.leg, parsed.cid)
+    const s = this.served.get(key)
+    if (s === undefined) return true
+    this.endServed(s, parsed.reason, from)
+    return true
+  }
+
+  /** Forgets a relayed circuit and tells the end that is not `gone`. */
+  private endServed(s: Served, reason: string, gone: PeerId): void {
+    const had = this.served.delete(relayKey(s.a, 0, s.aCid))
+    const hadB = this.served.delete(relayKey(s.b, 1, s.bCid))
+    if (had || hadB) this.stats.circuitsNow = Math.max(0, this.stats.circuitsNow - 1)
+    if (s.a !== gone) this.host.sendLink(s.a, LinkMsg.C_END_DOWN, [0, s.aCid, reason], Priority.HIGH)
+    if (s.b !== gone) this.host.sendLink(s.b, LinkMsg.C_END_DOWN, [1, s.bCid, reason], Priority.HIGH)
+  }
+
+  /**
+   * The byte cap, a token bucket of one second: a frame passes when the
+   * bucket holds it plus a reserve by class (none for HIGH, a sixteenth of
+   * the bucket for MEDIUM, a quarter for LOW), so bulk is dropped first.
+   */
+  private admit(size: number, cls: Priority): boolean {
+    const now = this.host.now()
+    const cap = this.init.maxBytesPerSec
+    this.tokens = Math.min(cap, this.tokens + ((now - this.refillAt) * cap) / 1000)
+    this.refillAt = now
+    const reserve = cls === Priority.HIGH ? 0 : cls === Priority.MEDIUM ? cap / 16 : cap / 4
+    if (this.tokens - size < reserve) return false
+    this.tokens -= size
+    this.window.push({ at: now, bytes: size })
+    this.windowBytes += size
+    while (this.window.length > 0 && this.window[0]!.at <= now - 1000) this.windowBytes -= this.window.shift()!.bytes
+    if (this.windowBytes > this.stats.peakBytesPerSec) this.stats.peakBytesPerSec = this.windowBytes
+    return true
+  }
+
+  // --- end role ---
+
+  private onReserved(from: PeerId, payload: unknown): boolean {
+    if (!Array.isArray(payload) || payload.length !== 3) return false
+    const [ok, circuits, max] = payload as unknown[]
+    if ((ok !== 0 && ok !== 1) || !isUint(circuits) || !isUint(max)) return false
+    const h = this.homes.get(from)
+    if (h === undefined) {
+      // Not asked (or given up): release it so the relay does not hold it.
+      if (ok === 1) this.host.sendLink(from, LinkMsg.RESERVE, 0, Priority.MEDIUM)
+      return true
+    }
+    if (ok === 1) {
+      h.state = 'reserved'
+      this.host.log.debug('home relay', { relay: from, circuits, max })
+    } else this.homes.delete(from)
+    return true
+  }
+
+  private onIncoming(from: PeerId, payload: unknown): boolean {
+    if (!Array.isArray(payload) || payload.length !== 3) return false
+    const [cid, sourceBytes, hello] = payload as unknown[]
+    if (!isUint(cid, 0xffffffff) || !isBytes(sourceBytes, 32) || !isBytes(hello, 256)) return false
+    const source = peerIdFromBytes(sourceBytes)
+    if (source === null || source === this.keys.localId || this.ends.has(endKey(from, 1, cid))) return false
+    const refuse = (reason: string): true => {
+      this.host.sendLink(from, LinkMsg.C_END_UP, [1, cid, reason], Priority.HIGH)
+      return true
+    }
+    if (this.homes.get(from)?.state !== 'reserved') return refuse('no-reservation')
+    const auth = new CircuitAuth(this.keys, source, false)
+    if (!auth.onHello(hello)) {
+      this.stats.tampered++
+      this.host.log.warn('circuit: a HELLO that does not authenticate its sender', { relay: from, source })
+      return refuse('bad-hello')
+    }
+    const conn = new CircuitConnection(this, auth, from, 1, cid, undefined)
+    this.ends.set(endKey(from, 1, cid), conn)
+    if (!this.host.acceptCircuit(conn)) {
+      this.ends.delete(endKey(from, 1, cid))
+      return refuse('refused')
+    }
+    conn.sendRaw(auth.hello())
+    return true
+  }
+
+  private onDown(from: PeerId, payload: unknown): boolean {
+    if (!Array.isArray(payload) || payload.length !== 3) return false
+    const [leg, cid, bytes] = payload as unknown[]
+    if ((leg !== 0 && leg !== 1) || !isUint(cid, 0xffffffff) || !isBytes(bytes)) return false
+    this.ends.get(endKey(from, leg, cid))?.receive(bytes)
+    return true
+  }
+
+  private onEndDown(from: PeerId, payload: unknown): boolean {
+    const parsed = parseEnd(payload)
+    if (parsed === null) return false
+    const key = endKey(from, parsed.leg, parsed.cid)
+    const conn = this.ends.get(key)
+    if (conn === undefined) return true
+    this.ends.delete(key)
+    conn.remoteClosed(`circuit-${parsed.reason}`)
+    return true
+  }
+
+  // --- for CircuitConnection ---
+
+  /** @internal */
+  carry(conn: CircuitConnection, bytes: Uint8Array, cls: Priority): void {
+    this.host.sendLink(conn.relay, LinkMsg.C_UP, [conn.leg, conn.cid, cls, bytes], cls)
+  }
+
+  /** @internal */
+  queuedTo(relay: PeerId): number {
+    return this.host.queuedTo(relay)
+  }
+
+  /** @internal */
+  closed(conn: CircuitConnection, reason: string, tellRelay: boolean): void {
+    const key = endKey(conn.relay, conn.leg, conn.cid)
+    if (this.ends.get(key) === conn) this.ends.delete(key)
+    const list = this.waiting.get(conn.relay)
+    if (list !== undefined) {
+      const rest = list.filter((c) => c !== conn)
+      if (rest.length === 0) this.waiting.delete(conn.relay)
+      else this.waiting.set(conn.relay, rest)
+    }
+    if (tellRelay) this.host.sendLink(conn.relay, LinkMsg.C_END_UP, [conn.leg, conn.cid, reason.slice(0, CLOSE_REASON_MAX)], Priority.HIGH)
+  }
+
+  /** @internal */
+  tamperedWith(conn: CircuitConnection): void {
+    this.stats.tampered++
+    this.host.log.warn('circuit: a frame failed authentication; the relay altered it', { relay: conn.relay, remote: conn.remote })
+  }
+
+  /** @internal */
+  opened(): void {
+    this.stats.circuitsOpened++
+  }
+
+  /** @internal */
+  now(): number {
+    return this.host.now()
+  }
+}
+
+/**
+ * One end of a circuit, as an ordinary transport connection: the link above
+ * sends and receives through it as through a data channel. It opens once both
+ * ends proved who they are; every frame is sealed and checked (circuit-auth.ts).
+ */
+export class CircuitConnection implements Connection {
+  bufferedAmountLowThreshold = 0
+  state: 'handshake' | 'open' | 'closed' = 'handshake'
+  readonly remote: PeerId
+  readonly path: LinkPath
+  private failed: ConnectFailure | undefined
+
+  constructor(
+    private readonly layer: RelayLayer,
+    /** @internal */ readonly auth: CircuitAuth,
+    readonly relay: PeerId,
+    readonly leg: 0 | 1,
+    readonly cid: number,
+    private events: ConnectionEvents | undefined,
+  ) {
+    this.remote = auth.remote
+    this.path = { kind: 'peer-relay', local: 'peer-relay', remote: 'peer-relay', protocol: 'circuit', rttMs: undefined, relay }
+  }
+
+  /** The link manager's callbacks, for a circuit that arrived from the relay. */
+  attach(events: ConnectionEvents): void {
+    this.events = events
+  }
+
+  get bufferedAmount(): number {
+    return this.state === 'open' ? this.layer.queuedTo(this.relay) : 0
+  }
+
+  signal(_data: SignalData): void {}
+
+  send(data: Uint8Array, priority?: number): void {
+    if (this.state !== 'open') return
+    const cls = priority === Priority.HIGH || priority === Priority.LOW ? priority : Priority.MEDIUM
+    this.layer.carry(this, this.auth.seal(data, cls), cls)
+  }
+
+  close(): void {
+    this.closeWith('closed')
+  }
+
+  /** Closes and tells the other end why (through the relay). */
+  closeWith(reason: string): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.layer.closed(this, reason, true)
+  }
+
+  failure(): ConnectFailure | undefined {
+    return this.failed
+  }
+
+  /** @internal A HELLO that is not sealed (the responder's answer). */
+  sendRaw(bytes: Uint8Array): void {
+    this.layer.carry(this, bytes, Priority.HIGH)
+  }
+
+  /** @internal Bytes from the relay. */
+  receive(bytes: Uint8Array): void {
+    if (this.state === 'closed') return
+    if (this.state === 'handshake' && this.auth.opener && !this.auth.ready) {
+      // The responder's HELLO: authenticate it, then confirm with a first sealed frame.
+      if (!this.auth.onHello(bytes)) return this.tampered()
+      this.open()
+      this.layer.carry(this, this.auth.seal(new Uint8Array(0), Priority.HIGH), Priority.HIGH)
+      return
+    }
+    const payload = this.auth.open(bytes)
+    if (typeof payload === 'string') return payload === 'not-ready' ? undefined : this.tampered()
+    if (this.state === 'handshake') this.open() // the opener's first sealed frame: it holds the key
+    if (payload.length > 0) this.events?.onData(payload)
+  }
+
+  private open(): void {
+    this.state = 'open'
+    this.layer.opened()
+    this.events?.onOpen()
+  }
+
+  private tampered(): void {
+    this.layer.tamperedWith(this)
+    this.failed = { code: 'ice-failed', detail: `relay ${this.relay.slice(0, 8)} altered a frame` }
+    this.state = 'closed'
+    this.layer.closed(this, 'tampered', true)
+    this.events?.onClose('relay-tampered')
+  }
+
+  /** @internal The relay or its link went away. */
+  remoteClosed(reason: string): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.failed ??= { code: 'no-answer', detail: `circuit through ${this.relay.slice(0, 8)}: ${reason}` }
+    this.layer.closed(this, reason, false)
+    this.events?.onClose(reason)
+  }
+}
+
+function endKey(relay: PeerId, leg: number, cid: number): string {
+  return `${relay}/${leg}/${cid}`
+}
+
+function relayKey(end: PeerId, leg: number, cid: number): string {
+  return `${end}/${leg}/${cid}`
+}
+
+function parseEnd(payload: unknown): { leg: 0 | 1; cid: number; reason: string } | null {
+  if (!Array.isArray(payload) || payload.length !== 3) return null
+  const [leg, cid, reason] = payload as unknown[]
+  if ((leg !== 0 && leg !== 1) || !isUint(cid, 0xffffffff) || typeof reason !== 'string' || reason.length > CLOSE_REASON_MAX) return null
+  return { leg, cid, reason: reason.replace(/[^a-z0-9-]/g, '') }
+}
