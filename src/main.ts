@@ -11,6 +11,7 @@ import { DEFAULT_WORLD } from './peer/world-area.js'
 import {
   claimTabSlot, createBrowserEnv, DEFAULT_WORLD_NAME, IdbStore, PrefixedStore, startNetworkPeer, type NetworkPeer,
 } from './platform/browser/index.js'
+import { BROWSER_RELAY } from './link/relay.js'
 import { MemoryStore } from './platform/memory-store.js'
 import { Controller, startPosition } from './ui/controller.js'
 import { MoveTrace } from './ui/move-trace.js'
@@ -104,7 +105,8 @@ async function boot(): Promise<void> {
   booting = true
   try {
     net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener, onReplaced: stepBack, onPhase: (p) => timeline.mark(p) }, {
-      url, world, peer: { manualPeers, services: services() }, ...(params.ice === undefined ? {} : { ice: params.ice }),
+      url, world, peer: { manualPeers, services: services(), link: { relay: { ...BROWSER_RELAY, volunteer: params.volunteer } } },
+      ...(params.ice === undefined ? {} : { ice: params.ice }),
       ...(params.relay ? { transport: { iceTransportPolicy: 'relay' as const } } : {}),
     })
     bridge.attach(net)

@@ -562,7 +562,7 @@ export class LinkManager {
     if (relays === undefined) return
     relays.relaying = relays.init.volunteer && this.reach.nat !== 'symmetric'
     const wanted = this.reach.turn || this.reach.nat === 'open' || this.reach.nat === 'eim' || this.reach.nat === 'restricted' ? 0 : this.reach.nat === 'symmetric' ? relays.init.homeRelays : 1
-    relays.homesWanted = Math.max(wanted, this.learntHomes)
+    relays.homesWanted = Math.min(relays.init.homeRelays, Math.max(wanted, this.learntHomes))
   }
 
   private learntHomes = 0

@@ -54,6 +54,16 @@ export interface RelayInit {
 
 export type ResolvedRelayInit = Required<RelayInit>
 
+/** A browser tab relays a little: 32 circuits, 8 per peer, 128 KiB/s (a VON neighbour's moves are a few hundred bytes/s). */
+export const BROWSER_RELAY: RelayInit = { maxCircuits: 32, maxCircuitsPerPeer: 8, maxBytesPerSec: 128 * 1024 }
+
+/**
+ * An anchor is a server: it relays by default with room for many (512
+ * circuits, 4 MiB/s, 1024 reservations; its link cap still bounds how many
+ * peers it serves) and keeps no home relay of its own (it has a public address).
+ */
+export const ANCHOR_RELAY: RelayInit = { maxCircuits: 512, maxCircuitsPerPeer: 32, maxBytesPerSec: 4 * 1024 * 1024, maxReservations: 1024, homeRelays: 0 }
+
 export function resolveRelayInit(init: RelayInit = {}): ResolvedRelayInit {
   return {
     volunteer: init.volunteer ?? true,
@@ -163,9 +173,14 @@ export class RelayLayer {
     private readonly host: RelayHost,
     private readonly keys: CircuitKeys,
     readonly init: ResolvedRelayInit,
-    private readonly directory: RelayDirectory | undefined,
+    private directory: RelayDirectory | undefined,
   ) {
     this.tokens = init.maxBytesPerSec
+  }
+
+  /** Where relays are found beyond linked volunteers (set once the DHT exists). */
+  setDirectory(directory: RelayDirectory): void {
+    this.directory = directory
   }
 
   /** Home relays that accepted our reservation. */

@@ -1,8 +1,13 @@
+import { utf8 } from '../core/bytes.js'
 import type { PeerId } from '../core/id.js'
 import { Kademlia, type KademliaInit } from '../kademlia/kademlia.js'
+import type { RelayDirectory } from '../link/relay.js'
 import type { PeerService, PeerServiceContext, PeerServiceFactory } from './session.js'
 
 export const DHT_SERVICE = 'dht'
+
+/** The DHT key relays provide (its SHA-256). */
+export const RELAY_KEY = 'p2p-world/relays/v1'
 
 export interface DhtServiceInit {
   kad?: KademliaInit
@@ -31,7 +36,21 @@ export class DhtService implements PeerService {
     private readonly init: DhtServiceInit = {},
   ) {
     this.dht = new Kademlia({ env: ctx.env, links: ctx.links, localId: ctx.localId, keyPair: ctx.keyPair }, init.kad ?? {})
+    ctx.links.relays?.setDirectory(this.relayDirectory())
     this.schedule(0)
+  }
+
+  /**
+   * Relays in the DHT, as seed 000 has it: each volunteer announces itself as
+   * a provider of one well-known key, and a peer that needs a relay looks the
+   * key up (the relay layer then prefers the nearest, least loaded).
+   */
+  private relayDirectory(): RelayDirectory {
+    const key = this.ctx.env.crypto.sha256(utf8(RELAY_KEY))
+    return {
+      announce: () => this.whenReady(() => this.dht.isStopped || this.dht.records.provide(key)),
+      find: (cb) => this.whenReady(() => (this.dht.isStopped ? cb([]) : this.dht.records.findProviders(key, cb))),
+    }
   }
 
   /** True once the DHT has joined through someone, or the peer is alone in its world. */

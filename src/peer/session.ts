@@ -67,7 +67,8 @@ export class Session {
   readonly dialled: DialledLinks = { introduced: 0, viaSignaling: 0 }
 
   constructor(c: SessionComponents, init: SessionInit) {
-    this.links = new LinkManager({ env: c.env, localId: c.localId, transport: c.transport, signaling: c.signaling }, init.link)
+    const identity = { keyPair: c.keyPair, crypto: c.env.crypto, rng: c.env.rng }
+    this.links = new LinkManager({ env: c.env, localId: c.localId, transport: c.transport, signaling: c.signaling, identity }, init.link)
     // Observes links only (it sends nothing): counts how the links we dialled were signalled.
     this.links.register({
       id: PROTOCOL.LINK,

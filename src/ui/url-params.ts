@@ -16,6 +16,8 @@ export interface PageParams {
   headless: boolean
   offline: boolean
   relay: boolean
+  /** `?volunteer=0`: do not relay for other peers (on by default, within the caps of BROWSER_RELAY). */
+  volunteer: boolean
   /** `?dht=0` */
   dht: boolean
   /** One line for each parameter the page could not use as given, saying what it did instead. */
@@ -24,7 +26,7 @@ export interface PageParams {
 
 export const MAX_STRESS_AVATARS = 1000
 export const MAX_MANUAL_PEERS = 16
-const FLAGS = ['headless', 'offline', 'relay', 'dht'] as const
+const FLAGS = ['headless', 'offline', 'relay', 'dht', 'volunteer'] as const
 const KNOWN = new Set(['world', 'signaling', 'peers', 'log', 'ice', 'stress', ...FLAGS])
 
 /** Shows a value in a notice: quoted, cut short, control characters escaped. */
@@ -54,6 +56,7 @@ export function readPageParams(search: string, defaultWorld: string): PageParams
     offline: flag('offline', false),
     relay: flag('relay', false),
     dht: flag('dht', true),
+    volunteer: flag('volunteer', true),
     notices,
   }
 }

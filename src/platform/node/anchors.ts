@@ -7,6 +7,7 @@ import { loadIdentity } from '../../peer/identity.js'
 import { dhtService } from '../../peer/dht-service.js'
 import { DEFAULT_WORLD, spreadPositions, type WorldArea } from '../../peer/world-area.js'
 import { DEFAULT_WORLD_NAME, startNetworkPeer, type NetworkPeer } from '../network-peer.js'
+import { ANCHOR_RELAY } from '../../link/relay.js'
 import { createNodeEnv } from './node-env.js'
 
 export interface AnchorsInit {
@@ -54,7 +55,7 @@ export async function startAnchors(log: Log, init: AnchorsInit): Promise<Anchors
     const keyPair = await loadIdentity(env)
     const net = await startNetworkPeer(
       { env, keyPair, WebSocket: init.loopbackTls === true ? LoopbackTlsWebSocket : WebSocket, wrtc },
-      { url: init.url, world: init.world ?? DEFAULT_WORLD_NAME, peer: { services: [dhtService()] }, ...(init.ice === undefined ? {} : { ice: init.ice }) },
+      { url: init.url, world: init.world ?? DEFAULT_WORLD_NAME, peer: { services: [dhtService()], link: { relay: ANCHOR_RELAY } }, ...(init.ice === undefined ? {} : { ice: init.ice }) },
     )
     peers.push(net)
     net.peer.join(pos.x, pos.y)
