@@ -22,3 +22,5 @@ export const DHT_COLOUR = 0xffd54f
 
 /** A link relayed through a TURN server: it costs the host bandwidth and adds a hop. */
 export const RELAY_COLOUR = 0xff5252
+/** Links relayed through another peer of the world (a circuit). */
+export const PEER_RELAY_COLOUR = 0xffa726

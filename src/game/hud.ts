@@ -38,6 +38,7 @@ export function mountHud(stores: WorldStores, intents: Intents, frames: FrameRec
       ['links', `${c.links.open} open · ${c.links.connecting} connecting`],
       ['via', `${c.introduced} introduced · ${c.viaSignaling} via node`],
       ['paths', paths(c)],
+      ['relays', `${c.relay.homes} home · ${c.relay.serving === undefined ? 'not relaying' : `relaying ${c.relay.serving} link${c.relay.serving === 1 ? '' : 's'}`}${c.relay.tampered > 0 ? ` · ${c.relay.tampered} tampered!` : ''}`],
       ['ICE', `${c.ice.summary} (${ICE_SOURCE[c.ice.source]})`],
       ...(c.failedLinks.length === 0 ? [] : [['failed', `${c.failedLinks.length} in the last minute (${c.failedLinks[c.failedLinks.length - 1]!.code})`] as [string, string]]),
       ['queues', queues(c)],

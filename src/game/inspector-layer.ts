@@ -1,11 +1,11 @@
 import * as Phaser from 'phaser'
 import type { InspectorState } from '../ui/stores.js'
-import { DHT_COLOUR, KIND_COLOURS, linkColour, RELAY_COLOUR } from './colours.js'
+import { DHT_COLOUR, KIND_COLOURS, linkColour, PEER_RELAY_COLOUR, RELAY_COLOUR } from './colours.js'
 
 /**
  * The network drawn over the world: the local Voronoi diagram (our cell tinted),
  * neighbours ringed by kind (enclosing, boundary, AOI: a neighbour can be
- * several), links coloured by the protocols that keep them (relayed links red),
+ * several), links coloured by the protocols that keep them (TURN-relayed links red, links relayed through a peer orange),
  * DHT contacts dotted.
  */
 export class InspectorLayer {
@@ -31,8 +31,9 @@ export class InspectorLayer {
     })
     for (const l of s.links) {
       if (l.x === undefined || l.y === undefined) continue
-      const relayed = l.path === 'relay'
-      g.lineStyle(relayed ? 3 : 2, relayed ? RELAY_COLOUR : linkColour(l.protocols), relayed ? 0.95 : 0.8)
+      const relayed = l.path === 'relay' || l.path === 'peer-relay'
+      const colour = l.path === 'peer-relay' ? PEER_RELAY_COLOUR : l.path === 'relay' ? RELAY_COLOUR : linkColour(l.protocols)
+      g.lineStyle(relayed ? 3 : 2, colour, relayed ? 0.95 : 0.8)
       g.lineBetween(self.x, self.y, l.x, l.y)
     }
     for (const m of s.marks) {

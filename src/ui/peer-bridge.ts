@@ -1,5 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import { PROTOCOL } from '../link/link-messages.js'
+import type { RelayLayer } from '../link/relay.js'
 import type { Peer, PeerListener } from '../peer/peer.js'
 import { DHT_SERVICE, type DhtService } from '../peer/dht-service.js'
 import type { NetworkPeer } from '../platform/network-peer.js'
@@ -8,7 +9,7 @@ import type { JoinTimeline } from './join-timeline.js'
 import type { MoveTrace } from './move-trace.js'
 import { describeIce, iceSummary } from '../platform/ice-servers.js'
 import { diagnose, FAILURE_WINDOW_MS, type ConnectionFacts } from './problems.js'
-import { applyMoves, patchPlayer, type FailedLink, type InspectorState, type NeighbourEvent, type NeighbourKind, type WorldStores } from './stores.js'
+import { applyMoves, patchPlayer, type ConnectionState, type FailedLink, type InspectorState, type NeighbourEvent, type NeighbourKind, type WorldStores } from './stores.js'
 
 /** DHT contacts listed in the inspector at most. */
 const MAX_DHT_LISTED = 64
@@ -146,6 +147,7 @@ export class PeerBridge {
       problem: diagnose(facts),
       services: peer.services.map((x) => x.name),
       paths: peer.links.pathCounts(),
+      relay: relaySummary(peer.links.relays),
       ice: { summary: `${describeIce(servers)}${net.transport.relayOnly ? ' · relay only' : ''}`, source: net.iceSource() },
       failedLinks: failed.slice(-MAX_FAILED_SHOWN).map((f): FailedLink => ({
         peer: f.peer, code: f.cause?.code ?? f.reason, reason: f.reason, detail: f.cause?.detail, at: f.at,
@@ -229,4 +231,10 @@ export function inspect(peer: Peer): Omit<InspectorState, 'open'> {
   })
   const queues = peer.links.totalQueueStats().map((q) => ({ count: q.count, bytes: q.bytes }))
   return { cells, marks, links, dhtContacts, queues }
+}
+
+/** What the HUD says of relaying through peers. */
+function relaySummary(relays: RelayLayer | undefined): ConnectionState['relay'] {
+  if (relays === undefined) return { homes: 0, serving: undefined, tampered: 0 }
+  return { homes: relays.homeRelays().length, serving: relays.relaying ? relays.stats.circuitsNow : undefined, tampered: relays.stats.tampered }
 }

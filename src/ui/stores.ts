@@ -97,6 +97,8 @@ export interface ConnectionState {
   dhtContacts: number | undefined
   /** Open links by path kind. */
   paths: PathCounts
+  /** Relaying through peers: our home relays, and the circuits we relay for others (undefined: we do not volunteer). */
+  relay: { homes: number; serving: number | undefined; tampered: number }
   /** The ICE servers in use, without credentials ("STUN 1 · TURN 1", "none"), and where they came from. */
   ice: { summary: string; source: 'node' | 'override' | 'kept' | 'pending' }
   /** The last connection attempts that failed (at most a few, newest last). */
@@ -172,7 +174,7 @@ export function createWorldStores(init: { id: string; world: string; signalingUr
       signalingUrl: init.signalingUrl, world: init.world, signaling: 'idle', connects: 0, peerState: 'idle', neighbours: 0,
       links: { open: 0, connecting: 0 }, introduced: 0, viaSignaling: 0, queues: [{ count: 0, bytes: 0 }, { count: 0, bytes: 0 }, { count: 0, bytes: 0 }],
       moveLatencyMs: undefined, moveLatencyP95Ms: undefined, joinMs: undefined, rejoins: 0, dhtContacts: undefined, problem: undefined, services: [],
-      paths: { host: 0, srflx: 0, prflx: 0, relay: 0, 'peer-relay': 0, unknown: 0 }, ice: { summary: 'none', source: 'pending' }, failedLinks: [],
+      paths: { host: 0, srflx: 0, prflx: 0, relay: 0, 'peer-relay': 0, unknown: 0 }, relay: { homes: 0, serving: undefined, tampered: 0 }, ice: { summary: 'none', source: 'pending' }, failedLinks: [],
     })),
     chat: createStore<ChatState>()(() => ({ lines: [] })),
     inspector: createStore<InspectorState>()(() => ({ open: false, cells: [], marks: [], links: [], dhtContacts: [], queues: [] })),

@@ -89,6 +89,8 @@ export interface WorldSnapshot {
   moveLatency: { p50Ms: number; p95Ms: number } | null
   /** Open links by network path: host, srflx, prflx, relay (TURN), unknown (not read yet). */
   paths: PathCounts
+  /** Home relays, circuits relayed for others (undefined: not volunteering), frames that failed end-to-end authentication. */
+  relay: { homes: number; serving: number | undefined; tampered: number }
   /** ICE servers in use, without credentials, and where they came from. */
   ice: { summary: string; source: string }
   /** The last failed connection attempts: peer, cause (ice-failed, no-candidates, turn-refused, no-answer ...), the facts. */
@@ -114,7 +116,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
         id: s.id, name: s.name, x: s.x, y: s.y, aoi: s.aoi, avatarHash: s.avatarHash,
         peerState: c.peerState, signaling: c.signaling, problem: c.problem?.code, links: c.links, introduced: c.introduced, queues: c.queues.map((q) => q.count),
         moveLatency: c.moveLatencyMs === undefined ? null : { p50Ms: c.moveLatencyMs, p95Ms: c.moveLatencyP95Ms ?? c.moveLatencyMs },
-        paths: c.paths, ice: c.ice, failedLinks: c.failedLinks,
+        paths: c.paths, relay: c.relay, ice: c.ice, failedLinks: c.failedLinks,
         neighbours: [...stores.neighbours.getState().players.values()].map((p) => {
           const at = positionAt(p.track, t, 0) ?? { x: NaN, y: NaN }
           return { id: p.id, name: p.name, x: at.x, y: at.y, avatarHash: p.avatarHash, avatarLoaded: p.avatarUrl !== undefined, linkOpen: p.linkOpen, path: p.path }
