@@ -1,5 +1,6 @@
 import type { PeerId } from '../core/id.js'
-import type { Transport } from '../link/transport.js'
+import { iceOutcome, type NatClass } from '../link/nat.js'
+import type { PathKind, Transport } from '../link/transport.js'
 import { SharedFrames } from './frame-cache.js'
 import { SimConnection } from './sim-connection.js'
 import type { SeededRng } from './rng.js'
@@ -17,6 +18,32 @@ export interface SimNodeSpec {
   upBytesPerSec?: number
   /** Downlink rate; 0 means unlimited. @default 0 */
   downBytesPerSec?: number
+  /**
+   * How the peer's NAT treats UDP (see nat.ts): with SimNetworkInit.ice it
+   * decides whether a link to another peer opens, and by which path.
+   * @default 'open'
+   */
+  nat?: SimNat
+}
+
+/** A NAT class the simulator can give a peer (measured, never 'unknown'). */
+export type SimNat = Exclude<NatClass, 'unknown'>
+
+/** The ICE servers every simulated peer is given. */
+export interface SimIceInit {
+  /** A STUN server: NATed peers learn their mapped address (srflx). @default true */
+  stun?: boolean
+  /** A TURN server: a pair that no direct candidate pair connects is relayed. @default false */
+  turn?: boolean
+  /**
+   * Extra one-way delay of a TURN-relayed path over the direct one. The relay
+   * sits in a data centre, not on the line between the peers, so packets take
+   * a detour; 20 ms one way is our judgement for a relay in a region near the
+   * peers (one more leg of a metro/regional round trip), not a measured figure.
+   * Set it higher to model a far or overloaded relay.
+   * @default 20
+   */
+  turnExtraMs?: number
 }
 
 export interface SimNetworkInit {
@@ -42,7 +69,23 @@ export interface SimNetworkInit {
   setupFixedMs?: number
   /** Mix every delivered message's bytes into the trace hash (slower). @default false */
   traceMessages?: boolean
+  /** STUN and TURN servers, for the ICE outcome of each pair of NAT classes (iceOutcome). */
+  ice?: SimIceInit
+  /**
+   * How long the connectivity checks of a pair that cannot connect run before
+   * each end reports `ice-failed`, from when that end has the other's
+   * candidates. libwebrtc marks a pair that never answered unwritable after
+   * 5 s (CONNECTION_WRITE_CONNECT_TIMEOUT) but gives it up only after its
+   * ice_inactive_timeout, CONNECTION_WRITE_TIMEOUT = 15 s; the transport fails
+   * when no pair is left. (The link layer's connectTimeoutMs, 10 s, usually
+   * gives up first, as in a browser, and asks failure() why.)
+   * @default 15000
+   */
+  iceFailMs?: number
 }
+
+/** SimNetworkInit with every default filled in. */
+export type SimNetworkConfig = Required<Omit<SimNetworkInit, 'ice'>> & { readonly ice: Required<SimIceInit> }
 
 /** Per-node traffic counters. `bytes` are our frames; `wire` adds packet headers. */
 export interface SimNodeStats {
@@ -84,7 +127,7 @@ export interface SimNode extends SimNodeStats {
  * setting up a link (signaling round trip plus ICE/DTLS round trips).
  */
 export class SimNetwork {
-  readonly init: Required<SimNetworkInit>
+  readonly init: SimNetworkConfig
   readonly rng: SeededRng
   private readonly nodes = new Map<PeerId, SimNode>()
   private readonly conns = new Map<number, SimConnection>()
@@ -107,6 +150,8 @@ export class SimNetwork {
       setupRtts: init.setupRtts ?? 3,
       setupFixedMs: init.setupFixedMs ?? 30,
       traceMessages: init.traceMessages ?? false,
+      ice: { stun: init.ice?.stun ?? true, turn: init.ice?.turn ?? false, turnExtraMs: init.ice?.turnExtraMs ?? 20 },
+      iceFailMs: init.iceFailMs ?? 15_000,
     }
     this.rng = sim.rng('network')
   }
@@ -144,6 +189,7 @@ export class SimNetwork {
         }
         return conn
       },
+      reach: () => ({ nat: node.spec.nat, turn: this.init.ice.turn }),
     }
   }
 
@@ -160,7 +206,7 @@ export class SimNetwork {
 
   private makeNode(id: PeerId, spec: SimNodeSpec, shard: number): SimNode {
     if (this.nodes.has(id)) throw new Error(`invariant: node ${id.slice(0, 8)} added twice`)
-    const full = { accessMs: 0, upBytesPerSec: 0, downBytesPerSec: 0, ...spec }
+    const full: Required<SimNodeSpec> = { accessMs: 0, upBytesPerSec: 0, downBytesPerSec: 0, ...spec, nat: spec.nat ?? 'open' }
     const node = {
       id,
       index: this.nodes.size,
@@ -236,6 +282,18 @@ export class SimNetwork {
     const nb = this.nodes.get(b)
     if (na === undefined || nb === undefined || na.crashed || nb.crashed) return false
     return this.blocked === undefined || !this.blocked(a, b)
+  }
+
+  /**
+   * ICE's outcome for a link between two nodes (known here, this shard's or
+   * another's, so both ends of a split link compute the same): the kind of
+   * path it takes, or 'fail'.
+   */
+  outcome(a: PeerId, b: PeerId): PathKind | 'fail' {
+    const na = this.nodes.get(a)
+    const nb = this.nodes.get(b)
+    if (na === undefined || nb === undefined) return 'fail'
+    return iceOutcome(na.spec.nat, nb.spec.nat, this.init.ice)
   }
 
   /** Base one-way latency between two nodes, without jitter (ms). */

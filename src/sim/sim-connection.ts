@@ -1,6 +1,7 @@
 import type { PeerId } from '../core/id.js'
-import type { Connection, ConnectionEvents, SignalData } from '../link/transport.js'
+import type { ConnectFailure, Connection, ConnectionEvents, LinkPath, PathKind, SignalData } from '../link/transport.js'
 import type { SimEvent } from './event-queue.js'
+import { iceFailure, simPath } from './nat-model.js'
 import type { SimNetwork, SimNode } from './network.js'
 import { RecordKind } from './shard-bus.js'
 
@@ -12,6 +13,9 @@ type State = 'new' | 'paired' | 'open' | 'closed'
  * node), the responder answers the same way, and only then do ICE/DTLS round
  * trips run. Sends are serialised on the sender's uplink and the receiver's
  * downlink, so `bufferedAmount` drains at the link rate as in a browser.
+ * The NAT classes of both ends decide the path (iceOutcome): a TURN-relayed
+ * link is slower by `turnExtraMs` each way, and a pair no path connects never
+ * opens: each end reports `ice-failed` `iceFailMs` after its checks began.
  */
 export class SimConnection implements Connection {
   bufferedAmountLowThreshold = 0
@@ -52,6 +56,12 @@ export class SimConnection implements Connection {
   /** The remote node's index, for the trace hash (read once per delivery). */
   private remoteIndex = -1
   private drainEvent: SimEvent | undefined
+  /** ICE's outcome for the pair, once paired. */
+  private outcome: PathKind | 'fail' | undefined
+  /** This end has the other's candidates: its connectivity checks run. */
+  private checking = false
+  /** Set when the link opens (see simPath). */
+  path: LinkPath | undefined
 
   constructor(
     private readonly net: SimNetwork,
@@ -167,8 +177,9 @@ export class SimConnection implements Connection {
     if (this.state === 'closed') return
     const peer = this.peer
     this.shutdown()
-    if (!this.net.reachable(this.local.id, this.remote)) return
-    const oneWay = this.net.oneWayMs(this.local.id, this.remote)
+    // Before ICE found a path nothing reaches the other end; it fails by itself.
+    if (this.outcome === 'fail' || !this.net.reachable(this.local.id, this.remote)) return
+    const oneWay = this.oneWayMs
     if (peer !== undefined) this.net.sim.after(oneWay, () => peer.remoteClosed())
     else if (this.farCid >= 0) this.net.port!.post(this.farShard, RecordKind.CLOSED, this.net.sim.now + oneWay, this.farCid)
   }
@@ -210,9 +221,37 @@ export class SimConnection implements Connection {
     other.remoteNode = this.local
     this.remoteIndex = other.local.index
     other.remoteIndex = this.local.index
-    this.oneWayMs = other.oneWayMs = this.net.oneWayMs(this.local.id, this.remote)
+    this.outcome = other.outcome = this.net.outcome(this.local.id, this.remote)
+    this.oneWayMs = other.oneWayMs = this.pathOneWayMs()
     this.state = 'paired'
     other.state = 'paired'
+    this.startChecks() // the responder has the offer's candidates
+  }
+
+  /** One-way latency of the path ICE selects: a TURN relay's detour on top. */
+  private pathOneWayMs(): number {
+    const base = this.net.oneWayMs(this.local.id, this.remote)
+    return this.outcome === 'relay' ? base + this.net.init.ice.turnExtraMs : base
+  }
+
+  /**
+   * This end has the other's candidates and starts its checks: when no pair
+   * of candidates can work, they fail `iceFailMs` later. (Each end times its
+   * own checks; nothing crosses between shards.)
+   */
+  private startChecks(): void {
+    this.checking = true
+    if (this.outcome !== 'fail') return
+    this.net.sim.after(this.net.init.iceFailMs, () => {
+      if (this.state !== 'paired' || this.local.crashed) return
+      this.shutdown()
+      this.events.onClose('ice-failed')
+    })
+  }
+
+  failure(): ConnectFailure | undefined {
+    if (this.outcome !== 'fail' || !this.checking || this.remoteNode === undefined) return undefined
+    return iceFailure(this.local.spec.nat, this.remoteNode.spec.nat, this.net.init.ice)
   }
 
   /**
@@ -228,17 +267,21 @@ export class SimConnection implements Connection {
     this.farShard = this.net.shardOfConnection(cid)
     this.remoteNode = remoteNode
     this.remoteIndex = remoteNode.index
-    this.oneWayMs = this.net.oneWayMs(this.local.id, this.remote)
+    this.outcome = this.net.outcome(this.local.id, this.remote)
+    this.oneWayMs = this.pathOneWayMs()
     this.state = 'paired'
-    if (type === 'offer') this.emit(() => this.events.onSignal({ t: 'answer', c: this.cid }))
-    else this.connect(undefined)
+    if (type === 'offer') {
+      this.startChecks()
+      this.emit(() => this.events.onSignal({ t: 'answer', c: this.cid }))
+    } else this.connect(undefined)
   }
 
   /** The answer reached the initiator: ICE checks, DTLS and SCTP take a few RTTs. */
   private connect(responder: SimConnection | undefined): void {
     const net = this.net
-    if (!net.reachable(this.local.id, this.remote)) return
-    const oneWay = net.oneWayMs(this.local.id, this.remote)
+    this.startChecks()
+    if (this.outcome === 'fail' || !net.reachable(this.local.id, this.remote)) return
+    const oneWay = this.oneWayMs
     const openAt = net.sim.now + net.init.setupFixedMs + net.init.setupRtts * 2 * oneWay
     if (responder !== undefined) net.sim.at(openAt - oneWay, () => responder.opened())
     else net.port!.post(this.farShard, RecordKind.OPENED, openAt - oneWay, this.farCid)
@@ -249,6 +292,8 @@ export class SimConnection implements Connection {
   opened(): void {
     if (this.state !== 'paired' || this.local.crashed) return
     this.state = 'open'
+    const outcome = this.outcome
+    if (outcome !== undefined && outcome !== 'fail') this.path = simPath(outcome, this.local.spec.nat, this.remoteNode!.spec.nat, 2 * this.oneWayMs)
     this.events.onOpen()
   }
 
