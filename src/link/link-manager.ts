@@ -28,6 +28,8 @@ const REACH_KEY = '_n'
 const RELAYS_KEY = '_r'
 const VOLUNTEER_KEY = '_v'
 const UPGRADE_KEY = '_u'
+/** A signal that only says reach and relays (sent when home relays arrive after the first signal); never passed to the transport. */
+const META_KEY = '_m'
 /** Home relays read from one signal at most. */
 const MAX_REMOTE_RELAYS = 4
 /** How much longer a link carried by a circuit may stay silent: its relay's loss is detected first, then another circuit opens. */
@@ -249,6 +251,10 @@ export class LinkManager {
     if (this.closed || from === this.localId) return
     const attempt = typeof data[ATTEMPT_KEY] === 'number' ? (data[ATTEMPT_KEY] as number) : -1
     let link = this.links.get(from)
+    if (data[META_KEY] === 1) {
+      if (link !== undefined && (link.attempt === attempt || link.altAttempt === attempt)) this.readReach(link, data)
+      return
+    }
     if (!initiator) {
       // An answer (or a later candidate) for our attempt; anything for an older attempt is stale.
       if (link !== undefined && link.initiator && link.conn !== undefined && link.attempt === attempt && !(link.conn instanceof CircuitConnection)) {
@@ -569,7 +575,8 @@ export class LinkManager {
 
   /** A direct attempt failed in a way relaying would fix: keep a home relay from now on. */
   private learnFrom(code: string): void {
-    if (this.relays === undefined || this.reach.turn || (code !== 'ice-failed' && code !== 'connect-timeout')) return
+    // Only a peer that does not know its NAT learns from failures; a known class already says what it needs.
+    if (this.relays === undefined || this.reach.turn || this.reach.nat !== 'unknown' || (code !== 'ice-failed' && code !== 'connect-timeout')) return
     this.learntHomes = Math.max(this.learntHomes, Math.min(1, this.relays.init.homeRelays))
     this.updateReach()
   }
@@ -622,7 +629,10 @@ export class LinkManager {
     // A relay we are linked to first (no link to set up), none tried in the last few seconds.
     const now = this.clock.now()
     const fresh = link.remoteRelays.filter((r) => now - (link.relaysTried.get(r) ?? -Infinity) > RELAY_RETRY_MS)
-    const relay = fresh.find((r) => this.isOpen(r)) ?? fresh[0]
+    // Peers reaching the same target spread over its relays (by their own id).
+    const linked = fresh.filter((r) => this.isOpen(r))
+    const from = linked.length > 0 ? linked : fresh
+    const relay = from[parseInt(this.localId.slice(0, 6), 16) % Math.max(1, from.length)]
     if (relay === undefined) return
     link.relaysTried.set(relay, now)
     const events = new LinkManager.Events(this, link)
@@ -766,6 +776,15 @@ export class LinkManager {
         if (!this.closed) this.connect(peer, via === undefined ? {} : { via })
       },
       acceptCircuit: (conn) => this.acceptCircuit(conn),
+      homesChanged: () => {
+        // Links still trying (or rerouting) whose remote heard of no relay of ours: tell them now.
+        for (const link of this.links.values()) {
+          const trying = link.state === 'connecting' || (link.state === 'open' && link.conn === undefined)
+          if (!trying || link.conn instanceof CircuitConnection || link.alt instanceof CircuitConnection || link.reachSentFor < 0) continue
+          link.reachSentFor = -1
+          this.routeSignal(link, { [META_KEY]: 1 })
+        }
+      },
       volunteers: () => {
         const out: { id: PeerId; rttMs: number; load: number }[] = []
         for (const link of this.links.values()) {

@@ -36,9 +36,9 @@ import type { Connection, ConnectionEvents, ConnectFailure, LinkPath, SignalData
 export interface RelayInit {
   /** Relay for others when this peer's NAT allows (not symmetric). @default true */
   volunteer?: boolean
-  /** Circuits relayed at once. @default 32 */
+  /** Circuits relayed at once. @default 64 */
   maxCircuits?: number
-  /** Of which through one peer (as either end). @default 8 */
+  /** Of which opened by one peer (a peer reached through us has as many as its links need, within maxCircuits). @default 16 */
   maxCircuitsPerPeer?: number
   /** Bytes per second relayed, both directions together; past it frames are dropped, LOW first. @default 131072 */
   maxBytesPerSec?: number
@@ -54,8 +54,8 @@ export interface RelayInit {
 
 export type ResolvedRelayInit = Required<RelayInit>
 
-/** A browser tab relays a little: 32 circuits, 8 per peer, 128 KiB/s (a VON neighbour's moves are a few hundred bytes/s). */
-export const BROWSER_RELAY: RelayInit = { maxCircuits: 32, maxCircuitsPerPeer: 8, maxBytesPerSec: 128 * 1024 }
+/** A browser tab relays a little: 64 circuits, 16 opened by one peer, 128 KiB/s (a VON neighbour's moves are a few hundred bytes/s each way). */
+export const BROWSER_RELAY: RelayInit = { maxCircuits: 64, maxCircuitsPerPeer: 16, maxBytesPerSec: 128 * 1024 }
 
 /**
  * An anchor is a server: it relays by default with room for many (512
@@ -67,8 +67,8 @@ export const ANCHOR_RELAY: RelayInit = { maxCircuits: 512, maxCircuitsPerPeer: 3
 export function resolveRelayInit(init: RelayInit = {}): ResolvedRelayInit {
   return {
     volunteer: init.volunteer ?? true,
-    maxCircuits: init.maxCircuits ?? 32,
-    maxCircuitsPerPeer: init.maxCircuitsPerPeer ?? 8,
+    maxCircuits: init.maxCircuits ?? 64,
+    maxCircuitsPerPeer: init.maxCircuitsPerPeer ?? 16,
     maxBytesPerSec: init.maxBytesPerSec ?? 128 * 1024,
     maxReservations: init.maxReservations ?? 64,
     homeRelays: init.homeRelays ?? 2,
@@ -100,6 +100,8 @@ export interface RelayHost {
   acceptCircuit(conn: CircuitConnection): boolean
   /** Linked peers that volunteered as relays, with their round-trip time and load (0..1). */
   volunteers(): { id: PeerId; rttMs: number; load: number }[]
+  /** A home relay accepted us: links still trying can be told. */
+  homesChanged(): void
 }
 
 export interface RelayStats {
@@ -157,15 +159,13 @@ export class RelayLayer {
   private readonly ends = new Map<string, CircuitConnection>()
   /** Circuits waiting for their relay's link to open. */
   private readonly waiting = new Map<PeerId, CircuitConnection[]>()
-  private readonly homes = new Map<PeerId, { state: 'pending' | 'reserved'; since: number }>()
+  private readonly homes = new Map<PeerId, { state: 'pending' | 'reserved'; since: number; load: number }>()
   private readonly tried = new Map<PeerId, number>()
   private found: PeerId[] = []
   private findAt = -Infinity
   private finding = false
   private announcedAt = -Infinity
   private nextCid = 1
-  private tokens: number
-  private refillAt = 0
   private readonly window: { at: number; bytes: number }[] = []
   private windowBytes = 0
 
@@ -175,7 +175,6 @@ export class RelayLayer {
     readonly init: ResolvedRelayInit,
     private directory: RelayDirectory | undefined,
   ) {
-    this.tokens = init.maxBytesPerSec
   }
 
   /** Where relays are found beyond linked volunteers (set once the DHT exists). */
@@ -283,23 +282,23 @@ export class RelayLayer {
         this.tried.set(id, now)
       }
     }
-    let missing = this.homesWanted - this.homes.size
-    if (missing <= 0) {
-      for (const [id, h] of this.homes) {
-        if (this.homes.size <= this.homesWanted) break
-        if (h.state === 'pending') this.homes.delete(id)
-      }
+    this.releaseExtra()
+    // One candidate more than needed: of those that accept, the least loaded stay (releaseExtra).
+    let missing = this.homesWanted === 0 ? 0 : this.homesWanted + 1 - this.homes.size
+    if (this.homesWanted === 0) {
+      for (const id of [...this.homes.keys()]) this.release(id)
       return
     }
+    if (missing <= 0) return
     for (const id of this.candidates(now)) {
       if (missing <= 0) break
-      this.homes.set(id, { state: 'pending', since: now })
+      this.homes.set(id, { state: 'pending', since: now, load: 1 })
       this.tried.set(id, now)
       missing--
       if (this.host.isOpen(id)) this.host.sendLink(id, LinkMsg.RESERVE, 1, Priority.MEDIUM)
       else this.host.connect(id)
     }
-    if (missing > 0 && this.directory !== undefined && !this.finding && now - this.findAt >= 5000) {
+    if (missing > 0 && this.homeRelays().length < this.homesWanted && this.directory !== undefined && !this.finding && now - this.findAt >= 5000) {
       this.finding = true
       this.findAt = now
       this.directory.find((relays) => {
@@ -307,6 +306,19 @@ export class RelayLayer {
         this.found = relays.filter((r) => r !== this.keys.localId).slice(0, 32)
       })
     }
+  }
+
+  /** Keeps the `homesWanted` least loaded home relays that accepted us, releasing the rest. */
+  private releaseExtra(): void {
+    const reserved = [...this.homes].filter(([, h]) => h.state === 'reserved').sort((a, b) => a[1].load - b[1].load || (a[0] < b[0] ? -1 : 1))
+    for (const [id] of reserved.slice(this.homesWanted)) this.release(id)
+  }
+
+  private release(id: PeerId): void {
+    const h = this.homes.get(id)
+    this.homes.delete(id)
+    this.tried.set(id, this.host.now())
+    if (h?.state === 'reserved') this.host.sendLink(id, LinkMsg.RESERVE, 0, Priority.MEDIUM)
   }
 
   /** Relays to try, best first: linked volunteers (lightest load, then nearest), then the directory's. */
@@ -326,7 +338,8 @@ export class RelayLayer {
     if (payload !== 0 && payload !== 1) return false
     if (payload === 0) {
       this.reservations.delete(from)
-    } else if (this.relaying && (this.reservations.has(from) || this.reservations.size < this.init.maxReservations)) {
+    } else if (this.relaying && (this.reservations.has(from) || (this.reservations.size < this.init.maxReservations && this.stats.circuitsNow < this.init.maxCircuits * 0.75))) {
+      // A relay three quarters full takes no new peer: its circuits are for those it has.
       this.reservations.set(from, this.host.now())
       this.host.sendLink(from, LinkMsg.RESERVED, [1, this.stats.circuitsNow, this.init.maxCircuits], Priority.MEDIUM)
     } else {
@@ -350,10 +363,10 @@ export class RelayLayer {
     if (!this.relaying) return refuse('not-a-relay')
     if (!this.reservations.has(target) || !this.host.isOpen(target)) return refuse('no-reservation')
     if (this.stats.circuitsNow >= this.init.maxCircuits) return refuse('relay-full')
-    let perPeer = 0
-    for (const s of this.served.values()) if (s.a === from || s.b === from || s.a === target || s.b === target) perPeer++
-    // Each circuit sits in the map twice (one key per leg).
-    if (perPeer / 2 >= this.init.maxCircuitsPerPeer) return refuse('relay-full')
+    let opened = 0
+    // Each circuit sits in the map twice (one key per leg): count the opener's legs.
+    for (const [key, s] of this.served) if (s.a === from && key === relayKey(from, 0, s.aCid)) opened++
+    if (opened >= this.init.maxCircuitsPerPeer) return refuse('relay-full')
     const s: Served = { a: from, aCid: cid, b: target, bCid: this.nextCid++ }
     this.served.set(relayKey(from, 0, cid), s)
     this.served.set(relayKey(target, 1, s.bCid), s)
@@ -401,21 +414,20 @@ export class RelayLayer {
   }
 
   /**
-   * The byte cap, a token bucket of one second: a frame passes when the
-   * bucket holds it plus a reserve by class (none for HIGH, a sixteenth of
-   * the bucket for MEDIUM, a quarter for LOW), so bulk is dropped first.
+   * The byte cap over any one second (a sliding window of what passed): a
+   * frame passes when the last second's bytes plus it stay under the cap less
+   * a reserve by class (none for HIGH, a sixteenth for MEDIUM, a quarter for
+   * LOW), so bulk is dropped first and moves last.
    */
   private admit(size: number, cls: Priority): boolean {
     const now = this.host.now()
     const cap = this.init.maxBytesPerSec
-    this.tokens = Math.min(cap, this.tokens + ((now - this.refillAt) * cap) / 1000)
-    this.refillAt = now
+    const window = this.window
+    while (window.length > 0 && window[0]!.at <= now - 1000) this.windowBytes -= window.shift()!.bytes
     const reserve = cls === Priority.HIGH ? 0 : cls === Priority.MEDIUM ? cap / 16 : cap / 4
-    if (this.tokens - size < reserve) return false
-    this.tokens -= size
-    this.window.push({ at: now, bytes: size })
+    if (this.windowBytes + size > cap - reserve) return false
+    window.push({ at: now, bytes: size })
     this.windowBytes += size
-    while (this.window.length > 0 && this.window[0]!.at <= now - 1000) this.windowBytes -= this.window.shift()!.bytes
     if (this.windowBytes > this.stats.peakBytesPerSec) this.stats.peakBytesPerSec = this.windowBytes
     return true
   }
@@ -434,8 +446,14 @@ export class RelayLayer {
     }
     if (ok === 1) {
       h.state = 'reserved'
+      h.load = max === 0 ? 1 : circuits / max
       this.host.log.debug('home relay', { relay: from, circuits, max })
-    } else this.homes.delete(from)
+      this.releaseExtra()
+      if (this.homes.get(from)?.state === 'reserved') this.host.homesChanged()
+    } else {
+      this.homes.delete(from)
+      this.tried.set(from, this.host.now())
+    }
     return true
   }
 

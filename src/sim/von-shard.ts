@@ -7,6 +7,9 @@ import { readRecords, RecordKind, ShardOutbox } from './shard-bus.js'
 import { sampleConsistency, type Observed } from './von-metrics.js'
 import type { VonRunInit } from './von-world.js'
 import { SimWorld, type SimLinkPeer } from './world.js'
+import { drawNatClass } from './nat-model.js'
+import { LatencyHistogram, PositionHistory, RelayLoadMeter, SimRelayDirectory, type RelayLoad } from './relay-metrics.js'
+import type { SimNodeSpec } from './network.js'
 
 /** A peer of this shard: its link-level peer and VON. */
 interface Local {
@@ -28,6 +31,9 @@ interface Member {
   alive: boolean
   /** Since when it has had neither a neighbour nor a link (-1: it has some). */
   aloneSince: number
+  /** Where it stood at each recent step (move latency). */
+  readonly hist: PositionHistory
+  readonly nat: SimNodeSpec['nat']
 }
 
 /** One sample of this shard's peers (sums, so shards add up). */
@@ -69,6 +75,19 @@ export interface VonShardResult {
   readonly traceHash: string
   /** With VonRunInit.eventClock: wall time by kind of event in the measured window. */
   readonly eventCosts?: EventCostRow[]
+  /** Move latency in the measured window (send to delivery), over direct links and over circuits, and the relay hop of each relayed move. */
+  readonly latencyDirect: LatencyHistogram
+  readonly latencyRelayed: LatencyHistogram
+  readonly relayHop: LatencyHistogram
+  /** Relay peers of this shard and their load. */
+  readonly relayLoads: RelayLoad[]
+  /** Open links at the end by path kind (this shard's peers' ends). */
+  readonly pathsAtEnd: Record<string, number>
+  /** This shard's peers by NAT class. */
+  readonly natCounts: Record<string, number>
+  /** Frames that failed end-to-end authentication, and circuits refused by relays (caps, reservations). */
+  readonly tampered: number
+  readonly circuitsRefused: number
 }
 
 /** A world's records of its own: a peer of the sending shard joined (a = index). */
@@ -86,7 +105,7 @@ export function vonSchedule(init: VonRunInit) {
     joinMs,
     measureStart,
     endMs: measureStart + init.seconds * 1000,
-    failAt: init.failure === undefined ? undefined : measureStart + init.failure.atSeconds * 1000,
+    failAt: (init.failure ?? init.relayFailure) === undefined ? undefined : measureStart + (init.failure ?? init.relayFailure)!.atSeconds * 1000,
   }
 }
 
@@ -112,6 +131,10 @@ export class VonShard {
   private readonly snapshotStart = new Map<number, { sent: number; received: number }>()
   private failed: number[] = []
   private rejoins = 0
+  private readonly latencyDirect = new LatencyHistogram()
+  private readonly latencyRelayed = new LatencyHistogram()
+  private readonly relayHop = new LatencyHistogram()
+  private readonly relayMeter = new RelayLoadMeter()
 
   constructor(
     private readonly init: VonRunInit,
@@ -119,9 +142,14 @@ export class VonShard {
     readonly shards = 1,
   ) {
     const { stepMs, sampleMs, buffer, joinMs, measureStart, endMs, failAt } = vonSchedule(init)
+    if (init.relayFailure !== undefined && shards > 1) throw new Error('a relay failure needs an unsplit run (leave out --workers): each shard sees only its own relays')
     this.measureStart = measureStart
     this.endMs = endMs
-    const world = (this.world = new SimWorld({ seed: init.seed, link: init.link }))
+    // Relaying off: no peer volunteers or keeps a home relay, so no circuit ever opens.
+    const link = init.relaying === false ? { ...init.link, relay: { ...init.link?.relay, volunteer: false, homeRelays: 0 } } : init.link
+    const world = (this.world = new SimWorld({ seed: init.seed, link, ...(init.nat === undefined ? {} : { network: { ice: init.nat.ice } }) }))
+    const directory = new SimRelayDirectory(world.sim, world.net, (id) => this.members[this.byId.get(id) ?? -1]?.alive === true)
+    world.relayDirectory = (id) => directory.for(id)
     if (shards > 1) {
       this.outbox = new ShardOutbox(shard, shards)
       world.net.port = this.outbox
@@ -131,13 +159,17 @@ export class VonShard {
     const rng = sim.rng('von-world')
     const mobility = makeMobility(init, { width: init.width, height: init.height }, sim.rng('mobility'))
     const plane = init.latencyPlaneMs ?? 60
+    // Its own stream: runs without NAT classes draw exactly what they drew before.
+    const natRng = init.nat === undefined ? undefined : sim.rng('nat')
     for (let i = 0; i < init.peers; i++) {
-      const spec = { x: rng.next() * plane, y: rng.next() * plane, accessMs: 5 + rng.next() * 10, upBytesPerSec: init.upBytesPerSec ?? 250_000 }
+      const spec: SimNodeSpec = { x: rng.next() * plane, y: rng.next() * plane, accessMs: 5 + rng.next() * 10, upBytesPerSec: init.upBytesPerSec ?? 250_000 }
+      if (natRng !== undefined) spec.nat = drawNatClass(natRng, init.nat!.shares)
       let local: Local | undefined
       let id: PeerId
       if (i % shards === shard) {
         const peer = world.addPeer(spec)
-        const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id }, { aoiRadius: init.aoi, buffer, ...init.von })
+        const listener = { onMove: (from: PeerId, x: number, y: number) => this.moved(i, from, x, y) }
+        const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id, listener }, { aoiRadius: init.aoi, buffer, ...init.von })
         local = { peer, von }
         id = peer.id
       } else {
@@ -145,7 +177,7 @@ export class VonShard {
       }
       this.byId.set(id, i)
       const pos = mobility.place(i)
-      this.members.push({ index: i, id, local, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos } })
+      this.members.push({ index: i, id, local, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos }, hist: new PositionHistory(), nat: spec.nat })
     }
 
     const hostCacheFor = (m: Member, exclude: boolean) => (): PeerId[] =>
@@ -170,6 +202,7 @@ export class VonShard {
       for (const m of this.members) {
         if (!m.alive || m.joinAt < 0) continue
         mobility.step(m.index, m.pos)
+        m.hist.push(sim.now, m.pos.x, m.pos.y)
         if ((step + m.index) % reportEvery === 0) m.reported = { ...m.pos }
         const local = m.local
         if (local === undefined) continue
@@ -190,7 +223,19 @@ export class VonShard {
     }
     sim.after(stepMs, stepAll)
 
-    if (failAt !== undefined) {
+    if (failAt !== undefined && init.relayFailure !== undefined) {
+      sim.at(failAt, () => {
+        // The peers relaying a circuit or holding a reservation now: a fraction of them fails at once.
+        const relays = this.members.filter((m) => m.alive && m.local !== undefined && relayBusy(m.local.peer))
+        const pick = massFailure(sim.rng('failure'), relays.length, init.relayFailure!.fraction)
+        this.failed = pick.map((k) => relays[k]!.index)
+        for (const i of this.failed) {
+          const m = this.members[i]!
+          m.alive = false
+          world.crash(m.local!.peer)
+        }
+      })
+    } else if (failAt !== undefined) {
       sim.at(failAt, () => {
         this.failed = massFailure(sim.rng('failure'), init.peers, init.failure!.fraction)
         for (const i of this.failed) {
@@ -208,12 +253,31 @@ export class VonShard {
     }
     sim.at(sampleMs, sample)
     sim.at(this.measureStart, () => {
+      this.relayMeter.start(this.localPeers())
       for (const m of this.members) {
         if (m.local === undefined) continue
         const st = world.net.node(m.id)!.stats
         this.snapshotStart.set(m.index, { sent: st.bytesSent, received: st.bytesReceived })
       }
     })
+  }
+
+  private localPeers(): SimLinkPeer[] {
+    return this.members.filter((m) => m.local !== undefined && m.alive).map((m) => m.local!.peer)
+  }
+
+  /** A neighbour's move reached peer `at`: its latency from the step that made it, by the path of the link. */
+  private moved(at: number, from: PeerId, x: number, y: number): void {
+    const now = this.world.sim.now
+    if (now < this.measureStart) return
+    const q = this.byId.get(from)
+    const made = q === undefined ? undefined : this.members[q]!.hist.when(x, y)
+    if (made === undefined) return
+    const path = this.members[at]!.local!.peer.links.link(from)?.conn?.path
+    if (path?.kind === 'peer-relay') {
+      this.latencyRelayed.add(now - made)
+      if (path.relay !== undefined) this.relayHop.add(this.world.net.oneWayMs(from, path.relay))
+    } else this.latencyDirect.add(now - made)
   }
 
   /** Runs the whole measured run (unsplit). */
@@ -283,7 +347,10 @@ export class VonShard {
     let bytes = 0
     for (const m of this.members) if (m.local !== undefined) bytes += this.world.net.node(m.id)!.stats.bytesSent
     this.rows.push({ t: now, hits: s.hits, truth: s.truth, driftSum: s.driftSum, driftMax: s.driftMax, links, linkMax, present: observers.length, bytesSent: bytes })
-    if (now >= this.measureStart && now <= this.endMs) this.init.trace?.write({ t: now / 1000, peers: observed.map(traceRecord) })
+    if (now >= this.measureStart && now <= this.endMs) {
+      this.init.trace?.write({ t: now / 1000, peers: observed.map(traceRecord) })
+      this.relayMeter.sample(this.localPeers())
+    }
   }
 
   result(): VonShardResult {
@@ -321,11 +388,30 @@ export class VonShard {
       eventsRun: this.world.sim.eventsRun,
       traceHash: this.world.sim.traceHash,
       ...(this.world.sim.costs !== undefined ? { eventCosts: this.world.sim.costs.table() } : {}),
+      latencyDirect: this.latencyDirect,
+      latencyRelayed: this.latencyRelayed,
+      relayHop: this.relayHop,
+      relayLoads: this.relayMeter.loads(mine.map((m) => m.local!.peer), span),
+      pathsAtEnd: sumCounts(alive.map((m) => m.local!.peer.links.pathCounts())),
+      natCounts: sumCounts(mine.map((m) => ({ [m.nat ?? 'open']: 1 }))),
+      tampered: mine.reduce((a, m) => a + (m.local!.peer.links.relays?.stats.tampered ?? 0), 0),
+      circuitsRefused: mine.reduce((a, m) => a + (m.local!.peer.links.relays?.stats.circuitsRefused ?? 0), 0),
     }
   }
 }
 
 const NONE: ReadonlyMap<number, { x: number; y: number }> = new Map()
+
+function relayBusy(peer: SimLinkPeer): boolean {
+  const s = peer.links.relays?.stats
+  return s !== undefined && (s.circuitsNow > 0 || s.reservationsNow > 0)
+}
+
+function sumCounts(rows: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const r of rows) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v
+  return out
+}
 
 /** Gateways for a joiner at `p` (see VonRunInit.hostCache). */
 function hostCache(live: readonly Member[], p: Point, kind: 'nearest' | 'random', rng: { int(n: number): number }): PeerId[] {

@@ -4,6 +4,8 @@ import { mergeEventCosts } from './event-costs.js'
 import type { OverlayPicture, ScenarioResult, Series, TraceSink } from './scenario.js'
 import { mean, percentile } from './stats.js'
 import { isConnected } from './von-metrics.js'
+import type { NatOptions } from './nat-model.js'
+import { LatencyHistogram } from './relay-metrics.js'
 import { VonShard, vonSchedule, type VonShardResult } from './von-shard.js'
 
 export interface VonRunInit {
@@ -28,6 +30,12 @@ export interface VonRunInit {
   sampleMs?: number
   /** Fail `fraction` of the peers at once, `atSeconds` into the measured window. */
   failure?: { atSeconds: number; fraction: number }
+  /** Instead: fail `fraction` of the relay peers (relaying a circuit or holding a reservation then) at once (unsplit runs only). */
+  relayFailure?: { atSeconds: number; fraction: number }
+  /** NAT classes and ICE servers (nat-model.ts); default: every peer public, as before. */
+  nat?: NatOptions
+  /** Relaying through peers. @default true */
+  relaying?: boolean
   von?: VonInit
   /**
    * What the bootstrap node's host cache hands a joiner: three live peers nearest
@@ -191,6 +199,20 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
   const edges = new Map(alive.map((a) => [a.index, a.neighbours]))
   const peers = sum((p) => p.peers)
   const dialled = sum((p) => p.dialled)
+  const hist = (pick: (p: VonShardResult) => LatencyHistogram): LatencyHistogram => {
+    const h = new LatencyHistogram()
+    for (const p of parts) h.merge(pick(p))
+    return h
+  }
+  const direct = hist((p) => p.latencyDirect)
+  const relayed = hist((p) => p.latencyRelayed)
+  const hop = hist((p) => p.relayHop)
+  const loads = all((p) => p.relayLoads)
+  const paths: Record<string, number> = {}
+  for (const p of parts) for (const [k, v] of Object.entries(p.pathsAtEnd)) paths[k] = (paths[k] ?? 0) + v
+  const nats: Record<string, number> = {}
+  for (const p of parts) for (const [k, v] of Object.entries(p.natCounts)) nats[k] = (nats[k] ?? 0) + v
+  const openLinks = Object.values(paths).reduce((a, b) => a + b, 0)
   const metrics = {
     topologyConsistency: truth === 0 ? 1 : hits / truth,
     driftMean: hits === 0 ? 0 : driftSum / hits,
@@ -227,6 +249,24 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     virtualSeconds: endMs / 1000,
     eventsRun: sum((p) => p.eventsRun),
     traceHash: parts.map((p) => p.traceHash).join(''),
+    moveLatencyMsP50: direct.quantile(0.5),
+    moveLatencyMsP99: direct.quantile(0.99),
+    movesMeasured: direct.total + relayed.total,
+    relayedMoveLatencyMsP50: relayed.quantile(0.5),
+    relayedMoveLatencyMsP99: relayed.quantile(0.99),
+    relayedMoves: relayed.total,
+    relayHopMsMedian: hop.quantile(0.5),
+    relayedLinkShare: openLinks === 0 ? 0 : (paths['peer-relay'] ?? 0) / openLinks,
+    relayPeers: loads.length,
+    relayCircuitsMean: mean(loads.map((l) => l.circuitsMean)),
+    relayCircuitsMax: loads.reduce((a, l) => Math.max(a, l.circuitsMax), 0),
+    relayBytesPerSecMean: mean(loads.map((l) => l.bytesPerSec)),
+    relayBytesPerSecMax: loads.reduce((a, l) => Math.max(a, l.bytesPerSec), 0),
+    relayPeakBytesPerSecMax: loads.reduce((a, l) => Math.max(a, l.peakBytesPerSec), 0),
+    relaysOverCap: loads.filter((l) => l.overCap > 0).length,
+    circuitsRefused: sum((p) => p.circuitsRefused),
+    tamperedFrames: sum((p) => p.tampered),
+    ...(init.nat === undefined ? {} : { natOpen: nats.open ?? 0, natEim: nats.eim ?? 0, natRestricted: nats.restricted ?? 0, natSymmetric: nats.symmetric ?? 0 }),
     ...(parts.length > 1 ? { shards: parts.length } : {}),
   }
   const series: Series[] = [

@@ -1,5 +1,6 @@
 import { numberOption, type MetricValue, type Scenario, type ScenarioArgs } from '../scenario.js'
 import { runVon, type VonRunInit } from '../von-world.js'
+import { DEFAULT_NAT_SHARES, natOptions } from '../nat-model.js'
 
 /** VAST's workload: 100 peers in 1200 x 1200, AOI 100, 5 units/step at 10 steps/s. */
 const VAST = { width: 1200, peers: 100, aoi: 100, speed: 5, stepsPerSec: 10 }
@@ -25,10 +26,25 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     sampleMs: numberOption(o, 'sample-ms', args.peers > 2000 ? 500 : 200),
     buffer: o.has('buffer') ? numberOption(o, 'buffer', 30) : undefined,
     von: o.has('max-aoi-neighbours') ? { maxAoiNeighbours: numberOption(o, 'max-aoi-neighbours', 40) } : undefined,
+    // NAT classes only when asked for (--nat, --stun, --turn): without, every peer is public, as before.
+    ...(['nat', 'stun', 'turn', 'turn-extra-ms'].some((k) => o.has(k)) ? { nat: natOptions(o) } : {}),
+    ...(o.has('relay') ? { relaying: onOff(o.get('relay')!, 'relay') } : {}),
     trace: args.trace,
     progress: (f) => args.progress(f),
     eventClock: args.eventClock,
   }
+}
+
+function onOff(v: string, name: string): boolean {
+  if (v === 'on' || v === 'true') return true
+  if (v === 'off' || v === 'false') return false
+  throw new Error(`--${name} must be on or off, got "${v}"`)
+}
+
+/** NAT classes at the published shares (docs/nat-model.md) unless --nat says otherwise. */
+function withNat(args: ScenarioArgs, run: VonRunInit): VonRunInit {
+  const nat = natOptions(args.options)
+  return { ...run, nat: args.options.has('nat') ? nat : { ...nat, shares: DEFAULT_NAT_SHARES } }
 }
 
 /** World side that keeps VAST's density for `peers`. */
@@ -106,6 +122,21 @@ export const VON_SCENARIOS: readonly Scenario[] = [
     (args) => ({
       ...atVastDensity(args, 'waypoint'),
       failure: { atSeconds: numberOption(args.options, 'fail-at', 10), fraction: numberOption(args.options, 'fail-fraction', 0.3) },
+    }),
+  ),
+  vonScenario(
+    'nat',
+    'VAST density, peers behind NATs (--nat shares, default the published ones), STUN, no TURN: links no hole punch opens go through peers (--relay off to see what is lost)',
+    { peers: 1000, seconds: 60 },
+    (args) => withNat(args, atVastDensity(args, 'waypoint')),
+  ),
+  vonScenario(
+    'relay-failure',
+    'the nat scenario, and 30 % of the relay peers (relaying a link or holding a reservation) fail at once 10 s into the measurement',
+    { peers: 1000, seconds: 30 },
+    (args) => ({
+      ...withNat(args, atVastDensity(args, 'waypoint')),
+      relayFailure: { atSeconds: numberOption(args.options, 'fail-at', 10), fraction: numberOption(args.options, 'fail-fraction', 0.3) },
     }),
   ),
 ]
