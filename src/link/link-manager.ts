@@ -566,7 +566,9 @@ export class LinkManager {
     this.reach = this.transport.reach?.() ?? UNKNOWN_REACH
     const relays = this.relays
     if (relays === undefined) return
-    relays.relaying = relays.init.volunteer && this.reach.nat !== 'symmetric'
+    // A relay must be reachable by the peers that need one (symmetric NATs): a public or full-cone
+    // address, or one not measured (a browser tries; peers that cannot reach it pick another).
+    relays.relaying = relays.init.volunteer && (this.reach.nat === 'open' || this.reach.nat === 'eim' || this.reach.nat === 'unknown')
     const wanted = this.reach.turn || this.reach.nat === 'open' || this.reach.nat === 'eim' || this.reach.nat === 'restricted' ? 0 : this.reach.nat === 'symmetric' ? relays.init.homeRelays : 1
     relays.homesWanted = Math.min(relays.init.homeRelays, Math.max(wanted, this.learntHomes))
   }
@@ -624,6 +626,7 @@ export class LinkManager {
   private tryCircuit(link: Link): void {
     link.circuitAt = 0
     if (this.relays === undefined || link.alt instanceof CircuitConnection || link.conn instanceof CircuitConnection) return
+    if (link.state === 'open' && link.conn !== undefined) return // a direct path carries it
     const iOpen = link.remoteRelays.length > 0 && (link.initiator || link.localRelays.length === 0)
     if (!iOpen) return
     // A relay we are linked to first (no link to set up), none tried in the last few seconds.
@@ -721,11 +724,8 @@ export class LinkManager {
   /** A circuit arrived from the relay layer: it carries a new link, or joins one connecting or rerouting. */
   private acceptCircuit(conn: CircuitConnection): boolean {
     let link = this.links.get(conn.remote)
-    if (link !== undefined && link.state === 'open' && !(link.conn instanceof CircuitConnection) && link.conn !== undefined) {
-      // Our direct link is open but the remote has lost its side (a reload): start afresh.
-      this.closeLink(link, 'redialled')
-      link = undefined
-    }
+    // Our direct link is open: a circuit from the same peer is stale (or the remote lost its side, which our link learns soon).
+    if (link !== undefined && link.state === 'open' && !(link.conn instanceof CircuitConnection) && link.conn !== undefined) return false
     if (link === undefined) {
       if (!this.makeRoom()) return false
       link = new Link(conn.remote, false, this.clock.now(), this.schedulerInit, this.pacing)
@@ -767,7 +767,9 @@ export class LinkManager {
       queuedTo: (peer) => {
         const link = this.links.get(peer)
         if (link === undefined) return 0
-        let bytes = link.conn?.bufferedAmount ?? 0
+        // Only what waits in its queues: the transport's own buffer drains by itself and says so
+        // (drained), but a circuit held back for bytes nobody queued would wait for the next send.
+        let bytes = 0
         for (const cls of PRIORITIES) bytes += link.scheduler.queuedBytes(cls)
         return bytes
       },

@@ -91,7 +91,7 @@ export interface RelayHost {
   now(): number
   /** Queues a link-protocol frame on the link to `peer` (open or connecting); false without one. */
   sendLink(peer: PeerId, type: number, payload: unknown, priority: Priority): boolean
-  /** Bytes waiting to go to `peer` (its link's queues and transport buffer). */
+  /** Bytes waiting in the queues of the link to `peer`. */
   queuedTo(peer: PeerId): number
   isOpen(peer: PeerId): boolean
   /** Dials `peer` (through the bootstrap node, or `via` a linked peer). */

@@ -75,10 +75,12 @@ export interface VonShardResult {
   readonly traceHash: string
   /** With VonRunInit.eventClock: wall time by kind of event in the measured window. */
   readonly eventCosts?: EventCostRow[]
-  /** Move latency in the measured window (send to delivery), over direct links and over circuits, and the relay hop of each relayed move. */
+  /** Move latency in the measured window (send to delivery), over direct links and over circuits, and the detour of each relayed move (through the relay less direct). */
   readonly latencyDirect: LatencyHistogram
   readonly latencyRelayed: LatencyHistogram
   readonly relayHop: LatencyHistogram
+  /** One-way base latency of each hop of a relayed move (sender to relay, relay to receiver). */
+  readonly relayLeg: LatencyHistogram
   /** Relay peers of this shard and their load. */
   readonly relayLoads: RelayLoad[]
   /** Open links at the end by path kind (this shard's peers' ends). */
@@ -134,6 +136,7 @@ export class VonShard {
   private readonly latencyDirect = new LatencyHistogram()
   private readonly latencyRelayed = new LatencyHistogram()
   private readonly relayHop = new LatencyHistogram()
+  private readonly relayLeg = new LatencyHistogram()
   private readonly relayMeter = new RelayLoadMeter()
 
   constructor(
@@ -276,7 +279,15 @@ export class VonShard {
     const path = this.members[at]!.local!.peer.links.link(from)?.conn?.path
     if (path?.kind === 'peer-relay') {
       this.latencyRelayed.add(now - made)
-      if (path.relay !== undefined) this.relayHop.add(this.world.net.oneWayMs(from, path.relay))
+      if (path.relay !== undefined) {
+        // What the relay adds to the path: the way through it less the direct way (base latencies, no queues).
+        const net = this.world.net
+        const to = this.members[at]!.id
+        const legs = [net.oneWayMs(from, path.relay), net.oneWayMs(path.relay, to)] as const
+        this.relayHop.add(legs[0] + legs[1] - net.oneWayMs(from, to))
+        this.relayLeg.add(legs[0])
+        this.relayLeg.add(legs[1])
+      }
     } else this.latencyDirect.add(now - made)
   }
 
@@ -391,6 +402,7 @@ export class VonShard {
       latencyDirect: this.latencyDirect,
       latencyRelayed: this.latencyRelayed,
       relayHop: this.relayHop,
+      relayLeg: this.relayLeg,
       relayLoads: this.relayMeter.loads(mine.map((m) => m.local!.peer), span),
       pathsAtEnd: sumCounts(alive.map((m) => m.local!.peer.links.pathCounts())),
       natCounts: sumCounts(mine.map((m) => ({ [m.nat ?? 'open']: 1 }))),

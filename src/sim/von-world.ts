@@ -207,6 +207,7 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
   const direct = hist((p) => p.latencyDirect)
   const relayed = hist((p) => p.latencyRelayed)
   const hop = hist((p) => p.relayHop)
+  const leg = hist((p) => p.relayLeg)
   const loads = all((p) => p.relayLoads)
   const paths: Record<string, number> = {}
   for (const p of parts) for (const [k, v] of Object.entries(p.pathsAtEnd)) paths[k] = (paths[k] ?? 0) + v
@@ -255,7 +256,9 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     relayedMoveLatencyMsP50: relayed.quantile(0.5),
     relayedMoveLatencyMsP99: relayed.quantile(0.99),
     relayedMoves: relayed.total,
-    relayHopMsMedian: hop.quantile(0.5),
+    relayHopMsP50: leg.quantile(0.5),
+    relayDetourMsP50: hop.quantile(0.5),
+    relayDetourMsP99: hop.quantile(0.99),
     relayedLinkShare: openLinks === 0 ? 0 : (paths['peer-relay'] ?? 0) / openLinks,
     relayPeers: loads.length,
     relayCircuitsMean: mean(loads.map((l) => l.circuitsMean)),
