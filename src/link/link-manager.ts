@@ -743,6 +743,11 @@ export class LinkManager {
     return true
   }
 
+  /** The link's smoothed RTT, or before the first probe a third of its setup time (ICE, DTLS and SCTP take about three round trips). */
+  private rttEstimate(link: Link): number {
+    return link.rtt.stats()?.srttMs ?? (link.openedAt >= 0 ? (link.openedAt - link.createdAt) / 3 : 1000)
+  }
+
   private drained(link: Link): void {
     const now = this.clock.now()
     link.pump(now, true)
@@ -792,9 +797,13 @@ export class LinkManager {
         for (const link of this.links.values()) {
           const v = link.remoteVolunteer
           if (link.state !== 'open' || v === undefined || v[0] === 0 || link.conn instanceof CircuitConnection) continue
-          out.push({ id: link.remote, rttMs: link.rtt.stats()?.srttMs ?? 1000, load: v[1] / v[0] })
+          out.push({ id: link.remote, rttMs: this.rttEstimate(link), load: v[1] / v[0] })
         }
         return out
+      },
+      rttMs: (peer) => {
+        const link = this.links.get(peer)
+        return link === undefined ? Infinity : this.rttEstimate(link)
       },
     }
   }

@@ -83,6 +83,18 @@ describe('relayed links', () => {
     expect(r.links.relays!.stats.relayedBytes).toBeGreaterThan(60_000)
   })
 
+  it('picks the nearest of the relays it is linked to, and the least loaded first', () => {
+    const { world: w, peers } = world(['symmetric', 'open', 'open'], { relay: { homeRelays: 1 } })
+    const [a, far, near] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer]
+    w.net.node(far.id)!.spec.x = 400 // 400 ms away in the latency plane
+    a.links.connect(far.id)
+    a.links.connect(near.id)
+    w.sim.runUntil(4000)
+    expect(a.links.relays!.homeRelays()).toEqual([near.id])
+    expect(near.links.relays!.stats.reservationsNow).toBe(1)
+    expect(far.links.relays!.stats.reservationsNow).toBe(0) // asked, then released
+  })
+
   it('a relay enforces its circuit cap and says so; the refused link is not opened', () => {
     const { world: w, peers } = world(['open', 'symmetric', 'symmetric', 'symmetric'], { relay: { maxCircuits: 1 } })
     const [r, a, b, c] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer, SimLinkPeer]

@@ -102,6 +102,8 @@ export interface RelayHost {
   volunteers(): { id: PeerId; rttMs: number; load: number }[]
   /** A home relay accepted us: links still trying can be told. */
   homesChanged(): void
+  /** Round-trip time to a linked peer (an estimate from the link's setup before the first probe). */
+  rttMs(peer: PeerId): number
 }
 
 export interface RelayStats {
@@ -159,7 +161,7 @@ export class RelayLayer {
   private readonly ends = new Map<string, CircuitConnection>()
   /** Circuits waiting for their relay's link to open. */
   private readonly waiting = new Map<PeerId, CircuitConnection[]>()
-  private readonly homes = new Map<PeerId, { state: 'pending' | 'reserved'; since: number; load: number }>()
+  private readonly homes = new Map<PeerId, { state: 'pending' | 'reserved'; since: number; load: number; rttMs: number }>()
   private readonly tried = new Map<PeerId, number>()
   private found: PeerId[] = []
   private findAt = -Infinity
@@ -292,7 +294,7 @@ export class RelayLayer {
     if (missing <= 0) return
     for (const id of this.candidates(now)) {
       if (missing <= 0) break
-      this.homes.set(id, { state: 'pending', since: now, load: 1 })
+      this.homes.set(id, { state: 'pending', since: now, load: 1, rttMs: Infinity })
       this.tried.set(id, now)
       missing--
       if (this.host.isOpen(id)) this.host.sendLink(id, LinkMsg.RESERVE, 1, Priority.MEDIUM)
@@ -308,9 +310,11 @@ export class RelayLayer {
     }
   }
 
-  /** Keeps the `homesWanted` least loaded home relays that accepted us, releasing the rest. */
+  /** Keeps the `homesWanted` home relays that accepted us, least loaded (in quarters) then nearest, releasing the rest. */
   private releaseExtra(): void {
-    const reserved = [...this.homes].filter(([, h]) => h.state === 'reserved').sort((a, b) => a[1].load - b[1].load || (a[0] < b[0] ? -1 : 1))
+    const reserved = [...this.homes]
+      .filter(([, h]) => h.state === 'reserved')
+      .sort((a, b) => Math.round(a[1].load * 4) - Math.round(b[1].load * 4) || a[1].rttMs - b[1].rttMs || (a[0] < b[0] ? -1 : 1))
     for (const [id] of reserved.slice(this.homesWanted)) this.release(id)
   }
 
@@ -447,6 +451,7 @@ export class RelayLayer {
     if (ok === 1) {
       h.state = 'reserved'
       h.load = max === 0 ? 1 : circuits / max
+      h.rttMs = this.host.rttMs(from)
       this.host.log.debug('home relay', { relay: from, circuits, max })
       this.releaseExtra()
       if (this.homes.get(from)?.state === 'reserved') this.host.homesChanged()
