@@ -3,7 +3,8 @@
  * namespace, driven by the lab over stdin and reporting on stdout, one JSON
  * object a line each way.
  *   node --import tsx e2e/nat-lab/agent.ts --url wss://198.18.0.1/ [--ca FILE]
- * Commands: {cmd:'peer', key, world, ice: 'node' | IceServer[], x, y, watch?: peerId}, {cmd:'move', key, x, y},
+ * Commands: {cmd:'peer', key, world, ice: 'node' | IceServer[], x, y, watch?: peerId, anchor?: true (relays with an anchor's caps)},
+ * {cmd:'tamper', key, on} (a test relay: flips one byte of every circuit frame it passes on), {cmd:'move', key, x, y},
  * {cmd:'info', key} (its links' counters, RTT and paths), {cmd:'close', key}, {cmd:'exit'}.
  * Events: {ev:'ready'}, {ev:'joined', key, id}, {ev:'dial', key, peer, initiator} (a link to `watch` exists), {ev:'link', key, peer, path, local, remote, rttMs, openMs},
  * {ev:'failed', key, peer, reason, cause, detail, triedMs}, {ev:'moved', key, x, y, t}, {ev:'saw', key, from, x, y, t},
@@ -17,6 +18,8 @@ import { parseArgs } from 'node:util'
 import { WebSocket } from 'ws'
 import type { PeerId } from '../../src/core/id.js'
 import { loadIdentity } from '../../src/peer/identity.js'
+import { LinkMsg } from '../../src/link/link-messages.js'
+import { ANCHOR_RELAY, type RelayHost } from '../../src/link/relay.js'
 import { parseIceServers } from '../../src/platform/ice-servers.js'
 import { startNetworkPeer, type NetworkPeer } from '../../src/platform/network-peer.js'
 import { createNodeEnv } from '../../src/platform/node/node-env.js'
@@ -42,10 +45,13 @@ interface Running {
   failures: number
   /** A peer whose link's first appearance is reported. */
   watch: PeerId | undefined
+  /** Test relay: flip a byte of every circuit frame passed on (see 'tamper'). */
+  tamper: boolean
+  flipped: number
 }
 const peers = new Map<string, Running>()
 
-async function startPeer(key: string, world: string, ice: unknown, x: number, y: number, watch: PeerId | undefined): Promise<void> {
+async function startPeer(key: string, world: string, ice: unknown, x: number, y: number, watch: PeerId | undefined, anchor: boolean): Promise<void> {
   // The link layer's own account of links opening, closing and failing comes back as events.
   const note = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
     if (/^(link |webrtc|introduction|peer:|signaling:)/.test(msg)) emit({ ev: 'log', key, level, msg, fields, t: wall() })
@@ -65,9 +71,24 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
         },
       },
     },
-    { url, world, peer: { services: [] }, ...(servers === undefined ? {} : { ice: servers }) },
+    { url, world, peer: { services: [], ...(anchor ? { link: { relay: ANCHOR_RELAY } } : {}) }, ...(servers === undefined ? {} : { ice: servers }) },
   )
-  peers.set(key, { net, reported: new Set(), failures: 0, watch })
+  const running: Running = { net, reported: new Set(), failures: 0, watch, tamper: false, flipped: 0 }
+  peers.set(key, running)
+  // The test relay: its link layer's relay passes frames on through this host; when told, it alters them.
+  const host = (net.peer.links.relays as unknown as { host: RelayHost } | undefined)?.host
+  if (host !== undefined) {
+    const sendLink = host.sendLink.bind(host)
+    host.sendLink = (peer, type, payload, priority) => {
+      if (running.tamper && type === LinkMsg.C_DOWN && Array.isArray(payload) && payload[2] instanceof Uint8Array) {
+        const bytes = payload[2].slice()
+        bytes[bytes.length - 1]! ^= 0x01
+        payload = [payload[0], payload[1], bytes]
+        if (running.flipped++ === 0) emit({ ev: 'tampered', key, peer })
+      }
+      return sendLink(peer, type, payload, priority)
+    }
+  }
   net.peer.join(x, y)
 }
 
@@ -100,7 +121,13 @@ async function handle(line: string): Promise<void> {
   const key = String(m.key)
   switch (m.cmd) {
     case 'peer':
-      return startPeer(key, String(m.world), m.ice, Number(m.x), Number(m.y), typeof m.watch === 'string' ? (m.watch as PeerId) : undefined)
+      return startPeer(key, String(m.world), m.ice, Number(m.x), Number(m.y), typeof m.watch === 'string' ? (m.watch as PeerId) : undefined, m.anchor === true)
+    case 'tamper': {
+      const r = peers.get(key)
+      if (r === undefined) throw new Error(`no peer ${key}`)
+      r.tamper = m.on === true
+      return
+    }
     case 'move': {
       const r = peers.get(key)
       if (r === undefined) throw new Error(`no peer ${key}`)

@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { MoveTraceData } from '../../src/ui/move-trace.js'
 import type { WorldSnapshot } from '../../src/ui/test-hook.js'
 import { openPlayer, snapshot } from '../lib/player.js'
+import type { AgentClient } from './agent-client.js'
 import { expectation, type IceMode, type LabCase } from './expectations.js'
 import type { NatKind } from './netns.js'
 
@@ -25,6 +26,8 @@ export interface BrowserCaseInit {
   render: boolean
   /** Everything the pages showed or logged, for the lab's secret check. */
   sink: (text: string) => void
+  /** One anchor in the world (a public Node peer that relays); `tamper`: it alters the frames it relays once the pages met. */
+  anchor?: { agent: AgentClient; tamper: boolean }
 }
 
 /**
@@ -34,11 +37,14 @@ export interface BrowserCaseInit {
  */
 export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
   const { a, b, mode } = init
-  const world = `lab-web-${a.host}-${b.host}-${mode.replace('+', '')}`
+  const world = `lab-web-${a.host}-${b.host}-${mode.replace('+', '')}${init.anchor === undefined ? '' : init.anchor.tamper ? '-tamper' : '-anchor'}`
   const relay = mode === 'relay-only'
   const ice = mode === 'none' ? 'none' : mode === 'stun' ? init.stunUrl : undefined
   const base: LabCase = {
-    client: init.render ? 'chromium (rendered)' : 'chromium', a: a.host, b: b.host, nats: `${a.nat}-${b.nat}`, ice: mode, expected: expectation(a.nat, b.nat, mode),
+    client: `chromium${init.render ? ' (rendered)' : ''}${init.anchor === undefined ? '' : init.anchor.tamper ? ' + tampering anchor' : ' + anchor'}`,
+    a: a.host, b: b.host, nats: `${a.nat}-${b.nat}`, ice: mode,
+    // With an anchor, pages no hole punch can join meet through it (a circuit): peer-relay.
+    expected: init.anchor === undefined ? expectation(a.nat, b.nat, mode) : { connect: true, paths: ['peer-relay'] },
     connected: false, openMs: undefined, path: undefined, pathOther: undefined, cause: undefined, detail: undefined, latencyMs: undefined, checks: [],
   }
   const contexts: BrowserContext[] = []
@@ -48,12 +54,19 @@ export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
     context.on('console', (m) => init.sink(m.text()))
     return openPlayer(context, init.pageUrl, { world, at: { x, y: 1000 }, headless, log: 'info', readyTimeoutMs: 60_000, relay, ...(ice === undefined ? {} : { ice }) })
   }
+  const anchorKey = `anchor-${world}`
   try {
+    if (init.anchor !== undefined) {
+      init.anchor.agent.send({ cmd: 'peer', key: anchorKey, world, ice: ice === undefined ? 'node' : ice === 'none' ? [] : [{ urls: ice }], x: 1030, y: 1000, anchor: true })
+      await init.anchor.agent.waitFor((e) => e.ev === 'joined' && e.key === anchorKey, 30_000, 'anchor joined')
+    }
     const pa = await open(a, 1000, true)
     const sa = await poll(pa, (s) => s.peerState === 'joined', OPEN_WAIT_MS)
     const t0 = Date.now()
     const pb = await open(b, 1060, !init.render)
-    const seen = await poll(pb, (s) => s.neighbours.some((n) => n.id === sa!.id && n.linkOpen && n.path !== undefined) || s.problem === 'links-failing', base.expected.connect ? OPEN_WAIT_MS : PROBLEM_WAIT_MS)
+    // With an anchor, a first direct attempt may fail (and say so) before the circuit carries the link.
+    const stopOnProblem = init.anchor === undefined
+    const seen = await poll(pb, (s) => s.neighbours.some((n) => n.id === sa!.id && n.linkOpen && n.path !== undefined) || (stopOnProblem && s.problem === 'links-failing'), base.expected.connect ? OPEN_WAIT_MS : PROBLEM_WAIT_MS)
     const nb = seen?.neighbours.find((n) => n.id === sa!.id && n.linkOpen)
     if (seen === undefined || nb === undefined) {
       const s = seen ?? (await poll(pb, (x) => x.problem === 'links-failing', PROBLEM_WAIT_MS)) ?? (await snapshot(pb))
@@ -74,10 +87,39 @@ export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
     const checks = [await chatCheck(pa, pb, a.host)]
     if (init.render) checks.push(await hudCheck(pb, nb.path!))
     const latencyMs = await walkLatency(pa, pb, sa!)
+    if (init.anchor?.tamper === true) checks.push(await tamperCheck(pa, pb, sa!, init.anchor.agent, anchorKey))
     for (const p of [pa, pb]) init.sink(await p.content())
     return { ...base, connected: true, openMs, path: pathB, pathOther: pathA, latencyMs, checks }
   } finally {
     await Promise.all(contexts.map((c) => c.close().catch(() => undefined)))
+    if (init.anchor !== undefined) init.anchor.agent.send({ cmd: 'close', key: anchorKey })
+  }
+}
+
+/**
+ * The anchor starts altering what it relays while a walks: b must drop the
+ * link and count the tampering (the HUD's relays row), and every position of
+ * a's that b took must be one a sent.
+ */
+async function tamperCheck(pa: Page, pb: Page, sa: WorldSnapshot, agent: AgentClient, key: string): Promise<{ name: string; ok: boolean; detail: string }> {
+  await pa.evaluate(() => window.__world!.traceMoves(true))
+  await pb.evaluate(() => window.__world!.traceMoves(true))
+  agent.send({ cmd: 'tamper', key, on: true })
+  await pa.evaluate(([x, y]) => window.__world!.move(x, y), [sa.x - 40, sa.y - 20] as const)
+  const s = await poll(pb, (x) => x.relay.tampered > 0 && !x.neighbours.some((n) => n.id === sa.id && n.linkOpen), 15_000)
+  const sent: MoveTraceData = await pa.evaluate(() => window.__world!.takeMoveTrace())
+  const got: MoveTraceData = await pb.evaluate(() => window.__world!.takeMoveTrace())
+  const at = (m: { x: number; y: number }): string => `${Math.round(m.x * 100)},${Math.round(m.y * 100)}`
+  const real = new Set(sent.sent.map(at))
+  // Positions a held before the trace started (its last one before the walk) are real too.
+  const wrong = got.received.filter((g) => g.id === sa.id && !real.has(at(g)) && at(g) !== at(sa) && at(g) !== at({ x: sa.x + 40, y: sa.y + 20 }))
+  const flipped = await agent.next((e) => e.ev === 'tampered' && e.key === key, 1000)
+  const snap = s ?? (await snapshot(pb))
+  const ok = s !== undefined && wrong.length === 0 && flipped !== undefined
+  return {
+    name: 'relay cannot alter a frame',
+    ok,
+    detail: `anchor ${flipped === undefined ? 'never altered a frame' : 'altered frames'}; b counted ${snap.relay.tampered} tampered, link to a ${snap.neighbours.some((n) => n.id === sa.id && n.linkOpen) ? 'still open' : 'dropped'}; ${got.received.filter((g) => g.id === sa.id).length} positions of a taken, ${wrong.length} not sent by a`,
   }
 }
 

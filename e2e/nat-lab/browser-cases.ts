@@ -2,6 +2,7 @@ import { chromium, type Browser } from 'playwright-core'
 import { CHROMIUM_ARGS } from '../../bench/lib/browser.js'
 import { runBrowserCase, type BrowserSide } from './browser-case.js'
 import { chromiumWrapper } from './chromium-in-ns.js'
+import type { AgentClient } from './agent-client.js'
 import type { Coturn } from './coturn.js'
 import type { IceMode, LabCase } from './expectations.js'
 import type { LabWorld } from './lab-world.js'
@@ -12,7 +13,7 @@ import type { Lab } from './netns.js'
  * namespace), pages of the real game two by two. The lab's certificate is its
  * own, so the browsers are told to accept it.
  */
-const CASES: readonly { a: string; b: string; mode: IceMode; render: boolean }[] = [
+const CASES: readonly { a: string; b: string; mode: IceMode; render: boolean; anchor?: 'relay' | 'tamper' }[] = [
   // Two cone NATs with the node's servers: a direct path through STUN.
   { a: 'cone1', b: 'cone2', mode: 'stun+turn', render: false },
   // Two symmetric NATs: only TURN works (both headless, so the latency is the relay's, not a renderer's).
@@ -22,9 +23,13 @@ const CASES: readonly { a: string; b: string; mode: IceMode; render: boolean }[]
   // docs/deploy.md's check that TURN works: ?relay=1 between two homes that need no relay; b renders
   // the game (the HUD counts the relay; software rendering slows b's main thread, and its move latency).
   { a: 'cone1', b: 'cone2', mode: 'relay-only', render: true },
+  // Two symmetric NATs, STUN but no TURN, and one anchor (a public Node peer): they meet through it (a circuit), b renders.
+  { a: 'sym1', b: 'sym2', mode: 'stun', render: true, anchor: 'relay' },
+  // The same with an anchor that alters the frames it relays: b drops the link and says so, and never shows a wrong move.
+  { a: 'sym1', b: 'sym2', mode: 'stun', render: false, anchor: 'tamper' },
 ]
 
-export async function runBrowserCases(lab: Lab, world: LabWorld, turn: Coturn, dir: string, sink: (text: string) => void): Promise<LabCase[]> {
+export async function runBrowserCases(lab: Lab, world: LabWorld, turn: Coturn, dir: string, sink: (text: string) => void, anchorAgent: AgentClient): Promise<LabCase[]> {
   const browsers = new Map<string, Browser>()
   try {
     for (const name of new Set(CASES.flatMap((c) => [c.a, c.b]))) {
@@ -36,7 +41,8 @@ export async function runBrowserCases(lab: Lab, world: LabWorld, turn: Coturn, d
     const side = (name: string): BrowserSide => ({ host: name, nat: lab.host(name).nat, browser: browsers.get(name)! })
     const out: LabCase[] = []
     for (const c of CASES) {
-      out.push(await runBrowserCase({ a: side(c.a), b: side(c.b), mode: c.mode, pageUrl: world.pageUrl, stunUrl: turn.stunUrl, render: c.render, sink }))
+      const anchor = c.anchor === undefined ? undefined : { agent: anchorAgent, tamper: c.anchor === 'tamper' }
+      out.push(await runBrowserCase({ a: side(c.a), b: side(c.b), mode: c.mode, pageUrl: world.pageUrl, stunUrl: turn.stunUrl, render: c.render, sink, ...(anchor === undefined ? {} : { anchor }) }))
     }
     return out
   } finally {

@@ -17,7 +17,8 @@ export interface Expectation {
 
 /** One row of the matrix, as measured. */
 export interface LabCase {
-  client: 'node' | 'chromium' | 'chromium (rendered)'
+  /** node, or chromium with how the case runs it (rendered, with an anchor ...). */
+  client: string
   a: string
   b: string
   nats: string

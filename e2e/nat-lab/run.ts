@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     cases.push(...(await Promise.all(nodeCases.map(({ a, b, mode }, i) => runNodeCase({
       a: { host: a, nat: l.host(a).nat, agent: agents.get(a)! }, b: { host: b, nat: l.host(b).nat, agent: agents.get(b)! },
     }, mode, t.stunUrl, i)))))
-    if (only === undefined && !args.has('node-only')) cases.push(...(await runBrowserCases(l, w, t, dir, (text) => seen.push(text))))
+    if (only === undefined && !args.has('node-only')) cases.push(...(await runBrowserCases(l, w, t, dir, (text) => seen.push(text), agents.get('open1')!)))
     checks.push(...(await labChecks(l, w, t, secret, [...seen, ...[...agents.values()].map((a) => JSON.stringify(a.events))])))
   } catch (err) {
     checks.push({ name: 'lab run', ok: false, detail: (err as Error).stack ?? String(err) })

@@ -396,9 +396,10 @@ export class LinkManager {
     const initiator = alt ? link.altInitiator : link.initiator
     const data: SignalData = { ...raw, [ATTEMPT_KEY]: attempt }
     if (alt && initiator) data[UPGRADE_KEY] = 1
-    if (link.reachSentFor !== attempt && this.relays !== undefined) {
+    const key = `${alt ? 'a' : 'm'}${initiator ? 'i' : 'r'}${attempt}`
+    if (!link.reachSent.has(key) && this.relays !== undefined) {
       // The first signal of an attempt says what relaying needs (see relay.ts).
-      link.reachSentFor = attempt
+      link.reachSent.add(key)
       link.localRelays = this.relays.homeRelays()
       data[REACH_KEY] = encodeReach(this.reach)
       if (link.localRelays.length > 0) data[RELAYS_KEY] = [...link.localRelays]
@@ -726,6 +727,15 @@ export class LinkManager {
     let link = this.links.get(conn.remote)
     // Our direct link is open: a circuit from the same peer is stale (or the remote lost its side, which our link learns soon).
     if (link !== undefined && link.state === 'open' && !(link.conn instanceof CircuitConnection) && link.conn !== undefined) return false
+    // Both ends opened a circuit (each heard of the other's relays at another moment): the one
+    // opened by the smaller id stays, as when both dial (glare); both ends decide alike.
+    const mine = link === undefined ? undefined : [link.conn, link.alt].find((c) => c instanceof CircuitConnection && c.leg === 0)
+    if (link !== undefined && mine !== undefined) {
+      if (this.localId < conn.remote) return false
+      mine.close()
+      if (link.conn === mine) link.conn = undefined
+      if (link.alt === mine) link.alt = undefined
+    }
     if (link === undefined) {
       if (!this.makeRoom()) return false
       link = new Link(conn.remote, false, this.clock.now(), this.schedulerInit, this.pacing)
@@ -787,8 +797,8 @@ export class LinkManager {
         // Links still trying (or rerouting) whose remote heard of no relay of ours: tell them now.
         for (const link of this.links.values()) {
           const trying = link.state === 'connecting' || (link.state === 'open' && link.conn === undefined)
-          if (!trying || link.conn instanceof CircuitConnection || link.alt instanceof CircuitConnection || link.reachSentFor < 0) continue
-          link.reachSentFor = -1
+          if (!trying || link.conn instanceof CircuitConnection || link.alt instanceof CircuitConnection || link.reachSent.size === 0) continue
+          link.reachSent.clear()
           this.routeSignal(link, { [META_KEY]: 1 })
         }
       },

@@ -69,8 +69,8 @@ export class Link {
   remoteVolunteer: VolunteerInfo | undefined
   /** The home relays we named in our signaling for this link. */
   localRelays: readonly PeerId[] = []
-  /** The attempt whose first signal carried our reach (each attempt says it once). */
-  reachSentFor = -1
+  /** The attempts (main or alternate, ours or the remote's, by number) whose first signal carried our reach: each says it once. */
+  readonly reachSent = new Set<string>()
   /** When to open a circuit if still not open (0: none planned). */
   circuitAt = 0
   /** Relays tried for this link's circuits, and when (one is tried again after a while). */

@@ -95,6 +95,19 @@ describe('relayed links', () => {
     expect(far.links.relays!.stats.reservationsNow).toBe(0) // asked, then released
   })
 
+  it('two ends that dial each other at once end with one circuit', () => {
+    const { w, r, a, b } = relayedPair()
+    a.links.connect(b.id, { via: r.id })
+    b.links.connect(a.id, { via: r.id })
+    w.sim.runUntil(8000)
+    expect(a.links.isOpen(b.id) && b.links.isOpen(a.id)).toBe(true)
+    expect(r.links.relays!.stats.circuitsNow).toBe(1)
+    const got = inbox(a)
+    b.links.send(a.id, T, 1, 'one link', Priority.HIGH)
+    w.sim.runUntil(9000)
+    expect(got.map((m) => m.payload)).toEqual(['one link'])
+  })
+
   it('a relay enforces its circuit cap and says so; the refused link is not opened', () => {
     const { world: w, peers } = world(['open', 'symmetric', 'symmetric', 'symmetric'], { relay: { maxCircuits: 1 } })
     const [r, a, b, c] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer, SimLinkPeer]
