@@ -1,6 +1,7 @@
 /**
  * npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]
  *                [--workers N] [--event-costs] [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
+ *                [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off]
  *
  * Runs one scenario of the deterministic simulator with a progress bar, then
  * writes DIR/metrics.json, DIR/report.html and, with --trace, DIR/trace.jsonl.
@@ -31,9 +32,16 @@ function parse(argv: readonly string[]): Map<string, string> {
   return out
 }
 
+/** The NAT flags of VON scenarios (src/sim/nat-model.ts, docs/nat-model.md). */
+const NAT_USAGE = `NATs and relaying (VON scenarios): [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off]
+  --nat open:0.1,eim:0.13,restricted:0.61,symmetric:0.16   shares of NAT classes (sum 1; a class left out is 0), or 'default' for
+        the published shares (docs/nat-model.md); every peer public if left out (the nat and relay-failure scenarios: 'default')
+  --stun (default on)  --turn (default off)  --turn-extra-ms: TURN's extra one-way delay (default 20)
+  --relay off: no peer relays for others (what relaying through peers saves: docs/relays.md)`
+
 function usage(): string {
   const names = SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')
-  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N] [--event-costs]\nscenarios:\n${names}`
+  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N] [--event-costs]\nscenarios:\n${names}\n${NAT_USAGE}`
 }
 
 class ProgressBar {
