@@ -583,6 +583,8 @@ export class LinkManager {
     this.paths.tick(now)
     for (const link of [...this.links.values()]) {
       if (link.circuitAt > 0 && now >= link.circuitAt && link.state !== 'closed') this.paths.tryCircuit(link)
+      this.paths.tickCircuits(link, now)
+      if (link.state === 'closed') continue
       if (link.state === 'connecting') {
         // A circuit on its way gets longer: it started after the direct attempt.
         const circuit = link.conn instanceof CircuitConnection || link.alt instanceof CircuitConnection

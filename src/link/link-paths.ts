@@ -19,13 +19,15 @@ const META_KEY = '_m'
 /** Home relays read from one signal at most. */
 const MAX_REMOTE_RELAYS = 4
 /** How much longer a link carried by a circuit may stay silent: its relay's loss is detected first, then another circuit opens. */
-export const RELAYED_DEAD_EXTRA_MS = 3000
+export const RELAYED_DEAD_EXTRA_MS = 6000
 /** Why a circuit may close while both ends still want the link: the link reroutes (other ends of a circuit close the link). */
-const REROUTE_REASONS = new Set(['relay-lost', 'relay-unreachable', 'circuit-relay-full', 'circuit-no-reservation', 'circuit-not-a-relay', 'circuit-upgraded'])
+const REROUTE_REASONS = new Set(['relay-lost', 'relay-unreachable', 'relay-slow', 'circuit-relay-full', 'circuit-no-reservation', 'circuit-not-a-relay', 'circuit-upgraded'])
+/** A circuit we asked for that has not opened in this long goes to the next relay (the relay may be gone and not yet known to be). */
+const CIRCUIT_OPEN_MS = 2500
 /** A relay that failed a link's circuit is tried again for it after this long. */
 const RELAY_RETRY_MS = 4000
 /** An open link whose circuit went and got no other in this long closes. */
-const REROUTE_MS = 5000
+const REROUTE_MS = 8000
 /** Longest route an introduction may take through the overlay (as the link manager's). */
 const MAX_ROUTE_HOPS = 32
 
@@ -144,6 +146,13 @@ export class LinkPaths {
     this.relays.tick(now)
   }
 
+  /** Gives up on a circuit we asked for that has not opened in time; the link tries the next relay. */
+  tickCircuits(link: Link, now: number): void {
+    for (const c of [link.conn, link.alt]) {
+      if (c instanceof CircuitConnection && c.leg === 0 && c.state === 'handshake' && now - c.startedAt > CIRCUIT_OPEN_MS) c.giveUp('relay-slow')
+    }
+  }
+
   /** An open link's paths at a tick: rerouting, upgrades. True when the link closed. */
   tickOpen(link: Link, now: number): boolean {
     const relayed = link.conn === undefined || link.conn instanceof CircuitConnection
@@ -235,7 +244,10 @@ export class LinkPaths {
     link.circuitAt = 0
     if (this.relays === undefined || link.alt instanceof CircuitConnection || link.conn instanceof CircuitConnection) return
     if (link.state === 'open' && link.conn !== undefined) return // a direct path carries it
-    const iOpen = link.remoteRelays.length > 0 && (link.initiator || link.localRelays.length === 0)
+    // Rerouting an open link, either end opens through the other's relays (both at once: the
+    // smaller id's circuit stays, see acceptCircuit): one end's relays all gone is no dead end.
+    const rerouting = link.state === 'open'
+    const iOpen = link.remoteRelays.length > 0 && (rerouting || link.initiator || link.localRelays.length === 0)
     if (!iOpen) return
     // A relay we are linked to first (no link to set up), none tried in the last few seconds.
     const now = this.host.now()

@@ -572,6 +572,18 @@ export class CircuitConnection implements Connection {
   ) {
     this.remote = auth.remote
     this.path = { kind: 'peer-relay', local: 'peer-relay', remote: 'peer-relay', protocol: 'circuit', rttMs: undefined, relay }
+    this.startedAt = layer.now()
+  }
+
+  /** When the circuit was asked for (or announced to us). */
+  readonly startedAt: number
+
+  /** The opener gives up on a circuit that did not open in time (a relay gone silent): told as a close, so the link tries another. */
+  giveUp(reason: string): void {
+    if (this.state !== 'handshake') return
+    this.closeWith(reason)
+    this.failed = { code: 'no-answer', detail: `circuit through ${this.relay.slice(0, 8)}: ${reason}` }
+    this.events?.onClose(reason)
   }
 
   /** The link manager's callbacks, for a circuit that arrived from the relay. */
