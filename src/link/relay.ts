@@ -36,7 +36,7 @@ import type { Connection, ConnectionEvents, ConnectFailure, LinkPath, SignalData
 export interface RelayInit {
   /** Relay for others when this peer's NAT allows (not symmetric). @default true */
   volunteer?: boolean
-  /** Circuits relayed at once. @default 64 */
+  /** Circuits relayed at once. @default 128 */
   maxCircuits?: number
   /** Of which opened by one peer (a peer reached through us has as many as its links need, within maxCircuits). @default 16 */
   maxCircuitsPerPeer?: number
@@ -54,8 +54,8 @@ export interface RelayInit {
 
 export type ResolvedRelayInit = Required<RelayInit>
 
-/** A browser tab relays a little: 64 circuits, 16 opened by one peer, 128 KiB/s (a VON neighbour's moves are a few hundred bytes/s each way). */
-export const BROWSER_RELAY: RelayInit = { maxCircuits: 64, maxCircuitsPerPeer: 16, maxBytesPerSec: 128 * 1024 }
+/** A browser tab relays a little: 128 circuits, 16 opened by one peer, 128 KiB/s (a VON neighbour's moves are a few hundred bytes/s each way). */
+export const BROWSER_RELAY: RelayInit = { maxCircuits: 128, maxCircuitsPerPeer: 16, maxBytesPerSec: 128 * 1024 }
 
 /**
  * An anchor is a server: it relays by default with room for many (512
@@ -67,7 +67,7 @@ export const ANCHOR_RELAY: RelayInit = { maxCircuits: 512, maxCircuitsPerPeer: 3
 export function resolveRelayInit(init: RelayInit = {}): ResolvedRelayInit {
   return {
     volunteer: init.volunteer ?? true,
-    maxCircuits: init.maxCircuits ?? 64,
+    maxCircuits: init.maxCircuits ?? 128,
     maxCircuitsPerPeer: init.maxCircuitsPerPeer ?? 16,
     maxBytesPerSec: init.maxBytesPerSec ?? 128 * 1024,
     maxReservations: init.maxReservations ?? 64,
