@@ -12,7 +12,7 @@ import { checkLiveness } from './liveness.js'
 import { Priority, PRIORITIES } from './priority.js'
 import type { SchedulerInit } from './scheduler.js'
 import { onRttFrame, summarizeRtt, type RttStats, type RttSummary } from './rtt.js'
-import { decodeSignalRelay, encodeSignalRelay, relayStep } from './signal-relay.js'
+import { decodeSignalRelay, encodeSignalRelay, MAX_ROUTE_HOPS, relayStep } from './signal-relay.js'
 import { LinkPaths, RELAYED_DEAD_EXTRA_MS, type PathsHost } from './link-paths.js'
 import type { Reach } from './nat.js'
 import { CircuitConnection, type RelayLayer } from './relay.js'
@@ -24,8 +24,7 @@ export type {
 
 /** Key under which the link layer tags signaling data with its connection attempt. */
 const ATTEMPT_KEY = '_a'
-/** Longest route an introduction may take through the overlay. */
-export const MAX_ROUTE_HOPS = 32
+export { MAX_ROUTE_HOPS }
 
 /**
  * Owns every connection of a peer. Overlays ask for links and send on them with
@@ -396,10 +395,11 @@ export class LinkManager {
     link.lastRecvAt = now
     link.lastSentAt = now
     this.stats.opened++
-    if (this.paths.opened(link, now)) {
-      // counted there
-    } else if (link.route === 'intro') this.stats.introduced++
-    else this.stats.viaSignaling++
+    // A link a circuit carries is counted by the paths; a direct one by how it was signalled.
+    if (!this.paths.opened(link, now)) {
+      if (link.route === 'intro') this.stats.introduced++
+      else this.stats.viaSignaling++
+    }
     this.env.log.debug('link open', { peer: link.remote, route: link.route, path: link.conn?.path?.kind, ms: now - link.createdAt })
     this.relays?.onLinkOpen(link.remote)
     for (const p of this.protocols) p.onLinkOpen?.(link.remote)

@@ -2,6 +2,7 @@ import { encodeFrame, isUint } from '../core/codec.js'
 import type { Crypto, Env, KeyPair, Log } from '../core/env.js'
 import { parsePeerId, type PeerId } from '../core/id.js'
 import type { Link } from './link.js'
+import { MAX_ROUTE_HOPS } from './signal-relay.js'
 import { LINK_PROTO } from './link-messages.js'
 import type { LinkManagerStats, ResolvedLinkInit } from './link-types.js'
 import { directHopeless, encodeReach, parseReach, UNKNOWN_REACH, type Reach } from './nat.js'
@@ -28,8 +29,6 @@ const CIRCUIT_OPEN_MS = 2500
 const RELAY_RETRY_MS = 4000
 /** An open link whose circuit went and got no other in this long closes. */
 const REROUTE_MS = 8000
-/** Longest route an introduction may take through the overlay (as the link manager's). */
-const MAX_ROUTE_HOPS = 32
 
 /** What the path logic needs of the link manager. */
 export interface PathsHost {
@@ -380,8 +379,8 @@ export class LinkPaths {
   drained(link: Link): void {
     const now = this.host.now()
     link.pump(now, true)
-    if (this.relays === undefined) return
-    // Circuits through this peer were held back by its queue: let them go on.
+    // Circuits through this peer were held back by its queue: let them go on (a scan only when there are some).
+    if (this.relays?.carriesVia(link.remote) !== true) return
     for (const other of this.host.links.values()) {
       if (other !== link && other.conn instanceof CircuitConnection && other.conn.relay === link.remote) other.pump(now, true)
     }

@@ -159,6 +159,8 @@ export class RelayLayer {
   private readonly served = new Map<string, Served>()
   private readonly reservations = new Map<PeerId, number>()
   private readonly ends = new Map<string, CircuitConnection>()
+  /** How many of `ends` go through each relay (kept with it: a drain asks at every buffer drain). */
+  private readonly endsVia = new Map<PeerId, number>()
   /** Circuits waiting for their relay's link to open. */
   private readonly waiting = new Map<PeerId, CircuitConnection[]>()
   private readonly homes = new Map<PeerId, { state: 'pending' | 'reserved'; since: number; load: number; rttMs: number }>()
@@ -168,7 +170,7 @@ export class RelayLayer {
   private finding = false
   private announcedAt = -Infinity
   private nextCid = 1
-  private readonly window: { at: number; bytes: number }[] = []
+  private readonly recent: { at: number; bytes: number }[] = []
   private windowBytes = 0
 
   constructor(
@@ -196,11 +198,30 @@ export class RelayLayer {
     return this.relaying ? [this.init.maxCircuits, this.stats.circuitsNow] : undefined
   }
 
+  /** Whether a circuit of ours goes through `peer`. */
+  carriesVia(peer: PeerId): boolean {
+    return this.endsVia.has(peer)
+  }
+
+  private addEnd(key: string, conn: CircuitConnection): void {
+    this.ends.set(key, conn)
+    this.endsVia.set(conn.relay, (this.endsVia.get(conn.relay) ?? 0) + 1)
+  }
+
+  private removeEnd(key: string): void {
+    const conn = this.ends.get(key)
+    if (conn === undefined) return
+    this.ends.delete(key)
+    const n = (this.endsVia.get(conn.relay) ?? 1) - 1
+    if (n > 0) this.endsVia.set(conn.relay, n)
+    else this.endsVia.delete(conn.relay)
+  }
+
   /** Opens a circuit to `target` through `relay` (dialling the relay first when not linked). */
   open(target: PeerId, relay: PeerId, events: ConnectionEvents, via?: readonly PeerId[]): CircuitConnection {
     const cid = this.nextCid++
     const conn = new CircuitConnection(this, new CircuitAuth(this.keys, target, true), relay, 0, cid, events)
-    this.ends.set(endKey(relay, 0, cid), conn)
+    this.addEnd(legKey(relay, 0, cid), conn)
     if (this.host.isOpen(relay)) this.sendOpen(conn)
     else {
       const list = this.waiting.get(relay) ?? []
@@ -218,7 +239,7 @@ export class RelayLayer {
   /** Whether the link to `peer` carries something of ours: keep it. */
   insists(peer: PeerId): boolean {
     if (this.homes.has(peer) || this.reservations.has(peer) || this.waiting.has(peer)) return true
-    for (const c of this.ends.values()) if (c.relay === peer) return true
+    if (this.endsVia.has(peer)) return true
     for (const s of this.served.values()) if (s.a === peer || s.b === peer) return true
     return false
   }
@@ -240,7 +261,7 @@ export class RelayLayer {
     if (this.reservations.delete(peer)) this.stats.reservationsNow = this.reservations.size
     for (const [key, conn] of [...this.ends]) {
       if (conn.relay !== peer) continue
-      this.ends.delete(key)
+      this.removeEnd(key)
       conn.remoteClosed('relay-lost')
     }
     const gone = new Set<Served>()
@@ -358,7 +379,7 @@ export class RelayLayer {
     const [cid, targetBytes, hello] = payload as unknown[]
     if (!isUint(cid, 0xffffffff) || !isBytes(targetBytes, 32) || !isBytes(hello, 256)) return false
     const target = peerIdFromBytes(targetBytes)
-    if (target === null || target === from || this.served.has(relayKey(from, 0, cid))) return false
+    if (target === null || target === from || this.served.has(legKey(from, 0, cid))) return false
     const refuse = (reason: string): true => {
       this.stats.circuitsRefused++
       this.host.sendLink(from, LinkMsg.C_END_DOWN, [0, cid, reason], Priority.HIGH)
@@ -369,11 +390,11 @@ export class RelayLayer {
     if (this.stats.circuitsNow >= this.init.maxCircuits) return refuse('relay-full')
     let opened = 0
     // Each circuit sits in the map twice (one key per leg): count the opener's legs.
-    for (const [key, s] of this.served) if (s.a === from && key === relayKey(from, 0, s.aCid)) opened++
+    for (const [key, s] of this.served) if (s.a === from && key === legKey(from, 0, s.aCid)) opened++
     if (opened >= this.init.maxCircuitsPerPeer) return refuse('relay-full')
     const s: Served = { a: from, aCid: cid, b: target, bCid: this.nextCid++ }
-    this.served.set(relayKey(from, 0, cid), s)
-    this.served.set(relayKey(target, 1, s.bCid), s)
+    this.served.set(legKey(from, 0, cid), s)
+    this.served.set(legKey(target, 1, s.bCid), s)
     this.stats.circuitsServed++
     this.stats.circuitsNow++
     if (this.stats.circuitsNow > this.stats.circuitsMax) this.stats.circuitsMax = this.stats.circuitsNow
@@ -385,7 +406,7 @@ export class RelayLayer {
     if (!Array.isArray(payload) || payload.length !== 4) return false
     const [leg, cid, cls, bytes] = payload as unknown[]
     if ((leg !== 0 && leg !== 1) || !isUint(cid, 0xffffffff) || !isUint8(cls) || cls > Priority.LOW || !isBytes(bytes)) return false
-    const s = this.served.get(relayKey(from, leg, cid))
+    const s = this.served.get(legKey(from, leg, cid))
     if (s === undefined) return true // torn down while in flight
     const [to, toLeg, toCid] = leg === 0 ? [s.b, 1, s.bCid] : [s.a, 0, s.aCid]
     if (!this.admit(bytes.length, cls as Priority)) {
@@ -401,7 +422,7 @@ export class RelayLayer {
   private onEndUp(from: PeerId, payload: unknown): boolean {
     const parsed = parseEnd(payload)
     if (parsed === null) return false
-    const key = relayKey(from, parsed.leg, parsed.cid)
+    const key = legKey(from, parsed.leg, parsed.cid)
     const s = this.served.get(key)
     if (s === undefined) return true
     this.endServed(s, parsed.reason, from)
@@ -410,8 +431,8 @@ export class RelayLayer {
 
   /** Forgets a relayed circuit and tells the end that is not `gone`. */
   private endServed(s: Served, reason: string, gone: PeerId): void {
-    const had = this.served.delete(relayKey(s.a, 0, s.aCid))
-    const hadB = this.served.delete(relayKey(s.b, 1, s.bCid))
+    const had = this.served.delete(legKey(s.a, 0, s.aCid))
+    const hadB = this.served.delete(legKey(s.b, 1, s.bCid))
     if (had || hadB) this.stats.circuitsNow = Math.max(0, this.stats.circuitsNow - 1)
     if (s.a !== gone) this.host.sendLink(s.a, LinkMsg.C_END_DOWN, [0, s.aCid, reason], Priority.HIGH)
     if (s.b !== gone) this.host.sendLink(s.b, LinkMsg.C_END_DOWN, [1, s.bCid, reason], Priority.HIGH)
@@ -426,11 +447,11 @@ export class RelayLayer {
   private admit(size: number, cls: Priority): boolean {
     const now = this.host.now()
     const cap = this.init.maxBytesPerSec
-    const window = this.window
-    while (window.length > 0 && window[0]!.at <= now - 1000) this.windowBytes -= window.shift()!.bytes
+    const recent = this.recent
+    while (recent.length > 0 && recent[0]!.at <= now - 1000) this.windowBytes -= recent.shift()!.bytes
     const reserve = cls === Priority.HIGH ? 0 : cls === Priority.MEDIUM ? cap / 16 : cap / 4
     if (this.windowBytes + size > cap - reserve) return false
-    window.push({ at: now, bytes: size })
+    recent.push({ at: now, bytes: size })
     this.windowBytes += size
     if (this.windowBytes > this.stats.peakBytesPerSec) this.stats.peakBytesPerSec = this.windowBytes
     return true
@@ -467,7 +488,7 @@ export class RelayLayer {
     const [cid, sourceBytes, hello] = payload as unknown[]
     if (!isUint(cid, 0xffffffff) || !isBytes(sourceBytes, 32) || !isBytes(hello, 256)) return false
     const source = peerIdFromBytes(sourceBytes)
-    if (source === null || source === this.keys.localId || this.ends.has(endKey(from, 1, cid))) return false
+    if (source === null || source === this.keys.localId || this.ends.has(legKey(from, 1, cid))) return false
     const refuse = (reason: string): true => {
       this.host.sendLink(from, LinkMsg.C_END_UP, [1, cid, reason], Priority.HIGH)
       return true
@@ -480,9 +501,9 @@ export class RelayLayer {
       return refuse('bad-hello')
     }
     const conn = new CircuitConnection(this, auth, from, 1, cid, undefined)
-    this.ends.set(endKey(from, 1, cid), conn)
+    this.addEnd(legKey(from, 1, cid), conn)
     if (!this.host.acceptCircuit(conn)) {
-      this.ends.delete(endKey(from, 1, cid))
+      this.removeEnd(legKey(from, 1, cid))
       return refuse('refused')
     }
     conn.sendRaw(auth.hello())
@@ -493,17 +514,17 @@ export class RelayLayer {
     if (!Array.isArray(payload) || payload.length !== 3) return false
     const [leg, cid, bytes] = payload as unknown[]
     if ((leg !== 0 && leg !== 1) || !isUint(cid, 0xffffffff) || !isBytes(bytes)) return false
-    this.ends.get(endKey(from, leg, cid))?.receive(bytes)
+    this.ends.get(legKey(from, leg, cid))?.receive(bytes)
     return true
   }
 
   private onEndDown(from: PeerId, payload: unknown): boolean {
     const parsed = parseEnd(payload)
     if (parsed === null) return false
-    const key = endKey(from, parsed.leg, parsed.cid)
+    const key = legKey(from, parsed.leg, parsed.cid)
     const conn = this.ends.get(key)
     if (conn === undefined) return true
-    this.ends.delete(key)
+    this.removeEnd(key)
     conn.remoteClosed(`circuit-${parsed.reason}`)
     return true
   }
@@ -522,8 +543,8 @@ export class RelayLayer {
 
   /** @internal */
   closed(conn: CircuitConnection, reason: string, tellRelay: boolean): void {
-    const key = endKey(conn.relay, conn.leg, conn.cid)
-    if (this.ends.get(key) === conn) this.ends.delete(key)
+    const key = legKey(conn.relay, conn.leg, conn.cid)
+    if (this.ends.get(key) === conn) this.removeEnd(key)
     const list = this.waiting.get(conn.relay)
     if (list !== undefined) {
       const rest = list.filter((c) => c !== conn)
@@ -663,12 +684,9 @@ export class CircuitConnection implements Connection {
   }
 }
 
-function endKey(relay: PeerId, leg: number, cid: number): string {
-  return `${relay}/${leg}/${cid}`
-}
-
-function relayKey(end: PeerId, leg: number, cid: number): string {
-  return `${end}/${leg}/${cid}`
+/** A circuit leg by the peer at its other end, the leg and its cid (as an end: the relay; as a relay: the end). */
+function legKey(peer: PeerId, leg: number, cid: number): string {
+  return `${peer}/${leg}/${cid}`
 }
 
 function parseEnd(payload: unknown): { leg: 0 | 1; cid: number; reason: string } | null {

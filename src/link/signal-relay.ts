@@ -3,8 +3,8 @@ import { idToBytes, peerIdFromBytes, type PeerId } from '../core/id.js'
 import { LINK_PROTO, LinkMsg } from './link-messages.js'
 import type { SignalData } from './transport.js'
 
-/** Longest relay route a frame may carry. */
-const MAX_ROUTE = 32
+/** Longest relay route a frame may carry (the longest an introduction may take through the overlay). */
+export const MAX_ROUTE_HOPS = 32
 
 /** Signaling data relayed through linked peers (an introduction). */
 export interface SignalRelay {
@@ -33,7 +33,7 @@ export function decodeSignalRelay(payload: unknown): SignalRelay | null {
   if (toId === null || fromId === null) return null
   let route: PeerId[] = []
   if (rawRoute !== undefined) {
-    if (!Array.isArray(rawRoute) || rawRoute.length < 2 || rawRoute.length > MAX_ROUTE) return null
+    if (!Array.isArray(rawRoute) || rawRoute.length < 2 || rawRoute.length > MAX_ROUTE_HOPS) return null
     for (const hop of rawRoute) {
       const id = isBytes(hop) ? peerIdFromBytes(hop) : null
       if (id === null) return null
