@@ -168,7 +168,11 @@ test.describe('signaling node down', () => {
 
       await test.step('node down: a walker meets a new neighbour, introduced through the overlay', async () => {
         // A link left over from the joins closes after 10 s idle: then the walker must be introduced anew.
-        await expect.poll(() => a.evaluate((id) => window.__world!.linkInfo(id) === undefined, ic), { timeout: 30_000 }).toBe(true)
+        const holds = async (p: Page, id: string): Promise<string> => JSON.stringify(await p.evaluate((peer) => {
+          const l = window.__world!.linkInfo(peer)
+          return l === undefined ? 'closed' : { insisting: l.insisting, relay: l.relayHolds }
+        }, id))
+        await expect.poll(async () => `a-c: ${await holds(a, ic)}, c-a: ${await holds(c, ia)}`, { timeout: 30_000 }).toBe('a-c: "closed", c-a: "closed"')
         const before = (await snapshot(a)).introduced
         await walkTo(a, 1180, 1000, 30_000)
         const sa = await until(a, (s) => seen(s, ic)?.linkOpen === true, 10_000, () => 'a does not see c')

@@ -556,6 +556,7 @@ export class LinkManager {
       ensureTicking: () => this.ensureTicking(),
       nextAttempt: () => this.nextAttempt++,
       isOpen: (peer) => this.isOpen(peer),
+      held: (peer) => this.insisting(peer).length > 0,
       connect: (peer, opts) => void this.connect(peer, opts.via === undefined ? {} : { via: opts.via }),
       events: (link) => new LinkManager.Events(this, link),
       newLink: (peer) => {

@@ -48,6 +48,8 @@ export interface PathsHost {
   ensureTicking(): void
   nextAttempt(): number
   isOpen(peer: PeerId): boolean
+  /** Some protocol above insists on the link to `peer` (an overlay neighbour, say): it stays open anyway. */
+  held(peer: PeerId): boolean
   connect(peer: PeerId, opts: { via?: readonly PeerId[] }): void
   /** The callbacks of a connection for `link` (set `conn` once the connection exists). */
   events(link: Link): ConnectionEvents & { conn: Connection | undefined }
@@ -421,14 +423,15 @@ export class LinkPaths {
         }
       },
       volunteers: () => {
-        const out: { id: PeerId; rttMs: number; load: number }[] = []
+        const out: { id: PeerId; rttMs: number; load: number; held: boolean }[] = []
         for (const link of this.host.links.values()) {
           const v = link.remoteVolunteer
           if (link.state !== 'open' || v === undefined || v[0] === 0 || link.conn instanceof CircuitConnection) continue
-          out.push({ id: link.remote, rttMs: this.rttEstimate(link), load: v[1] / v[0] })
+          out.push({ id: link.remote, rttMs: this.rttEstimate(link), load: v[1] / v[0], held: this.host.held(link.remote) })
         }
         return out
       },
+      held: (peer) => this.host.held(peer),
       rttMs: (peer) => {
         const link = this.host.links.get(peer)
         return link === undefined ? Infinity : this.rttEstimate(link)

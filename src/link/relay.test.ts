@@ -95,6 +95,22 @@ describe('relayed links', () => {
     expect(far.links.relays!.stats.reservationsNow).toBe(0) // asked, then released
   })
 
+  it('of relays alike in load, prefers one whose link the overlay holds anyway, and lets the other link close', () => {
+    const w = new SimWorld({ seed: 1, link: { relay: { homeRelays: 1 }, gcIdleMs: 3000 }, network: { ice: { stun: true, turn: false } } })
+    const [a, held, near] = (['symmetric', 'open', 'open'] as Nat[]).map((nat, i) => w.addPeer({ x: i * 10, y: 0, accessMs: 10, nat }))
+    held!.links.register({ id: 98, insists: () => true })
+    // A's overlay wants the link to `held` only, which is the farther of the two.
+    a!.links.register({ id: 98, insists: (p) => p === held!.id })
+    w.net.node(held!.id)!.spec.x = 200
+    a!.links.connect(held!.id)
+    a!.links.connect(near!.id)
+    w.sim.runUntil(4000)
+    expect(a!.links.relays!.homeRelays()).toEqual([held!.id])
+    w.sim.runUntil(20_000)
+    expect(a!.links.isOpen(near!.id)).toBe(false) // released, then closed as idle
+    expect(a!.links.relays!.homeRelays()).toEqual([held!.id])
+  })
+
   it('two ends that dial each other at once end with one circuit', () => {
     const { w, r, a, b } = relayedPair()
     a.links.connect(b.id, { via: r.id })

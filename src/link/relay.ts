@@ -86,6 +86,26 @@ export interface RelayDirectory {
 }
 
 /** What the relay layer needs from the link manager. */
+/**
+ * Home relays, best first: the least loaded (in quarters), then one whose link a
+ * protocol above holds anyway (an overlay neighbour: no link kept for the relay
+ * alone, and none kept open past its use), then the nearest.
+ */
+function byRank(x: Ranked, y: Ranked): number {
+  return quarter(x) - quarter(y) || Number(y.held) - Number(x.held) || x.rttMs - y.rttMs || (x.id < y.id ? -1 : 1)
+}
+
+interface Ranked {
+  id: PeerId
+  load: number
+  rttMs: number
+  held: boolean
+}
+
+function quarter(r: { load: number }): number {
+  return Math.round(r.load * 4)
+}
+
 export interface RelayHost {
   readonly log: Log
   now(): number
@@ -98,8 +118,13 @@ export interface RelayHost {
   connect(peer: PeerId, via?: readonly PeerId[]): void
   /** A circuit from another peer arrived: the link manager takes it (true) or refuses it. */
   acceptCircuit(conn: CircuitConnection): boolean
-  /** Linked peers that volunteered as relays, with their round-trip time and load (0..1). */
-  volunteers(): { id: PeerId; rttMs: number; load: number }[]
+  /**
+   * Linked peers that volunteered as relays, with their round-trip time, load (0..1)
+   * and whether a protocol above holds the link anyway (a home relay there costs no link of its own).
+   */
+  volunteers(): { id: PeerId; rttMs: number; load: number; held: boolean }[]
+  /** Whether a protocol above holds the link to `peer` anyway. */
+  held(peer: PeerId): boolean
   /** A home relay accepted us: links still trying can be told. */
   homesChanged(): void
   /** Round-trip time to a linked peer (an estimate from the link's setup before the first probe). */
@@ -164,7 +189,10 @@ export class RelayLayer {
   /** Circuits waiting for their relay's link to open. */
   private readonly waiting = new Map<PeerId, CircuitConnection[]>()
   private readonly homes = new Map<PeerId, { state: 'pending' | 'reserved'; since: number; load: number; rttMs: number }>()
-  private readonly tried = new Map<PeerId, number>()
+  /** When we last asked each relay for a reservation. */
+  private readonly asked = new Map<PeerId, number>()
+  /** When a relay refused us, did not answer or its link closed. */
+  private readonly refused = new Map<PeerId, number>()
   private found: PeerId[] = []
   private findAt = -Infinity
   private finding = false
@@ -257,7 +285,7 @@ export class RelayLayer {
     const list = this.waiting.get(peer)
     this.waiting.delete(peer)
     for (const conn of list ?? []) conn.remoteClosed('relay-unreachable')
-    if (this.homes.delete(peer)) this.tried.set(peer, this.host.now())
+    if (this.homes.delete(peer)) this.refused.set(peer, this.host.now())
     if (this.reservations.delete(peer)) this.stats.reservationsNow = this.reservations.size
     for (const [key, conn] of [...this.ends]) {
       if (conn.relay !== peer) continue
@@ -302,21 +330,33 @@ export class RelayLayer {
     for (const [id, h] of [...this.homes]) {
       if (h.state === 'pending' && now - h.since > 10_000) {
         this.homes.delete(id)
-        this.tried.set(id, now)
+        this.refused.set(id, now)
       }
     }
     this.releaseExtra()
-    // One candidate more than needed: of those that accept, the least loaded stay (releaseExtra).
-    let missing = this.homesWanted === 0 ? 0 : this.homesWanted + 1 - this.homes.size
+    if (this.asked.size + this.refused.size > 256) {
+      for (const m of [this.asked, this.refused]) for (const [id, at] of [...m]) if (now - at >= 30_000) m.delete(id)
+    }
     if (this.homesWanted === 0) {
       for (const id of [...this.homes.keys()]) this.release(id)
       return
     }
+    const linked = this.linkedCandidates(now)
+    const reserved = this.ranked()
+    const pending = this.homes.size - reserved.length
+    // Short of home relays: one candidate more than needed, and of those that accept the
+    // best stay (releaseExtra). With enough: one more only when a linked volunteer beats
+    // the worst home relay (lighter, or as light and held by the overlay while it is not).
+    const worst = reserved[reserved.length - 1]
+    const better = linked[0] !== undefined && worst !== undefined && (quarter(linked[0]) < quarter(worst) || (quarter(linked[0]) === quarter(worst) && linked[0].held && !worst.held))
+    let missing = reserved.length < this.homesWanted ? this.homesWanted + 1 - this.homes.size : pending === 0 && better ? 1 : 0
     if (missing <= 0) return
-    for (const id of this.candidates(now)) {
+    const fresh = (id: PeerId): boolean => !this.homes.has(id) && this.since(this.asked, id, now) >= 30_000 && this.since(this.refused, id, now) >= 30_000
+    for (const id of [...linked.map((c) => c.id), ...this.found.filter(fresh)]) {
       if (missing <= 0) break
+      if (this.homes.has(id)) continue
       this.homes.set(id, { state: 'pending', since: now, load: 1, rttMs: Infinity })
-      this.tried.set(id, now)
+      this.asked.set(id, now)
       missing--
       if (this.host.isOpen(id)) this.host.sendLink(id, LinkMsg.RESERVE, 1, Priority.MEDIUM)
       else this.host.connect(id)
@@ -331,30 +371,46 @@ export class RelayLayer {
     }
   }
 
-  /** Keeps the `homesWanted` home relays that accepted us, least loaded (in quarters) then nearest, releasing the rest. */
-  private releaseExtra(): void {
-    const reserved = [...this.homes]
+  /** The home relays that accepted us, best first (byRank). */
+  private ranked(): Ranked[] {
+    return [...this.homes]
       .filter(([, h]) => h.state === 'reserved')
-      .sort((a, b) => Math.round(a[1].load * 4) - Math.round(b[1].load * 4) || a[1].rttMs - b[1].rttMs || (a[0] < b[0] ? -1 : 1))
-    for (const [id] of reserved.slice(this.homesWanted)) this.release(id)
+      .map(([id, h]) => ({ id, load: h.load, rttMs: h.rttMs, held: this.host.held(id) }))
+      .sort(byRank)
+  }
+
+  /** Keeps the `homesWanted` best home relays that accepted us, releasing the rest. */
+  private releaseExtra(): void {
+    for (const { id } of this.ranked().slice(this.homesWanted)) this.release(id)
   }
 
   private release(id: PeerId): void {
     const h = this.homes.get(id)
     this.homes.delete(id)
-    this.tried.set(id, this.host.now())
     if (h?.state === 'reserved') this.host.sendLink(id, LinkMsg.RESERVE, 0, Priority.MEDIUM)
   }
 
-  /** Relays to try, best first: linked volunteers (lightest load, then nearest), then the directory's. */
-  private candidates(now: number): PeerId[] {
-    const fresh = (id: PeerId): boolean => !this.homes.has(id) && now - (this.tried.get(id) ?? -Infinity) >= 30_000
-    const linked = this.host
+  private since(m: Map<PeerId, number>, id: PeerId, now: number): number {
+    return now - (m.get(id) ?? -Infinity)
+  }
+
+  /**
+   * Linked volunteers to ask, best first (byRank): none refused us in the last
+   * 30 s, none asked in the last 30 s, except that while a home relay's link is
+   * ours alone, one the overlay holds is asked again after 5 s (one that looked
+   * held when we chose may have stopped being a neighbour since).
+   */
+  private linkedCandidates(now: number): Ranked[] {
+    let swap = -1 // the load quarter of the worst home relay whose link is ours alone
+    for (const [id, h] of this.homes) if (h.state === 'reserved' && !this.host.held(id)) swap = Math.max(swap, quarter(h))
+    return this.host
       .volunteers()
-      .filter((v) => v.load < 1 && fresh(v.id))
-      .sort((x, y) => Math.round(x.load * 4) - Math.round(y.load * 4) || x.rttMs - y.rttMs || (x.id < y.id ? -1 : 1))
-      .map((v) => v.id)
-    return [...linked, ...this.found.filter((id) => fresh(id) && !linked.includes(id))]
+      .filter((v) => {
+        if (v.load >= 1 || this.homes.has(v.id) || this.since(this.refused, v.id, now) < 30_000) return false
+        const asked = this.since(this.asked, v.id, now)
+        return asked >= 30_000 || (v.held && quarter(v) <= swap && asked >= 5000)
+      })
+      .sort(byRank)
   }
 
   // --- relay role ---
@@ -478,7 +534,7 @@ export class RelayLayer {
       if (this.homes.get(from)?.state === 'reserved') this.host.homesChanged()
     } else {
       this.homes.delete(from)
-      this.tried.set(from, this.host.now())
+      this.refused.set(from, this.host.now())
     }
     return true
   }

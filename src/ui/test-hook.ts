@@ -62,6 +62,9 @@ export interface LinkInfo {
   maxWaitMs: readonly number[]
   /** The network path ICE selected: kind, candidate types at each end, protocol, ICE's RTT. */
   path: LinkPath | undefined
+  /** Protocols (ids) that keep the link open now, and whether the relay layer does (a home relay, a reservation, a circuit). */
+  insisting: number[]
+  relayHolds: boolean
 }
 
 /** What the hook reaches beyond the stores (benchmarks): the move trace and the running peer. */
@@ -165,6 +168,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
       return {
         rtt: links.rtt(peer as PeerId), rateBytesPerSec: l.rate.bytesPerSec, bufferThreshold: l.bufferThreshold,
         fragmentBytes: l.fragmentBytes, maxWaitMs: [...l.scheduler.stats.maxWaitMs], path: l.conn?.path,
+        insisting: links.insisting(peer as PeerId), relayHolds: links.relays?.insists(peer as PeerId) === true,
       }
     },
   }
