@@ -44,6 +44,10 @@ export class LinkManager {
     gcClosed: 0,
     relayedLinks: 0,
     upgraded: 0,
+    rerouted: 0,
+    rerouteMsSum: 0,
+    rerouteMsMax: 0,
+    rerouteLost: 0,
   }
   /** The paths besides direct connections: circuits through relays (link-paths.ts, relay.ts). */
   private readonly paths: LinkPaths
@@ -383,7 +387,7 @@ export class LinkManager {
   private connOpened(link: Link): void {
     if (link.state === 'connecting') return this.onOpen(link)
     // A circuit replacing one whose relay went.
-    link.lostAt = -1
+    this.paths.rerouted(link)
     link.pump(this.clock.now())
   }
 
@@ -507,7 +511,7 @@ export class LinkManager {
     alt?.close()
     this.stats.closed++
     this.env.log.debug('link closed', { peer: link.remote, reason })
-    if (wasOpen) this.relays?.onLinkClosed(link.remote)
+    if (wasOpen) this.relays?.onLinkClosed(link.remote, reason)
     for (const p of this.protocols) p.onLinkClosed?.(link.remote, reason)
   }
 

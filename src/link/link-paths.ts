@@ -158,6 +158,7 @@ export class LinkPaths {
   tickOpen(link: Link, now: number): boolean {
     const relayed = link.conn === undefined || link.conn instanceof CircuitConnection
     if (relayed && link.lostAt >= 0 && now - link.lostAt > REROUTE_MS) {
+      this.host.stats.rerouteLost++
       this.host.closeLink(link, 'relay-lost')
       return true
     }
@@ -252,7 +253,10 @@ export class LinkPaths {
     if (!iOpen) return
     // A relay we are linked to first (no link to set up), none tried in the last few seconds.
     const now = this.host.now()
-    const fresh = link.remoteRelays.filter((r) => now - (link.relaysTried.get(r) ?? -Infinity) > RELAY_RETRY_MS)
+    const tried = link.remoteRelays.filter((r) => now - (link.relaysTried.get(r) ?? -Infinity) > RELAY_RETRY_MS)
+    // Not through a relay whose link to us just went silent, while there is another.
+    const alive = tried.filter((r) => !this.relays!.lostRecently(r))
+    const fresh = alive.length > 0 ? alive : tried
     // Peers reaching the same target spread over its relays (by their own id).
     const linked = fresh.filter((r) => this.host.isOpen(r))
     const from = linked.length > 0 ? linked : fresh
@@ -275,7 +279,7 @@ export class LinkPaths {
     const old = link.conn
     link.conn = alt
     link.alt = undefined
-    link.lostAt = -1
+    this.rerouted(link)
     if (link.state === 'connecting') {
       // The slower one keeps trying as the alternate: a direct attempt may still upgrade the link.
       if (old !== undefined && !(old instanceof CircuitConnection)) {
@@ -291,6 +295,16 @@ export class LinkPaths {
       this.host.log.debug('relayed link upgraded to a direct path', { peer: link.remote, path: alt.path?.kind })
     }
     link.pump(this.host.now())
+  }
+
+  /** A new path carries an open link: when its relay had gone, the reroute is done. */
+  rerouted(link: Link): void {
+    if (link.lostAt < 0) return
+    const ms = this.host.now() - link.lostAt
+    link.lostAt = -1
+    this.host.stats.rerouted++
+    this.host.stats.rerouteMsSum += ms
+    this.host.stats.rerouteMsMax = Math.max(this.host.stats.rerouteMsMax, ms)
   }
 
   /** The connection carrying (or about to carry) the link closed. */

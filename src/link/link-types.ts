@@ -105,6 +105,11 @@ export interface LinkManagerStats {
   /** Links that opened through a circuit (a peer relaying), and relayed links that moved to a direct path. */
   relayedLinks: number
   upgraded: number
+  /** Open relayed links whose relay went: moved to another path (with the time it took, sum and max), or closed. */
+  rerouted: number
+  rerouteMsSum: number
+  rerouteMsMax: number
+  rerouteLost: number
 }
 
 /** The link manager's own settings, defaults applied (pacing and scheduler settings go to each link). */

@@ -193,6 +193,8 @@ export class RelayLayer {
   private readonly asked = new Map<PeerId, number>()
   /** When a relay refused us, did not answer or its link closed. */
   private readonly refused = new Map<PeerId, number>()
+  /** When the link to a peer went silent or failed (not closed as idle). */
+  private readonly lost = new Map<PeerId, number>()
   private found: PeerId[] = []
   private findAt = -Infinity
   private finding = false
@@ -264,6 +266,11 @@ export class RelayLayer {
     this.host.sendLink(conn.relay, LinkMsg.C_OPEN, [conn.cid, idToBytes(conn.remote), conn.auth.hello()], Priority.HIGH)
   }
 
+  /** Whether the link to `peer` went silent or failed in the last 30 s: a relay there is likely gone. */
+  lostRecently(peer: PeerId): boolean {
+    return this.since(this.lost, peer, this.host.now()) < 30_000
+  }
+
   /** Whether the link to `peer` carries something of ours: keep it. */
   insists(peer: PeerId): boolean {
     if (this.homes.has(peer) || this.reservations.has(peer) || this.waiting.has(peer)) return true
@@ -281,7 +288,12 @@ export class RelayLayer {
     if (this.homes.get(peer)?.state === 'pending') this.host.sendLink(peer, LinkMsg.RESERVE, 1, Priority.MEDIUM)
   }
 
-  onLinkClosed(peer: PeerId): void {
+  /**
+   * A link closed. One that went silent (or failed) rather than closing as idle
+   * means a relay there is likely gone: circuits go through others for 30 s.
+   */
+  onLinkClosed(peer: PeerId, reason: string): void {
+    if (reason === 'timeout' || reason === 'remote-closed' || reason.startsWith('webrtc:')) this.lost.set(peer, this.host.now())
     const list = this.waiting.get(peer)
     this.waiting.delete(peer)
     for (const conn of list ?? []) conn.remoteClosed('relay-unreachable')
@@ -334,8 +346,8 @@ export class RelayLayer {
       }
     }
     this.releaseExtra()
-    if (this.asked.size + this.refused.size > 256) {
-      for (const m of [this.asked, this.refused]) for (const [id, at] of [...m]) if (now - at >= 30_000) m.delete(id)
+    if (this.asked.size + this.refused.size + this.lost.size > 256) {
+      for (const m of [this.asked, this.refused, this.lost]) for (const [id, at] of [...m]) if (now - at >= 30_000) m.delete(id)
     }
     if (this.homesWanted === 0) {
       for (const id of [...this.homes.keys()]) this.release(id)

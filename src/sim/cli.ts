@@ -4,7 +4,8 @@
  *                [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off]
  *
  * Runs one scenario of the deterministic simulator with a progress bar, then
- * writes DIR/metrics.json, DIR/report.html and, with --trace, DIR/trace.jsonl.
+ * writes DIR/metrics.json, DIR/series.json (the report's time series, for
+ * plotting elsewhere), DIR/report.html and, with --trace, DIR/trace.jsonl.
  * With --workers N (VON scenarios), the world is split over N threads. With
  * --event-costs (VON scenarios), it also prints and writes
  * DIR/event-costs.json: the wall time of the measured window by kind of event.
@@ -133,13 +134,14 @@ async function main(): Promise<number> {
     peakMemoryBytesPerPeer: bar.peakRss / peers,
   }
   writeFileSync(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
+  writeFileSync(join(out, 'series.json'), JSON.stringify(result.series) + '\n')
   writeFileSync(
     join(out, 'report.html'),
     renderReport({ title: `${scenario.name}: ${peers} peers`, command, metrics, series: result.series, overlay: result.overlay, notes: result.notes }),
   )
   for (const note of result.notes ?? []) console.log(note)
   for (const [k, v] of Object.entries(metrics)) console.log(`${k.padEnd(34)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : v}`)
-  const written = [join(out, 'metrics.json'), join(out, 'report.html')]
+  const written = [join(out, 'metrics.json'), join(out, 'series.json'), join(out, 'report.html')]
   if (trace) written.push(join(out, 'trace.jsonl'))
   if (result.eventCosts !== undefined) {
     console.log(`\nwall time of the measured window by kind of event${workers > 1 ? ` (summed over ${workers} workers)` : ''}:`)

@@ -90,6 +90,8 @@ export interface VonShardResult {
   /** Frames that failed end-to-end authentication, and circuits refused by relays (caps, reservations). */
   readonly tampered: number
   readonly circuitsRefused: number
+  /** Relayed links whose relay went: moved (time summed, longest) or closed. */
+  readonly reroute: { moved: number; msSum: number; msMax: number; lost: number }
 }
 
 /** A world's records of its own: a peer of the sending shard joined (a = index). */
@@ -408,6 +410,13 @@ export class VonShard {
       natCounts: sumCounts(mine.map((m) => ({ [m.nat ?? 'open']: 1 }))),
       tampered: mine.reduce((a, m) => a + (m.local!.peer.links.relays?.stats.tampered ?? 0), 0),
       circuitsRefused: mine.reduce((a, m) => a + (m.local!.peer.links.relays?.stats.circuitsRefused ?? 0), 0),
+      reroute: mine.reduce(
+        (a, m) => {
+          const s = m.local!.peer.links.stats
+          return { moved: a.moved + s.rerouted, msSum: a.msSum + s.rerouteMsSum, msMax: Math.max(a.msMax, s.rerouteMsMax), lost: a.lost + s.rerouteLost }
+        },
+        { moved: 0, msSum: 0, msMax: 0, lost: 0 },
+      ),
     }
   }
 }

@@ -269,6 +269,10 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     relaysOverCap: loads.filter((l) => l.overCap > 0).length,
     circuitsRefused: sum((p) => p.circuitsRefused),
     tamperedFrames: sum((p) => p.tampered),
+    reroutedLinks: sum((p) => p.reroute.moved),
+    rerouteMsMean: sum((p) => p.reroute.moved) === 0 ? 0 : sum((p) => p.reroute.msSum) / sum((p) => p.reroute.moved),
+    rerouteMsMax: parts.reduce((a, p) => Math.max(a, p.reroute.msMax), 0),
+    rerouteLostLinks: sum((p) => p.reroute.lost),
     ...(init.nat === undefined ? {} : { natOpen: nats.open ?? 0, natEim: nats.eim ?? 0, natRestricted: nats.restricted ?? 0, natSymmetric: nats.symmetric ?? 0 }),
     ...(parts.length > 1 ? { shards: parts.length } : {}),
   }
