@@ -11,6 +11,7 @@
  * DIR/event-costs.json: the wall time of the measured window by kind of event.
  */
 import { formatEventCosts } from './event-costs.js'
+import { formatTrafficRows } from './traffic.js'
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
@@ -133,14 +134,16 @@ async function main(): Promise<number> {
     peakMemoryBytes: bar.peakRss,
     peakMemoryBytesPerPeer: bar.peakRss / peers,
   }
-  writeFileSync(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
+  const traffic = result.traffic === undefined ? {} : { trafficByType: result.traffic }
+  writeFileSync(join(out, 'metrics.json'), JSON.stringify({ ...metrics, ...traffic }, null, 2) + '\n')
   writeFileSync(join(out, 'series.json'), JSON.stringify(result.series) + '\n')
   writeFileSync(
     join(out, 'report.html'),
-    renderReport({ title: `${scenario.name}: ${peers} peers`, command, metrics, series: result.series, overlay: result.overlay, notes: result.notes }),
+    renderReport({ title: `${scenario.name}: ${peers} peers`, command, metrics, series: result.series, overlay: result.overlay, notes: result.notes, traffic: result.traffic }),
   )
   for (const note of result.notes ?? []) console.log(note)
   for (const [k, v] of Object.entries(metrics)) console.log(`${k.padEnd(34)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : v}`)
+  if (result.traffic !== undefined) console.log(`\nsent per peer per second by message type (measured peers, measured window):\n${formatTrafficRows(result.traffic)}\n`)
   const written = [join(out, 'metrics.json'), join(out, 'series.json'), join(out, 'report.html')]
   if (trace) written.push(join(out, 'trace.jsonl'))
   if (result.eventCosts !== undefined) {

@@ -5,6 +5,7 @@ import { SharedFrames } from './frame-cache.js'
 import { SimConnection } from './sim-connection.js'
 import type { SeededRng } from './rng.js'
 import { RecordKind, type ShardPort } from './shard-bus.js'
+import type { TrafficCounter } from './traffic.js'
 import type { Simulator } from './simulator.js'
 
 /** Where a simulated peer sits and what its access link can carry. */
@@ -118,6 +119,8 @@ export interface SimNode extends SimNodeStats {
   readonly conns: Set<SimConnection>
   /** The node's traffic counters: the node itself. */
   readonly stats: SimNodeStats
+  /** What it sends by message type, while a run measures it (set by the run). */
+  traffic: TrafficCounter | undefined
 }
 
 /**
@@ -224,6 +227,7 @@ export class SimNetwork {
       bytesReceived: 0,
       wireBytesSent: 0,
       wireBytesReceived: 0,
+      traffic: undefined,
     } as Omit<SimNode, 'stats'> & { stats: SimNodeStats }
     node.stats = node
     this.nodes.set(id, node)

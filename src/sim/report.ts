@@ -1,4 +1,5 @@
 import type { MetricValue, OverlayPicture, Series } from './scenario.js'
+import type { TrafficRow } from './traffic.js'
 
 export interface ReportInput {
   readonly title: string
@@ -7,6 +8,7 @@ export interface ReportInput {
   readonly series: readonly Series[]
   readonly overlay?: OverlayPicture
   readonly notes?: readonly string[]
+  readonly traffic?: readonly TrafficRow[]
 }
 
 /** A self-contained HTML report: metrics table, one SVG plot per series, the overlay. */
@@ -28,10 +30,18 @@ td:first-child{color:#56606b}code{background:#f1f3f5;padding:1px 4px}
 <p><code>${esc(input.command)}</code></p>
 ${notes === '' ? '' : `<ul>${notes}</ul>`}
 <h2>Metrics</h2><table>${rows}</table>
+${input.traffic === undefined ? '' : trafficTable(input.traffic)}
 <h2>Over time</h2><div class="plots">${plots}</div>
 ${input.overlay === undefined ? '' : `<h2>The overlay at the end</h2>${drawOverlay(input.overlay)}`}
 </body></html>
 `
+}
+
+function trafficTable(rows: readonly TrafficRow[]): string {
+  const num = (v: number, digits: number): string => `<td style="text-align:right">${v.toFixed(digits)}</td>`
+  const body = rows.map((r) => `<tr><td>${esc(r.type)}</td>${num(r.bytes, 1)}${num(r.share * 100, 1)}${num(r.datagrams, 2)}${num(r.wire, 1)}</tr>`).join('')
+  return `<h2>Sent by message type</h2><p>Per measured peer per second; wire bytes add the packet headers (IP, UDP, DTLS, SCTP).</p>
+<table><tr><td>message type</td><td>bytes/s</td><td>share %</td><td>datagrams/s</td><td>wire B/s</td></tr>${body}</table>`
 }
 
 function formatMetric(v: MetricValue): string {

@@ -1,4 +1,5 @@
 import type { EventCostRow } from './event-costs.js'
+import type { TrafficRow } from './traffic.js'
 import type { VonRunInit } from './von-world.js'
 
 /** A time series for the report: [seconds of virtual time, value]. */
@@ -46,6 +47,8 @@ export interface ScenarioResult {
   readonly notes?: readonly string[]
   /** With --event-costs: wall time by kind of event, most expensive first. */
   readonly eventCosts?: readonly EventCostRow[]
+  /** VON scenarios: what the measured peers sent by message type, per peer per second (traffic.ts). */
+  readonly traffic?: readonly TrafficRow[]
 }
 
 export interface Scenario {

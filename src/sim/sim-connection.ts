@@ -135,6 +135,7 @@ export class SimConnection implements Connection {
     node.messagesSent++
     node.bytesSent += data.length
     node.wireBytesSent += wire
+    node.traffic?.add(data, wire)
     if (done > now) {
       const at = this.pendingEnd++
       this.pendingDone[at] = done

@@ -8,8 +8,12 @@ import type { ScenarioResult } from './scenario.js'
  * workload, scaled down so the whole file runs in well under a minute.
  */
 function run(name: string, peers: number, seconds: number, options: Record<string, number> = {}): ScenarioResult['metrics'] {
+  return runFull(name, peers, seconds, options).metrics
+}
+
+function runFull(name: string, peers: number, seconds: number, options: Record<string, number> = {}): ScenarioResult {
   const scenario = VON_SCENARIOS.find((s) => s.name === name)!
-  const r = scenario.run({
+  return scenario.run({
     seed: '7',
     peers,
     seconds,
@@ -17,15 +21,23 @@ function run(name: string, peers: number, seconds: number, options: Record<strin
     trace: undefined,
     progress: () => {},
   })
-  return r.metrics
 }
 
 describe('VON scenarios, small and seeded', () => {
-  it("VAST's workload (100 peers): consistency at least 99.5 %", () => {
-    const m = run('vast', 100, 20, { 'join-seconds': 5 })
+  it("VAST's workload (100 peers): consistency at least 99.5 %; the bytes by message type add up to what the peers sent", () => {
+    const r = runFull('vast', 100, 20, { 'join-seconds': 5 })
+    const m = r.metrics
     expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.995)
     expect(m.graphConnected).toBe(true)
     expect(m.sentBytesPerPeerPerSecMean).toBeLessThan(8000)
+    const rows = r.traffic!
+    const total = rows.find((t) => t.type === 'total')!
+    expect(total.bytes).toBeCloseTo(m.sentBytesPerPeerPerSecMean as number, 6)
+    expect(total.datagrams).toBeCloseTo(m.datagramsPerPeerPerSecMean as number, 6)
+    expect(total.wire).toBeCloseTo(m.wireBytesPerPeerPerSecMean as number, 6)
+    // Moves are most of it; every datagram pays at least the packet headers on the wire.
+    expect(rows[0]!.type).toBe('von MOVE')
+    expect(total.wire).toBeGreaterThanOrEqual(total.bytes + 93 * total.datagrams - 1e-6)
   }, 300_000)
 
   it('dense (about 20 peers per AOI): consistency at least 99 %', () => {

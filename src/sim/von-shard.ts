@@ -10,6 +10,7 @@ import { SimWorld, type SimLinkPeer } from './world.js'
 import { drawNatClass } from './nat-model.js'
 import { LatencyHistogram, PositionHistory, RelayLoadMeter, SimRelayDirectory, type RelayLoad } from './relay-metrics.js'
 import type { SimNodeSpec } from './network.js'
+import { addTraffic, TrafficCounter, type TrafficTotals } from './traffic.js'
 
 /** A peer of this shard: its link-level peer and VON. */
 interface Local {
@@ -56,6 +57,11 @@ export interface VonShardResult {
   readonly rows: SampleRow[]
   /** Bytes/s sent and received in the measured window, per peer joined by its start. */
   readonly sent: number[]
+  /** Datagrams/s and wire bytes/s (packet headers included) sent, per peer as `sent`. */
+  readonly datagrams: number[]
+  readonly wire: number[]
+  /** What those peers sent in the window by message type (summed). */
+  readonly traffic: TrafficTotals
   readonly received: number[]
   readonly joinLatencies: number[]
   /** Joined live peers at the end, with their live neighbours by index. */
@@ -132,7 +138,7 @@ export class VonShard {
   private readonly byId = new Map<PeerId, number>()
   private readonly joined: Member[] = []
   private readonly rows: SampleRow[] = []
-  private readonly snapshotStart = new Map<number, { sent: number; received: number }>()
+  private readonly snapshotStart = new Map<number, { sent: number; received: number; datagrams: number; wire: number }>()
   private failed: number[] = []
   private rejoins = 0
   private readonly latencyDirect = new LatencyHistogram()
@@ -261,8 +267,9 @@ export class VonShard {
       this.relayMeter.start(this.localPeers())
       for (const m of this.members) {
         if (m.local === undefined) continue
-        const st = world.net.node(m.id)!.stats
-        this.snapshotStart.set(m.index, { sent: st.bytesSent, received: st.bytesReceived })
+        const node = world.net.node(m.id)!
+        this.snapshotStart.set(m.index, { sent: node.bytesSent, received: node.bytesReceived, datagrams: node.messagesSent, wire: node.wireBytesSent })
+        node.traffic = new TrafficCounter()
       }
     })
   }
@@ -377,6 +384,12 @@ export class VonShard {
     return {
       rows: this.rows,
       sent: measured.map((m) => (stats(m).bytesSent - (this.snapshotStart.get(m.index)?.sent ?? 0)) / span),
+      datagrams: measured.map((m) => (stats(m).messagesSent - (this.snapshotStart.get(m.index)?.datagrams ?? 0)) / span),
+      wire: measured.map((m) => (stats(m).wireBytesSent - (this.snapshotStart.get(m.index)?.wire ?? 0)) / span),
+      traffic: measured.reduce((t, m) => {
+        const counter = this.world.net.node(m.id)!.traffic
+        return counter === undefined ? t : addTraffic(t, counter)
+      }, {} as TrafficTotals),
       received: measured.map((m) => (stats(m).bytesReceived - (this.snapshotStart.get(m.index)?.received ?? 0)) / span),
       joinLatencies: mine.filter((m) => m.completeAt >= 0 && m.joinAt >= 0).map((m) => m.completeAt - m.joinAt),
       alive: alive.map((m) => ({

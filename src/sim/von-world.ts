@@ -4,6 +4,7 @@ import { mergeEventCosts } from './event-costs.js'
 import type { OverlayPicture, ScenarioResult, Series, TraceSink } from './scenario.js'
 import { mean, percentile } from './stats.js'
 import { isConnected } from './von-metrics.js'
+import { addTraffic, trafficRows, type TrafficTotals } from './traffic.js'
 import type { NatOptions } from './nat-model.js'
 import { LatencyHistogram } from './relay-metrics.js'
 import { VonShard, vonSchedule, type VonShardResult } from './von-shard.js'
@@ -220,6 +221,8 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     driftMax,
     sentBytesPerPeerPerSecMean: mean(sent),
     sentBytesPerPeerPerSecMax: sent.length === 0 ? 0 : Math.max(...sent),
+    datagramsPerPeerPerSecMean: mean(all((p) => p.datagrams)),
+    wireBytesPerPeerPerSecMean: mean(all((p) => p.wire)),
     receivedBytesPerPeerPerSecMean: mean(received),
     receivedBytesPerPeerPerSecMax: received.length === 0 ? 0 : Math.max(...received),
     linksPerPeerMean: linkSamples === 0 ? 0 : linkSum / linkSamples,
@@ -283,7 +286,12 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     { name: 'links per peer', unit: 'links', points: linkSeries },
   ]
   const costs = parts.flatMap((p) => (p.eventCosts === undefined ? [] : [p.eventCosts]))
-  return { metrics, series, overlay: picture(alive, init), ...(costs.length > 0 ? { eventCosts: mergeEventCosts(costs) } : {}) }
+  const traffic = trafficRows(
+    parts.reduce((t, p) => addTraffic(t, p.traffic), {} as TrafficTotals),
+    sent.length,
+    init.seconds,
+  )
+  return { metrics, series, overlay: picture(alive, init), traffic, ...(costs.length > 0 ? { eventCosts: mergeEventCosts(costs) } : {}) }
 }
 
 function picture(alive: VonShardResult['alive'], init: VonRunInit): OverlayPicture {
