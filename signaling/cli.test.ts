@@ -116,16 +116,21 @@ describe('npm run signaling', () => {
     }
     expect(await n.exited).toBe(0)
     expect(n.out()).toContain('authenticated')
+    // Bound to loopback: every client is this machine, so loopback is exempt from the per-address caps.
+    expect(n.out()).toMatch(/"limits":\{"perAddress":16,"authsPerMinute":60,"idleTimeoutMs":120000,"exempt":\["127.0.0.1","::1"\],"trustProxy":\[\],"origins":"any"\}/)
     expect(n.out()).not.toContain(SECRET)
   }, 30_000)
 
-  it('refuses TURN without a secret, a bad URL, half a TLS pair and an unreadable secret file, saying why', async () => {
+  it('refuses TURN without a secret, a bad URL, half a TLS pair, an unreadable secret file and bad limits, saying why', async () => {
     const cases: [string[], RegExp][] = [
       [['--turn', 'turn:h:3478'], /TURN URLs need a shared secret/],
       [['--stun', 'http://h'], /not a STUN URL/],
       [['--tls-cert', CERT], /--tls-cert and --tls-key go together/],
       [['--turn', 'turn:h:3478', '--turn-secret-file', join(dir, 'missing')], /cannot read --turn-secret-file/],
       [['--ice', 'turn:h:1'], /needs credentials/],
+      [['--allow-origin', 'world.example.org'], /--allow-origin world.example.org: not an origin/],
+      [['--max-per-address', '0'], /--max-per-address must be an integer in \[1, 1000000\]/],
+      [['--trust-proxy', 'proxy.local'], /--trust-proxy proxy.local: not an IP address/],
     ]
     for (const [args, message] of cases) {
       const n = node(['--port', '0', ...args])

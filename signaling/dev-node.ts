@@ -1,6 +1,7 @@
 import type { Plugin } from 'vite'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
 import { JsonLog } from '../src/platform/json-log.js'
+import { LOOPBACK_ADDRESSES } from './client-address.js'
 import { SignalingServer } from './server.js'
 
 /** The dev server's node port; P2P_DEV_SIGNALING_PORT changes it. */
@@ -20,7 +21,7 @@ export function devSignalingNode(): Plugin {
     apply: 'serve',
     async configureServer(server) {
       const exposed = server.config.server.host === true || server.config.server.host === '0.0.0.0'
-      const node = new SignalingServer({ crypto: new NodeCrypto(), log: new JsonLog({ write: (line) => process.stdout.write(`${line}\n`) }, { level: 'warn', fields: { name: 'signaling' } }) }, { port, host: exposed ? '0.0.0.0' : '127.0.0.1' })
+      const node = new SignalingServer({ crypto: new NodeCrypto(), log: new JsonLog({ write: (line) => process.stdout.write(`${line}\n`) }, { level: 'warn', fields: { name: 'signaling' } }) }, { port, host: exposed ? '0.0.0.0' : '127.0.0.1', exemptAddresses: LOOPBACK_ADDRESSES })
       try {
         await node.start()
         server.config.logger.info(`  signaling node: ws://${exposed ? '<this host>' : '127.0.0.1'}:${port}/ (the page finds it by itself)`)

@@ -9,10 +9,15 @@ import {
   authMessage, encodeSignalingMessage, NONCE_BYTES, parseClientMessage,
   SIGNALING_VERSION, type ClientMessage, type ServerErrorCode, type ServerMessage,
 } from '../src/platform/signaling/signaling-protocol.js'
-import { resolveOptions, type SignalingServerInit, type SignalingServerOptions } from './options.js'
-import { Room } from './room.js'
+import { Admission, type UpgradeInfo } from './admission.js'
+import { newStats, type Client, type SignalingServerStats } from './client-state.js'
+import { explainBadFrame } from './frame-errors.js'
+import { IdleProbe } from './idle-probe.js'
+import { describeLimits, resolveOptions, type SignalingServerInit, type SignalingServerOptions } from './options.js'
 import { TokenBucket } from './token-bucket.js'
+import { Worlds } from './worlds.js'
 
+export type { SignalingServerStats } from './client-state.js'
 export type { SignalingServerInit } from './options.js'
 
 export interface SignalingServerComponents {
@@ -20,53 +25,29 @@ export interface SignalingServerComponents {
   log: Log
   /** Monotonic time for rate limits. @default performance.now() */
   clock?: Clock
-}
-
-interface Client {
-  readonly ws: WebSocket
-  readonly nonce: Uint8Array
-  readonly addr: string
-  readonly messages: TokenBucket
-  readonly bytes: TokenBucket
-  id?: PeerId
-  world?: string
-  alive: boolean
-  bad: number
-  dropped: number
-  /** A 'rate-limited' error was sent since the last accepted frame: don't echo a flood. */
-  limitedNotified: boolean
-  authTimer?: ReturnType<typeof setTimeout>
-  /** Renews the TURN credential before it expires. */
-  iceTimer?: ReturnType<typeof setTimeout>
-}
-
-export interface SignalingServerStats {
-  connections: number
-  authenticated: number
-  relayed: number
-  badFrames: number
-  rateLimited: number
-  heartbeatTimeouts: number
-  /** Fresh TURN credentials pushed to connected peers. */
-  iceRenewals: number
+  /** Draws for the host cache. @default Math.random */
+  random?: () => number
 }
 
 /**
  * The bootstrap node: a peer proves its id by signing a fresh nonce, joins a world,
  * gets a few live peers of it (the host cache) and relays WebRTC signaling to
- * peers of the same world. It holds no state beyond its open sockets. Wire
- * protocol: docs/signaling.md.
+ * peers of the same world. It holds no state beyond its open sockets (and the
+ * per-address budgets of `AddressLimits`). Wire protocol and the defences
+ * against hostile clients: docs/signaling.md.
  */
 export class SignalingServer {
-  readonly stats: SignalingServerStats = { connections: 0, authenticated: 0, relayed: 0, badFrames: 0, rateLimited: 0, heartbeatTimeouts: 0, iceRenewals: 0 }
+  readonly stats: SignalingServerStats = newStats()
   private readonly crypto: Crypto
   private readonly log: Log
   private readonly clock: Clock
   private readonly init: SignalingServerOptions
+  private readonly admission: Admission<Client>
+  private readonly idle: IdleProbe
   private readonly external: HttpServer | undefined
   private readonly clients = new Set<Client>()
   private readonly byId = new Map<PeerId, Client>()
-  private readonly worlds = new Map<string, Room<Client>>()
+  private readonly worlds: Worlds
   private wss: WebSocketServer | undefined
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private startedAt = 0
@@ -77,12 +58,22 @@ export class SignalingServer {
     this.clock = components.clock ?? { now: () => performance.now() }
     this.external = init.server
     this.init = resolveOptions(init)
+    this.worlds = new Worlds(this.init, components.random ?? Math.random)
+    this.admission = new Admission({ clock: this.clock, log: this.log, stats: this.stats }, this.init)
+    this.idle = new IdleProbe({
+      clock: this.clock, crypto: this.crypto, stats: this.stats, live: (c) => this.clients.has(c),
+      challenge: (c, nonce) => this.send(c, { t: 'challenge', v: SIGNALING_VERSION, nonce }),
+      close: (c, code, reason) => this.drop(c, code, reason),
+    }, { idleTimeoutMs: this.init.idleTimeoutMs, graceMs: this.init.authTimeoutMs })
   }
 
   /** Starts listening (or attaches to `server`); resolves with the port. */
   async start(): Promise<number> {
     if (this.wss !== undefined) return this.port
-    const common = { maxPayload: this.init.maxFrameBytes, perMessageDeflate: false, clientTracking: false }
+    const common = {
+      maxPayload: this.init.maxFrameBytes, perMessageDeflate: false, clientTracking: false,
+      verifyClient: (info: UpgradeInfo, done: (ok: boolean, code?: number, message?: string) => void) => this.admission.verify(info, done),
+    }
     const wss = this.external !== undefined
       ? new WebSocketServer({ ...common, server: this.external })
       : new WebSocketServer({ ...common, port: this.init.port, host: this.init.host })
@@ -103,7 +94,8 @@ export class SignalingServer {
     wss.on('error', (err) => this.log.error('server error', { err }))
     this.heartbeat = setInterval(() => this.beat(), this.init.heartbeatMs)
     this.startedAt = this.clock.now()
-    this.log.info('listening', { port: this.port, host: this.external === undefined ? this.init.host : undefined, ice: this.init.ice.describe() })
+    const host = this.external === undefined ? this.init.host : undefined
+    this.log.info('listening', { port: this.port, host, ice: this.init.ice.describe(), limits: describeLimits(this.init) })
     return this.port
   }
 
@@ -114,6 +106,14 @@ export class SignalingServer {
 
   get clientCount(): number {
     return this.clients.size
+  }
+
+  /**
+   * Marks these peer ids as anchors (the operator's always-on peers): listed
+   * first in host caches, whenever they are connected.
+   */
+  markAnchors(ids: Iterable<PeerId>): void {
+    for (const id of ids) this.worlds.markAnchor(id, this.byId.get(id))
   }
 
   /** What GET /health reports: listening, load, and which ICE servers peers get (no secrets). */
@@ -140,20 +140,24 @@ export class SignalingServer {
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const addr = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
+    const address = this.admission.addressOf(req)
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
+    const addr = peer.startsWith(`${address}:`) ? peer : `${address} via ${peer}`
     ws.on('error', (err) => this.log.warn('socket error', { addr, err }))
-    if (this.clients.size >= this.init.maxClients) {
+    if (this.clients.size >= this.init.maxClients && !this.makeRoom(address, addr)) {
       this.log.warn('full, refusing connection', { addr })
       ws.close(1013, 'server full')
       return
     }
     const now = this.clock.now()
     const c: Client = {
-      ws, addr, nonce: new Uint8Array(randomBytes(NONCE_BYTES)), alive: true, bad: 0, dropped: 0, limitedNotified: false,
+      ws, addr, address, exempt: this.admission.limits.isExempt(address), nonce: new Uint8Array(randomBytes(NONCE_BYTES)), alive: true, bad: 0, dropped: 0, limitedNotified: false,
       messages: new TokenBucket(this.init.messagesPerSec, this.init.burstMessages, now),
       bytes: new TokenBucket(this.init.bytesPerSec, this.init.burstBytes, now),
+      lastSeenMs: now, probeSentMs: now,
     }
     this.clients.add(c)
+    this.admission.limits.add(address, c, now)
     this.stats.connections++
     c.authTimer = setTimeout(() => this.drop(c, 1008, 'auth timeout'), this.init.authTimeoutMs)
     ws.on('pong', () => { c.alive = true })
@@ -164,6 +168,20 @@ export class SignalingServer {
     })
     this.log.info('connected', { addr })
     this.send(c, { t: 'challenge', v: SIGNALING_VERSION, nonce: c.nonce })
+  }
+
+  /**
+   * The node is full: closes the newest socket (unauthenticated first) of the
+   * address holding the most, if that is at least two more than `address`
+   * holds, so one address (or a few) cannot keep every other one out.
+   */
+  private makeRoom(address: string, addr: string): boolean {
+    const victim = this.admission.limits.victimFor(address, (c) => c.id === undefined)
+    if (victim === undefined) return false
+    this.stats.evicted++
+    this.log.warn('full, making room for another address', { addr, evicted: victim.addr })
+    this.drop(victim, 1013, 'server full: making room for another address')
+    return true
   }
 
   private onMessage(c: Client, raw: RawData, isBinary: boolean): void {
@@ -178,10 +196,12 @@ export class SignalingServer {
       return
     }
     c.limitedNotified = false
-    let msg: ClientMessage | null = null
     try {
-      msg = isBinary ? null : parseClientMessage(text(raw), this.init.maxFrameBytes)
-      if (msg === null) return this.bad(c, isBinary ? 'binary frames are not part of the protocol' : 'not a valid JSON message')
+      if (isBinary) return this.bad(c, 'binary frames are not part of the protocol')
+      const frame = text(raw)
+      const msg = parseClientMessage(frame, this.init.maxFrameBytes)
+      if (msg === null) return this.bad(c, explainBadFrame(frame))
+      c.lastSeenMs = now
       this.handle(c, msg)
     } catch (err) {
       this.log.error('handler failed', { addr: c.addr, err })
@@ -190,7 +210,7 @@ export class SignalingServer {
   }
 
   private handle(c: Client, msg: ClientMessage): void {
-    if (msg.t === 'auth') return this.auth(c, msg.key, msg.sig)
+    if (msg.t === 'auth') return c.id === undefined ? this.auth(c, msg.key, msg.sig) : this.reauth(c, c.id, msg.key, msg.sig)
     if (c.id === undefined) return this.bad(c, 'authenticate first', 'not-authenticated')
     if (msg.t === 'join') return this.join(c, c.id, msg.world)
     if (c.world === undefined) return this.bad(c, 'join a world first', 'not-joined')
@@ -204,7 +224,12 @@ export class SignalingServer {
   }
 
   private auth(c: Client, key: Uint8Array, sig: Uint8Array): void {
-    if (c.id !== undefined) return this.bad(c, 'already authenticated')
+    // Before the verification: that is what an address would spend our CPU on.
+    if (!this.admission.limits.takeAuth(c.address, this.clock.now())) {
+      this.stats.authRateLimited++
+      this.reject(c, 'rate-limited', 'too many authentications from your address: try again in a minute')
+      return this.drop(c, 1013, 'too many authentications from this address')
+    }
     if (!this.crypto.verify(key, authMessage(c.nonce), sig)) {
       this.reject(c, 'auth-failed', 'signature does not verify with this key and nonce')
       return this.drop(c, 1008, 'auth failed')
@@ -218,6 +243,16 @@ export class SignalingServer {
     this.stats.authenticated++
     this.log.info('authenticated', { addr: c.addr, peer: id.slice(0, 12) })
     this.send(c, { t: 'welcome', id, ice: this.grantIce(c, id) })
+    this.idle.watch(c)
+  }
+
+  /** An `auth` on an authenticated socket: the answer to an idle socket's fresh challenge, or a mistake. */
+  private reauth(c: Client, id: PeerId, key: Uint8Array, sig: Uint8Array): void {
+    const answer = this.idle.answer(c, id, key, sig)
+    if (answer === 'unasked') return this.bad(c, 'already authenticated')
+    if (answer === 'ok') return
+    this.reject(c, 'auth-failed', 'the answer to the challenge does not verify with this connection\'s key')
+    this.drop(c, 1008, 'auth failed')
   }
 
   /** The ICE servers for `c`, arming the renewal of its TURN credential at half its lifetime. */
@@ -235,16 +270,9 @@ export class SignalingServer {
   }
 
   private join(c: Client, id: PeerId, world: string): void {
-    if (c.world !== world) {
-      this.leave(c)
-      c.world = world
-      let room = this.worlds.get(world)
-      if (room === undefined) this.worlds.set(world, (room = new Room<Client>()))
-      room.add(c)
-      this.log.info('joined', { peer: id.slice(0, 12), world, size: room.size })
-    }
-    const hosts = this.worlds.get(world)!.sample(this.init.hostCacheSize, c, Math.random)
-    this.send(c, { t: 'peers', world, peers: hosts.map((h) => h.id!) })
+    const size = this.worlds.enter(c, id, world)
+    if (size !== undefined) this.log.info('joined', { peer: id.slice(0, 12), world, size })
+    this.send(c, { t: 'peers', world, peers: this.worlds.hosts(c) })
   }
 
   private bad(c: Client, message: string, code: ServerErrorCode = 'bad-frame'): void {
@@ -268,24 +296,19 @@ export class SignalingServer {
     c.ws.close(code, reason)
   }
 
-  private leave(c: Client): void {
-    if (c.world === undefined) return
-    const room = this.worlds.get(c.world)
-    room?.delete(c)
-    if (room?.size === 0) this.worlds.delete(c.world)
-    c.world = undefined
-  }
-
   /** Removes every trace of `c`; idempotent. */
   private forget(c: Client): void {
     clearTimeout(c.authTimer)
     clearTimeout(c.iceTimer)
+    this.idle.unwatch(c)
     if (!this.clients.delete(c)) return
-    this.leave(c)
+    this.admission.limits.remove(c.address, c)
+    this.worlds.leave(c)
     if (c.id !== undefined && this.byId.get(c.id) === c) this.byId.delete(c.id)
   }
 
   private beat(): void {
+    this.admission.limits.prune(this.clock.now())
     for (const c of [...this.clients]) {
       if (!c.alive) {
         this.stats.heartbeatTimeouts++

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Log } from '../src/core/env.js'
 import { NodeCrypto } from '../src/platform/node/node-crypto.js'
+import { isLoopbackHost, LOOPBACK_ADDRESSES } from './client-address.js'
 import { SignalingServer, type SignalingServerInit } from './server.js'
 import { createFront, withHealth, type TlsFiles } from './http-front.js'
 import { staticFiles } from './static-files.js'
@@ -12,7 +13,12 @@ export interface WorldServerInit {
   host?: string
   /** 0 picks a free port. @default 0 */
   port?: number
-  /** Options of the embedded signaling node. @default {} */
+  /**
+   * Options of the embedded signaling node. Unless they say otherwise, loopback
+   * is exempt from the per-address limits when `host` is a loopback address:
+   * then every client is this machine (tabs, bots, the e2e suite).
+   * @default {}
+   */
   signaling?: Omit<SignalingServerInit, 'server' | 'port' | 'host'>
   /** Serve HTTPS and WSS with this certificate. @default undefined (plain HTTP) */
   tls?: TlsFiles
@@ -37,7 +43,8 @@ export async function startWorldServer(log: Log, init: WorldServerInit): Promise
     http.once('error', reject)
     http.listen(init.port ?? 0, host, () => resolve())
   })
-  const signaling = new SignalingServer({ crypto: new NodeCrypto(), log }, { ...init.signaling, server: http })
+  const exemptAddresses = init.signaling?.exemptAddresses ?? (isLoopbackHost(host) ? LOOPBACK_ADDRESSES : [])
+  const signaling = new SignalingServer({ crypto: new NodeCrypto(), log }, { ...init.signaling, exemptAddresses, server: http })
   box.signaling = signaling
   const port = await signaling.start()
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host

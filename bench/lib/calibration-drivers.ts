@@ -3,6 +3,7 @@ import { loadavg } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
 import { SignalingServer } from '../../signaling/server.js'
+import { LOOPBACK_ADDRESSES } from '../../signaling/client-address.js'
 import { SILENT_LOG } from '../../src/core/env.js'
 import { startNetworkPeer, type NetworkPeer } from '../../src/platform/network-peer.js'
 import { createNodeEnv } from '../../src/platform/node/node-env.js'
@@ -44,7 +45,7 @@ export function simDriver(sc: CalibrationScenario): CalibrationDriver {
  * (the simulator's side runs none either).
  */
 export async function realDriver(sc: CalibrationScenario): Promise<CalibrationDriver> {
-  const server = new SignalingServer({ crypto: createNodeEnv({ logLevel: 'silent' }).crypto, log: SILENT_LOG }, { port: 0, host: '127.0.0.1' })
+  const server = new SignalingServer({ crypto: createNodeEnv({ logLevel: 'silent' }).crypto, log: SILENT_LOG }, { port: 0, host: '127.0.0.1', exemptAddresses: LOOPBACK_ADDRESSES })
   const port = await server.start()
   // How late this process runs its callbacks (1 ms timer lateness): a received move waits as long.
   const loopDelay = monitorEventLoopDelay({ resolution: 1 })
