@@ -2,6 +2,7 @@
  * npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]
  *                [--workers N] [--event-costs] [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
  *                [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off]
+ *                [--mobility NAME] [--tracks FILE] [--write-tracks FILE]
  *
  * Runs one scenario of the deterministic simulator with a progress bar, then
  * writes DIR/metrics.json, DIR/series.json (the report's time series, for
@@ -19,6 +20,7 @@ import { renderReport } from './report.js'
 import type { MetricValue, ScenarioResult, TraceSink } from './scenario.js'
 import { SCENARIOS, findScenario } from './scenarios/index.js'
 import { runShardWorker, runVonWorkers, type ShardJob } from './von-parallel.js'
+import { readTracksFile } from './replay-file.js'
 
 function parse(argv: readonly string[]): Map<string, string> {
   const out = new Map<string, string>()
@@ -41,9 +43,17 @@ const NAT_USAGE = `NATs and relaying (VON scenarios): [--nat SHARES] [--stun on|
   --stun (default on)  --turn (default off)  --turn-extra-ms: TURN's extra one-way delay (default 20)
   --relay off: no peer relays for others (what relaying through peers saves: docs/relays.md)`
 
+/** The mobility flags of VON scenarios (src/sim/mobility.ts, src/sim/replay.ts, docs/mobility.md). */
+const MOBILITY_USAGE = `Mobility (VON scenarios): [--mobility NAME] [--tracks FILE] [--write-tracks FILE]
+  --mobility waypoint|random|hotspot|flash|keyboard|replay   how peers move (default: the scenario's; random = waypoint, VAST's)
+        keyboard: arrow keys held alone or in pairs, changed every 0.3-3 s, pauses, 10 % idle players
+        replay: positions from --tracks FILE (JSON, or gzip; docs/mobility.md): the file sets the peers, world and
+        steps per second; give the --seconds (--join-seconds, --settle-seconds) it was written with
+  --write-tracks FILE   write the positions the run's mobility produced (FILE.gz: gzipped), for --mobility replay`
+
 function usage(): string {
   const names = SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')
-  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N] [--event-costs]\nscenarios:\n${names}\n${NAT_USAGE}`
+  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N] [--event-costs]\nscenarios:\n${names}\n${NAT_USAGE}\n${MOBILITY_USAGE}`
 }
 
 class ProgressBar {
@@ -91,7 +101,12 @@ async function main(): Promise<number> {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`--${key} must be a positive number, got "${raw}"`)
     return v
   }
-  const peers = Math.round(num('peers', scenario.defaults.peers))
+  const mobilityFlags = ['mobility', 'tracks', 'write-tracks'].filter((k) => args.has(k))
+  if (mobilityFlags.length > 0 && scenario.von === undefined) throw new Error(`--${mobilityFlags[0]}: scenario "${name}" has no mobility (VON scenarios do)`)
+  // A replay has as many peers as its file has tracks.
+  const tracksFile = args.get('mobility') === 'replay' && !args.has('peers') ? args.get('tracks') : undefined
+  const filePeers = tracksFile === undefined || tracksFile === 'true' ? undefined : readTracksFile(tracksFile).tracks.length
+  const peers = Math.round(num('peers', filePeers ?? scenario.defaults.peers))
   const seconds = num('seconds', scenario.defaults.seconds)
   const seed = args.get('seed') ?? '1'
   const out = args.get('out') ?? join('out', `${name}-${peers}-${seed}`)
@@ -105,6 +120,7 @@ async function main(): Promise<number> {
   const workers = Math.round(num('workers', 1))
   if (workers > 1 && scenario.von === undefined) throw new Error(`--workers: scenario "${name}" cannot be split (VON scenarios can)`)
   if (workers > 1 && trace !== undefined) throw new Error('--trace needs an unsplit run (leave out --workers)')
+  if (workers > 1 && args.has('write-tracks')) throw new Error('--write-tracks needs an unsplit run (leave out --workers)')
   const eventCosts = args.get('event-costs') === 'true'
   if (eventCosts && scenario.von === undefined) throw new Error(`--event-costs: scenario "${name}" does not time its events (VON scenarios do)`)
   const options = new Map([...args].filter(([k]) => !['scenario', 'peers', 'seconds', 'seed', 'out', 'trace', 'workers', 'event-costs'].includes(k)))
@@ -146,6 +162,7 @@ async function main(): Promise<number> {
   if (result.traffic !== undefined) console.log(`\nsent per peer per second by message type (measured peers, measured window):\n${formatTrafficRows(result.traffic)}\n`)
   const written = [join(out, 'metrics.json'), join(out, 'series.json'), join(out, 'report.html')]
   if (trace) written.push(join(out, 'trace.jsonl'))
+  if (args.has('write-tracks')) written.push(args.get('write-tracks')!)
   if (result.eventCosts !== undefined) {
     console.log(`\nwall time of the measured window by kind of event${workers > 1 ? ` (summed over ${workers} workers)` : ''}:`)
     console.log(formatEventCosts(result.eventCosts))

@@ -2,7 +2,8 @@ import type { PeerId } from '../core/id.js'
 import { VonPeer } from '../von/von-peer.js'
 import { massFailure } from './churn.js'
 import { EventCosts, type EventCostRow } from './event-costs.js'
-import { FlashCrowd, Hotspots, RandomWaypoint, type Mobility, type Point } from './mobility.js'
+import { FlashCrowd, Hotspots, KeyboardMobility, RandomWaypoint, type Mobility, type Point } from './mobility.js'
+import { enterMs, leaveMs, ReplayMobility, TrackRecorder } from './replay.js'
 import { readRecords, RecordKind, ShardOutbox } from './shard-bus.js'
 import { sampleConsistency, type Observed } from './von-metrics.js'
 import type { VonRunInit } from './von-world.js'
@@ -120,6 +121,8 @@ export function vonSchedule(init: VonRunInit) {
 }
 
 const REPORT_PERIOD_MS = 10_000
+/** A replayed peer whose track ended said goodbye (BYE) this long before it closes its links and its process ends (a closed tab). */
+const LEAVE_CLOSE_MS = 100
 /** A peer alone this long rejoins (the real Peer waits 2-6 s: aloneGraceMs). */
 const ALONE_GRACE_MS = 2000
 
@@ -146,6 +149,7 @@ export class VonShard {
   private readonly relayHop = new LatencyHistogram()
   private readonly relayLeg = new LatencyHistogram()
   private readonly relayMeter = new RelayLoadMeter()
+  private readonly recorder: TrackRecorder | undefined
 
   constructor(
     private readonly init: VonRunInit,
@@ -154,6 +158,7 @@ export class VonShard {
   ) {
     const { stepMs, sampleMs, buffer, joinMs, measureStart, endMs, failAt } = vonSchedule(init)
     if (init.relayFailure !== undefined && shards > 1) throw new Error('a relay failure needs an unsplit run (leave out --workers): each shard sees only its own relays')
+    if (init.onTracks !== undefined && shards > 1) throw new Error('--write-tracks needs an unsplit run (leave out --workers)')
     this.measureStart = measureStart
     this.endMs = endMs
     // Relaying off: no peer volunteers or keeps a home relay, so no circuit ever opens.
@@ -168,7 +173,10 @@ export class VonShard {
     const sim = world.sim
     if (init.eventClock !== undefined) sim.costs = new EventCosts(init.eventClock, measureStart)
     const rng = sim.rng('von-world')
-    const mobility = makeMobility(init, { width: init.width, height: init.height }, sim.rng('mobility'))
+    const replay = typeof init.mobility === 'object' ? init.mobility.replay : undefined
+    if (replay !== undefined && replay.tracks.length !== init.peers) throw new Error(`invariant: ${init.peers} peers but ${replay.tracks.length} tracks`)
+    let mobility = makeMobility(init, { width: init.width, height: init.height }, sim.rng('mobility'), () => sim.now)
+    if (init.onTracks !== undefined) mobility = this.recorder = new TrackRecorder(mobility)
     const plane = init.latencyPlaneMs ?? 60
     // Its own stream: runs without NAT classes draw exactly what they drew before.
     const natRng = init.nat === undefined ? undefined : sim.rng('nat')
@@ -194,16 +202,21 @@ export class VonShard {
     const hostCacheFor = (m: Member, exclude: boolean) => (): PeerId[] =>
       hostCache(this.joined.filter((j) => j.alive && (!exclude || j !== m)), m.pos, init.hostCache ?? 'nearest', rng)
     for (const m of this.members) {
-      // A world grows: joins start slowly and speed up (peer i at joinMs * sqrt(i / n)).
-      const at = init.peers <= 1 ? 0 : Math.round(Math.sqrt(m.index / init.peers) * joinMs)
+      // A world grows: joins start slowly and speed up (peer i at joinMs * sqrt(i / n)); replayed peers enter when their track starts.
+      const track = replay?.tracks[m.index]
+      const at = track !== undefined ? enterMs(track, stepMs) : init.peers <= 1 ? 0 : Math.round(Math.sqrt(m.index / init.peers) * joinMs)
+      if (at > endMs) continue
       sim.at(at, () => {
         m.joinAt = sim.now
         if (m.local === undefined) return
         const first = this.joined.length === 0 && m.index === 0
         m.local.von.join(m.pos.x, m.pos.y, hostCacheFor(m, false))
-        // The first peer starts the world; later ones enter the host cache once joined.
-        if (first) this.markJoined(m)
+        // The first peer starts the world; later ones enter the host cache once joined. A replayed
+        // peer may enter first at any time: one that found nobody started a world, and the next must find it.
+        if (replay !== undefined ? m.local.von.joined : first) this.markJoined(m)
       })
+      const leaveAt = track === undefined ? Infinity : leaveMs(track, stepMs)
+      if (leaveAt <= endMs) sim.at(leaveAt, () => this.leave(m))
     }
 
     let step = 0
@@ -303,7 +316,27 @@ export class VonShard {
   /** Runs the whole measured run (unsplit). */
   run(): VonShardResult {
     this.world.sim.runUntil(this.endMs)
+    const init = this.init
+    if (this.recorder !== undefined) init.onTracks!(this.recorder.tracks(init, init.stepsPerSec, (i) => this.members[i]!.joinAt))
     return this.result()
+  }
+
+  /**
+   * A replayed peer's track ended: it leaves the world as a real Peer's close
+   * does (BYE to its neighbours, then every link closed) and its process ends.
+   * Every shard drops it from the truth at once, as at a failure.
+   */
+  private leave(m: Member): void {
+    if (!m.alive) return
+    m.alive = false
+    const local = m.local
+    if (local !== undefined && m.joinAt >= 0) local.von.leave()
+    // The BYEs go out first (a closing data channel sends what it holds; a simulated one drops it).
+    this.world.sim.after(LEAVE_CLOSE_MS, () => {
+      if (local === undefined) return this.world.net.crash(m.id)
+      local.peer.links.close()
+      this.world.crash(local.peer)
+    })
   }
 
   /** Runs this shard's events before `t` (its window); records it makes take effect at `horizon` or later. */
@@ -463,7 +496,8 @@ function hostCache(live: readonly Member[], p: Point, kind: 'nearest' | 'random'
   return best.map((b) => b.m.id)
 }
 
-function makeMobility(init: VonRunInit, box: { width: number; height: number }, rng: ReturnType<SimWorld['sim']['rng']>): Mobility {
+function makeMobility(init: VonRunInit, box: { width: number; height: number }, rng: ReturnType<SimWorld['sim']['rng']>, now: () => number): Mobility {
+  if (typeof init.mobility === 'object') return new ReplayMobility(init.mobility.replay, 1000 / init.stepsPerSec, now)
   switch (init.mobility) {
     case 'waypoint':
       return new RandomWaypoint(box, init.speed, rng)
@@ -471,6 +505,8 @@ function makeMobility(init: VonRunInit, box: { width: number; height: number }, 
       return new Hotspots(box, init.speed, rng, Math.max(2, Math.round(init.peers / 50)), init.aoi * 1.5, 0.05)
     case 'flash':
       return new FlashCrowd(box, init.speed, rng, { x: box.width / 2, y: box.height / 2 }, init.aoi / 2, Math.round(init.stepsPerSec * (init.joinSeconds + init.settleSeconds)))
+    case 'keyboard':
+      return new KeyboardMobility(box, init.speed, rng, { stepsPerSec: init.stepsPerSec })
   }
 }
 

@@ -7,6 +7,8 @@ import { isConnected } from './von-metrics.js'
 import { addTraffic, trafficRows, type TrafficTotals } from './traffic.js'
 import type { NatOptions } from './nat-model.js'
 import { LatencyHistogram } from './relay-metrics.js'
+import type { MobilityName } from './mobility.js'
+import type { Tracks } from './replay.js'
 import { VonShard, vonSchedule, type VonShardResult } from './von-shard.js'
 
 export interface VonRunInit {
@@ -20,7 +22,13 @@ export interface VonRunInit {
   stepsPerSec: number
   /** Units per step. */
   speed: number
-  mobility: 'waypoint' | 'hotspot' | 'flash'
+  /**
+   * How peers move: a model (mobility.ts), or the tracks of a file (replay.ts):
+   * then peer i follows tracks[i], enters when it starts and leaves when it ends.
+   */
+  mobility: MobilityName | { replay: Tracks }
+  /** Called after an unsplit run with the positions its mobility produced (--write-tracks). */
+  onTracks?: (tracks: Tracks) => void
   /** Peers join evenly over this many seconds. */
   joinSeconds: number
   /** Time after the last join before measurement starts. */

@@ -1,24 +1,35 @@
 import { numberOption, type MetricValue, type Scenario, type ScenarioArgs } from '../scenario.js'
 import { runVon, type VonRunInit } from '../von-world.js'
 import { DEFAULT_NAT_SHARES, natOptions } from '../nat-model.js'
+import type { MobilityName } from '../mobility.js'
+import { checkTracksFit } from '../replay.js'
+import { checkTracksWritable, readTracksFile, writeTracksFile } from '../replay-file.js'
 
 /** VAST's workload: 100 peers in 1200 x 1200, AOI 100, 5 units/step at 10 steps/s. */
 const VAST = { width: 1200, peers: 100, aoi: 100, speed: 5, stepsPerSec: 10 }
 const VAST_DENSITY = VAST.peers / (VAST.width * VAST.width)
 
-/** Flags shared by every VON scenario: --world, --aoi, --speed, --steps-per-sec, --join-seconds ... */
-function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number; mobility: VonRunInit['mobility'] }): VonRunInit {
+/** Flags shared by every VON scenario: --world, --aoi, --speed, --steps-per-sec, --join-seconds, --mobility ... */
+function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number; mobility: MobilityName }): VonRunInit {
   const o = args.options
   const world = numberOption(o, 'world', d.world)
+  const stepsPerSec = numberOption(o, 'steps-per-sec', VAST.stepsPerSec)
+  const mobility = mobilityOf(args, d.mobility)
+  // A replay takes its world and step rate from the file (mobilityOf refused flags that disagree).
+  const replay = typeof mobility === 'object' ? mobility.replay : undefined
+  const writeTracks = o.get('write-tracks')
+  if (writeTracks === 'true') throw new Error('--write-tracks needs a file name')
+  if (writeTracks !== undefined) checkTracksWritable(writeTracks)
   return {
     seed: args.seed,
     peers: args.peers,
-    width: world,
-    height: world,
+    width: replay?.width ?? world,
+    height: replay?.height ?? world,
     aoi: numberOption(o, 'aoi', d.aoi),
     speed: numberOption(o, 'speed', d.speed),
-    stepsPerSec: numberOption(o, 'steps-per-sec', VAST.stepsPerSec),
-    mobility: d.mobility,
+    stepsPerSec: replay?.stepsPerSec ?? stepsPerSec,
+    mobility,
+    ...(writeTracks === undefined ? {} : { onTracks: (t) => writeTracksFile(writeTracks, t) }),
     joinSeconds: numberOption(o, 'join-seconds', Math.max(5, Math.min(30, args.peers / 100))),
     settleSeconds: numberOption(o, 'settle-seconds', 5),
     seconds: args.seconds,
@@ -33,6 +44,31 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     progress: (f) => args.progress(f),
     eventClock: args.eventClock,
   }
+}
+
+const MODELS: readonly MobilityName[] = ['waypoint', 'hotspot', 'flash', 'keyboard']
+
+/**
+ * --mobility NAME (default: the scenario's model; `random` is waypoint, VAST's),
+ * or --mobility replay --tracks FILE: the file is read and checked here, before
+ * the run, against the flags that fix what it also says (--peers, --world, --steps-per-sec).
+ */
+function mobilityOf(args: ScenarioArgs, dflt: MobilityName): VonRunInit['mobility'] {
+  const o = args.options
+  const name = o.get('mobility') ?? dflt
+  const file = o.get('tracks')
+  if (name !== 'replay') {
+    if (file !== undefined) throw new Error('--tracks FILE goes with --mobility replay')
+    if (name === 'random') return 'waypoint'
+    if (!(MODELS as readonly string[]).includes(name)) throw new Error(`--mobility must be one of ${MODELS.join(', ')}, random (waypoint) or replay, got "${name}"`)
+    return name as MobilityName
+  }
+  if (file === undefined || file === 'true') throw new Error('--mobility replay needs --tracks FILE')
+  const tracks = readTracksFile(file)
+  const world = o.has('world') ? numberOption(o, 'world', 0) : undefined
+  const stepsPerSec = o.has('steps-per-sec') ? numberOption(o, 'steps-per-sec', 0) : undefined
+  checkTracksFit(tracks, { peers: args.peers, width: world, height: world, stepsPerSec }, file)
+  return { replay: tracks }
 }
 
 function onOff(v: string, name: string): boolean {
@@ -51,7 +87,7 @@ function withNat(args: ScenarioArgs, run: VonRunInit): VonRunInit {
 const sideAtVastDensity = (peers: number): number => Math.round(Math.sqrt(peers / VAST_DENSITY))
 
 /** VAST's AOI and speed in a world at VAST's density. */
-const atVastDensity = (args: ScenarioArgs, mobility: VonRunInit['mobility']): VonRunInit =>
+const atVastDensity = (args: ScenarioArgs, mobility: MobilityName): VonRunInit =>
   base(args, { world: sideAtVastDensity(args.peers), aoi: VAST.aoi, speed: VAST.speed, mobility })
 
 /**
