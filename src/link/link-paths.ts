@@ -22,7 +22,7 @@ const MAX_REMOTE_RELAYS = 4
 /** How much longer a link carried by a circuit may stay silent: its relay's loss is detected first, then another circuit opens. */
 export const RELAYED_DEAD_EXTRA_MS = 6000
 /** Why a circuit may close while both ends still want the link: the link reroutes (other ends of a circuit close the link). */
-const REROUTE_REASONS = new Set(['relay-lost', 'relay-unreachable', 'relay-slow', 'circuit-relay-full', 'circuit-no-reservation', 'circuit-not-a-relay', 'circuit-upgraded'])
+const REROUTE_REASONS = new Set(['relay-lost', 'relay-unreachable', 'relay-slow', 'circuit-relay-full', 'circuit-no-reservation', 'circuit-no-route', 'circuit-not-a-relay', 'circuit-upgraded'])
 /** A circuit we asked for that has not opened in this long goes to the next relay (the relay may be gone and not yet known to be). */
 const CIRCUIT_OPEN_MS = 2500
 /** A relay that failed a link's circuit is tried again for it after this long. */
@@ -249,17 +249,20 @@ export class LinkPaths {
     // Rerouting an open link, either end opens through the other's relays (both at once: the
     // smaller id's circuit stays, see acceptCircuit): one end's relays all gone is no dead end.
     const rerouting = link.state === 'open'
-    const iOpen = link.remoteRelays.length > 0 && (rerouting || link.initiator || link.localRelays.length === 0)
-    if (!iOpen) return
-    // A relay we are linked to first (no link to set up), none tried in the last few seconds.
     const now = this.host.now()
-    const tried = link.remoteRelays.filter((r) => now - (link.relaysTried.get(r) ?? -Infinity) > RELAY_RETRY_MS)
+    const fresh = (r: PeerId): boolean => now - (link.relaysTried.get(r) ?? -Infinity) > RELAY_RETRY_MS
+    const tried = link.remoteRelays.filter(fresh)
     // Not through a relay whose link to us just went silent, while there is another.
     const alive = tried.filter((r) => !this.relays!.lostRecently(r))
-    const fresh = alive.length > 0 ? alive : tried
+    const theirs = alive.length > 0 ? alive : tried
+    // Rerouting, our own home relays come next: one linked to the remote carries the circuit
+    // at once (either end's reservation will do), one that is not says so in a round trip.
+    const mine = rerouting ? this.relays.homeRelays().filter((r) => fresh(r) && r !== link.remote && !theirs.includes(r)) : []
+    const iOpen = (link.remoteRelays.length > 0 && (rerouting || link.initiator || link.localRelays.length === 0)) || mine.length > 0
+    if (!iOpen) return
     // Peers reaching the same target spread over its relays (by their own id).
-    const linked = fresh.filter((r) => this.host.isOpen(r))
-    const from = linked.length > 0 ? linked : fresh
+    const linked = theirs.filter((r) => this.host.isOpen(r))
+    const from = linked.length > 0 ? linked : mine.length > 0 ? mine : theirs
     const relay = from[parseInt(this.host.localId.slice(0, 6), 16) % Math.max(1, from.length)]
     if (relay === undefined) return
     link.relaysTried.set(relay, now)

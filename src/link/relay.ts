@@ -457,7 +457,9 @@ export class RelayLayer implements CircuitCarrier {
       return true
     }
     if (!this.relaying) return refuse('not-a-relay')
-    if (!this.reservations.has(target) || !this.host.isOpen(target)) return refuse('no-reservation')
+    // Either end holds a reservation here (the target's: it named us; the opener's: its own home relay), and the target is linked.
+    if (!this.reservations.has(target) && !this.reservations.has(from)) return refuse('no-reservation')
+    if (!this.host.isOpen(target)) return refuse(this.reservations.has(target) ? 'no-reservation' : 'no-route')
     if (this.stats.circuitsNow >= this.init.maxCircuits) return refuse('relay-full')
     let opened = 0
     // Each circuit sits in the map twice (one key per leg): count the opener's legs.
@@ -564,7 +566,9 @@ export class RelayLayer implements CircuitCarrier {
       this.host.sendLink(from, LinkMsg.C_END_UP, [1, cid, reason], Priority.HIGH)
       return true
     }
-    if (this.homes.get(from)?.state !== 'reserved') return refuse('no-reservation')
+    // From one of our home relays, or from a volunteer the opener holds a reservation with (it checked):
+    // the circuit proves both ends either way (circuit-auth.ts), so the relay cannot pose as the source.
+    if (this.homes.get(from)?.state !== 'reserved' && !this.host.volunteers().some((v) => v.id === from)) return refuse('no-reservation')
     const auth = new CircuitAuth(this.keys, source, false)
     if (!auth.onHello(hello)) {
       this.stats.tampered++
