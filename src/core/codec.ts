@@ -29,14 +29,101 @@ export function encodeValue(value: unknown): Uint8Array {
   return encoder.encode(value)
 }
 
-/** Decodes untrusted bytes; returns `undefined` on any malformed input, never throws. */
+/** Deepest nesting of arrays and maps accepted from a remote (ours nest at most five deep). */
+export const MAX_DEPTH = 32
+
+/**
+ * Decodes untrusted bytes; returns `undefined` on any malformed input (and on
+ * nesting deeper than {@link MAX_DEPTH}, and on extension values), never throws.
+ */
 export function decodeValue(bytes: Uint8Array): unknown {
+  if (!(bytes instanceof Uint8Array) || !wellFormed(bytes)) return undefined
   try {
     return decoder.decode(bytes)
   } catch {
     return undefined
   }
 }
+
+/** Items left to read in each open array or map (scratch: wellFormed runs to completion). */
+const itemsLeft = new Float64Array(MAX_DEPTH + 1)
+
+/**
+ * One pass over msgpack bytes without building anything: false unless they hold
+ * exactly one value, nested at most MAX_DEPTH deep, whose arrays and maps claim
+ * no more items than there are bytes left. msgpack's decoder allocates an array
+ * of the claimed length before reading its items, so without this a 60 KB frame
+ * of nested 16 Ki-item array headers made it allocate 2.8 GB (docs/FUZZ.md).
+ * Extension values are refused here too: maxExtLength 0 let empty ones through
+ * as ExtData objects, which a check for "an object" takes.
+ */
+function wellFormed(b: Uint8Array): boolean {
+  const n = b.length
+  let pos = 0
+  let depth = 0
+  let pending = 1 // items still to read, over every open container
+  itemsLeft[0] = 1
+  while (depth >= 0) {
+    if (itemsLeft[depth] === 0) {
+      depth--
+      continue
+    }
+    if (pos >= n) return false
+    itemsLeft[depth]!--
+    pending--
+    const h = b[pos++]!
+    let skip = 0
+    let items = 0
+    if (h <= 0x7f || h >= 0xe0 || h === 0xc0 || h === 0xc2 || h === 0xc3) {
+      // a fixint, nil or a boolean: the header is the value
+    } else if (h <= 0x8f) items = 2 * (h & 0x0f)
+    else if (h <= 0x9f) items = h & 0x0f
+    else if (h <= 0xbf) skip = h & 0x1f
+    else {
+      const at = 3 * (h - 0xc4)
+      if (at < 0) return false // 0xc1, never used
+      const lengthBytes = HEADS[at]!
+      if (pos + lengthBytes > n) return false
+      let length = 0
+      for (let i = 0; i < lengthBytes; i++) length = length * 256 + b[pos + i]!
+      pos += lengthBytes
+      const kind = HEADS[at + 2]!
+      if (kind === EXT) return false
+      if (kind === ARRAY) items = length
+      else if (kind === MAP) items = 2 * length
+      else skip = HEADS[at + 1]! + length
+    }
+    pos += skip
+    if (pos > n) return false
+    if (items > 0) {
+      pending += items
+      if (pending > n - pos || depth === MAX_DEPTH) return false
+      itemsLeft[++depth] = items
+    }
+  }
+  return pos === n
+}
+
+const BYTES = 0
+const ARRAY = 1
+const MAP = 2
+const EXT = 3
+/**
+ * Three numbers for each header from 0xc4: the bytes of its length field,
+ * the bytes that follow besides the length (an ext's type byte, a number's
+ * own bytes), and what the length counts.
+ */
+const HEADS = Uint8Array.of(
+  1, 0, BYTES, 2, 0, BYTES, 4, 0, BYTES, // bin 8/16/32
+  1, 1, EXT, 2, 1, EXT, 4, 1, EXT, // ext 8/16/32 (length, type)
+  0, 4, BYTES, 0, 8, BYTES, // float 32/64
+  0, 1, BYTES, 0, 2, BYTES, 0, 4, BYTES, 0, 8, BYTES, // uint 8..64
+  0, 1, BYTES, 0, 2, BYTES, 0, 4, BYTES, 0, 8, BYTES, // int 8..64
+  0, 2, EXT, 0, 3, EXT, 0, 5, EXT, 0, 9, EXT, 0, 17, EXT, // fixext 1..16 (type, data)
+  1, 0, BYTES, 2, 0, BYTES, 4, 0, BYTES, // str 8/16/32
+  2, 0, ARRAY, 4, 0, ARRAY, // array 16/32
+  2, 0, MAP, 4, 0, MAP, // map 16/32
+)
 
 /**
  * Small frames (moves, keepalives, probes: most of what a peer sends) are copied

@@ -62,7 +62,8 @@ export function decodePlayerData(bytes: Uint8Array): PlayerData | null {
   for (const e of stats as unknown[]) {
     if (!Array.isArray(e) || e.length !== 2) return null
     const [k, value] = e as unknown[]
-    if (typeof k !== 'string' || k.length > L.statChars || !isFiniteNumber(value) || Object.hasOwn(out, k)) return null
+    // '__proto__' is refused: assigned, it would set nothing and the stat would vanish (found by fuzzing).
+    if (typeof k !== 'string' || k === '__proto__' || k.length > L.statChars || !isFiniteNumber(value) || Object.hasOwn(out, k)) return null
     out[k] = value
   }
   return { name, x, y, appearance: appearance as Uint8Array | null, inventory: items, stats: out }
