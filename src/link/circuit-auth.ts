@@ -42,8 +42,8 @@ export interface CircuitKeys {
 export type OpenResult = Uint8Array | 'tampered' | 'replayed' | 'not-ready'
 
 export class CircuitAuth {
-  private readonly ephSecret: Uint8Array
-  private readonly ephPublic: Uint8Array
+  /** Our ephemeral X25519 key, made when first needed: a responder checks the opener's signed HELLO first (a HELLO costs its sender a signature, its receiver no key until it verifies). */
+  private eph: { secret: Uint8Array; public: Uint8Array } | undefined
   private remoteEph: Uint8Array | undefined
   private sendKey: Hmac | undefined
   private recvKey: Hmac | undefined
@@ -55,9 +55,22 @@ export class CircuitAuth {
     readonly remote: PeerId,
     /** The end that asked the relay for the circuit (it sends the first HELLO). */
     readonly opener: boolean,
-  ) {
-    this.ephSecret = keys.rng.bytes(32)
-    this.ephPublic = x25519.getPublicKey(this.ephSecret)
+  ) {}
+
+  private get ephSecret(): Uint8Array {
+    return this.ephemeral().secret
+  }
+
+  private get ephPublic(): Uint8Array {
+    return this.ephemeral().public
+  }
+
+  private ephemeral(): { secret: Uint8Array; public: Uint8Array } {
+    if (this.eph === undefined) {
+      const secret = this.keys.rng.bytes(32)
+      this.eph = { secret, public: x25519.getPublicKey(secret) }
+    }
+    return this.eph
   }
 
   get ready(): boolean {
