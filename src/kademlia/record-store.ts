@@ -134,10 +134,20 @@ export class RecordStore {
     }
     const u = this.usageOf(from)
     if (u.count + 1 > this.init.maxRecordsPerOrigin || u.bytes + size > this.init.maxBytesPerOrigin) return 'origin-full'
-    while (this.records.size + 1 > this.init.maxRecords || this.totalBytes + size > this.init.maxBytes) {
-      const far = this.farthest()
-      if (far === undefined || compareDistance(this.self, key, far.key) >= 0) return 'full'
-      this.delete(far)
+    if (this.records.size + 1 > this.init.maxRecords || this.totalBytes + size > this.init.maxBytes) {
+      // Make room from the farthest records, only those farther than the new one, and only when
+      // they make room enough: a refused record costs no record held.
+      const victims = this.fartherThan(key)
+      let count = this.records.size
+      let bytes = this.totalBytes
+      let n = 0
+      while (count + 1 > this.init.maxRecords || bytes + size > this.init.maxBytes) {
+        const far = victims[n++]
+        if (far === undefined) return 'full'
+        count--
+        bytes -= far.size
+      }
+      for (const far of victims.slice(0, n)) this.delete(far)
     }
     const entry: StoredRecord = { key, keyHex, record, size, origin: from, expiresAt: now + this.init.recordTtlMs, receivedAt: now, replicatedAt: now }
     this.records.set(keyHex, entry)
@@ -202,10 +212,11 @@ export class RecordStore {
     return held === undefined || compareRecords(a, held.record) > 0
   }
 
-  private farthest(): StoredRecord | undefined {
-    let far: StoredRecord | undefined
-    for (const e of this.records.values()) if (far === undefined || compareDistance(this.self, e.key, far.key) > 0) far = e
-    return far
+  /** The records farther from us than `key`, farthest first. */
+  private fartherThan(key: Uint8Array): StoredRecord[] {
+    const out: StoredRecord[] = []
+    for (const e of this.records.values()) if (compareDistance(this.self, e.key, key) > 0) out.push(e)
+    return out.sort((a, b) => compareDistance(this.self, b.key, a.key))
   }
 
   private delete(e: StoredRecord): void {

@@ -126,4 +126,23 @@ describe('RecordStore', () => {
     expect(store.put(close, immutableRecord(utf8('near')), peerIdFromBytes(rng.bytes(32))!, 0)).toBe('stored')
     expect(store.size).toBe(50)
   })
+
+  it('a record refused as full costs no record held (eviction only when it makes room enough)', () => {
+    const zero = new Uint8Array(32)
+    const store = new RecordStore(zero, { maxBytes: 30_000 })
+    const key = (b: number): Uint8Array => {
+      const k = new Uint8Array(32)
+      k[0] = b
+      return k
+    }
+    expect(store.put(key(0x80), immutableRecord(new Uint8Array(1000)), sender, 0)).toBe('stored') // far, small
+    expect(store.put(key(0x01), immutableRecord(new Uint8Array(15_000)), sender, 0)).toBe('stored') // close, big
+    const before = store.size
+    // Between the two: evicting the far one would not make room, and the close one stays.
+    expect(store.put(key(0x40), immutableRecord(new Uint8Array(15_500)), sender, 0)).toBe('full')
+    expect(store.size).toBe(before)
+    // A smaller one in the same place fits once the far one goes.
+    expect(store.put(key(0x40), immutableRecord(new Uint8Array(14_500)), sender, 0)).toBe('stored')
+    expect(store.size).toBe(2)
+  })
 })
