@@ -1,15 +1,14 @@
+import { SeededRng } from '../sim/rng.js'
+
 /**
- * The fuzzer's randomness: xoshiro128** seeded from a string (FNV-1a, then
+ * The fuzzer's randomness: the simulator's xoshiro128**, seeded from a string (FNV-1a, then
  * splitmix32), so `seed/target` names one reproducible stream and running one
  * target alone (`--only`) gives it the same inputs as a full run.
  */
-export class FuzzRng {
-  private a: number
-  private b: number
-  private c: number
-  private d: number
-
+export class FuzzRng extends SeededRng {
   constructor(seed: string) {
+    super(seed)
+    // Its own seeding (not SeededRng's SHA-256), so the streams docs/FUZZ.md's figures came from stay.
     let h = 0x811c9dc5
     for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193)
     const next = (): number => {
@@ -27,25 +26,7 @@ export class FuzzRng {
 
   /** A uniform 32-bit unsigned integer. */
   u32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0
-    const t = this.b << 9
-    this.c ^= this.a
-    this.d ^= this.b
-    this.b ^= this.c
-    this.a ^= this.d
-    this.c ^= t
-    this.d = rotl(this.d, 11)
-    return result
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    return this.u32() / 4294967296
-  }
-
-  /** Uniform integer in [0, maxExclusive). */
-  int(maxExclusive: number): number {
-    return Math.floor(this.next() * maxExclusive)
+    return this.nextUint32()
   }
 
   /** Uniform integer in [min, max]. */
@@ -69,20 +50,4 @@ export class FuzzRng {
     if (r < 0.9) return this.int(Math.min(max, 256) + 1)
     return this.int(max + 1)
   }
-
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n)
-    for (let i = 0; i < n; i += 4) {
-      let w = this.u32()
-      for (let j = i; j < Math.min(n, i + 4); j++) {
-        out[j] = w & 255
-        w >>>= 8
-      }
-    }
-    return out
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k))
 }

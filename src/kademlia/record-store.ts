@@ -134,20 +134,19 @@ export class RecordStore {
     }
     const u = this.usageOf(from)
     if (u.count + 1 > this.init.maxRecordsPerOrigin || u.bytes + size > this.init.maxBytesPerOrigin) return 'origin-full'
-    if (this.records.size + 1 > this.init.maxRecords || this.totalBytes + size > this.init.maxBytes) {
-      // Make room from the farthest records, only those farther than the new one, and only when
-      // they make room enough: a refused record costs no record held.
-      const victims = this.fartherThan(key)
+    const over = (count: number, bytes: number): boolean => count + 1 > this.init.maxRecords || bytes + size > this.init.maxBytes
+    if (over(this.records.size, this.totalBytes)) {
+      // Room comes only from records farther than the new one, and only when they make enough:
+      // a record refused as full costs no record held.
       let count = this.records.size
       let bytes = this.totalBytes
-      let n = 0
-      while (count + 1 > this.init.maxRecords || bytes + size > this.init.maxBytes) {
-        const far = victims[n++]
-        if (far === undefined) return 'full'
+      for (const e of this.records.values()) {
+        if (compareDistance(this.self, e.key, key) <= 0) continue
         count--
-        bytes -= far.size
+        bytes -= e.size
       }
-      for (const far of victims.slice(0, n)) this.delete(far)
+      if (over(count, bytes)) return 'full'
+      while (over(this.records.size, this.totalBytes)) this.delete(this.farthest()!)
     }
     const entry: StoredRecord = { key, keyHex, record, size, origin: from, expiresAt: now + this.init.recordTtlMs, receivedAt: now, replicatedAt: now }
     this.records.set(keyHex, entry)
@@ -212,11 +211,10 @@ export class RecordStore {
     return held === undefined || compareRecords(a, held.record) > 0
   }
 
-  /** The records farther from us than `key`, farthest first. */
-  private fartherThan(key: Uint8Array): StoredRecord[] {
-    const out: StoredRecord[] = []
-    for (const e of this.records.values()) if (compareDistance(this.self, e.key, key) > 0) out.push(e)
-    return out.sort((a, b) => compareDistance(this.self, b.key, a.key))
+  private farthest(): StoredRecord | undefined {
+    let far: StoredRecord | undefined
+    for (const e of this.records.values()) if (far === undefined || compareDistance(this.self, e.key, far.key) > 0) far = e
+    return far
   }
 
   private delete(e: StoredRecord): void {

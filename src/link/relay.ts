@@ -348,7 +348,7 @@ export class RelayLayer implements CircuitCarrier {
         this.refused.set(id, now)
       }
     }
-    this.releaseExtra()
+    const reserved = this.releaseExtra()
     if (this.asked.size + this.refused.size + this.lost.size > 256) {
       for (const m of [this.asked, this.refused, this.lost]) for (const [id, at] of [...m]) if (now - at >= 30_000) m.delete(id)
     }
@@ -357,7 +357,6 @@ export class RelayLayer implements CircuitCarrier {
       return
     }
     const linked = this.linkedCandidates(now)
-    const reserved = this.ranked()
     const pending = this.homes.size - reserved.length
     // Short of home relays: one candidate more than needed, and of those that accept the
     // best stay (releaseExtra). With enough: one more only when a linked volunteer beats
@@ -394,9 +393,11 @@ export class RelayLayer implements CircuitCarrier {
       .sort(byRank)
   }
 
-  /** Keeps the `homesWanted` best home relays that accepted us, releasing the rest. */
-  private releaseExtra(): void {
-    for (const { id } of this.ranked().slice(this.homesWanted)) this.release(id)
+  /** Keeps the `homesWanted` best home relays that accepted us, releasing the rest; the kept ones, best first. */
+  private releaseExtra(): Ranked[] {
+    const ranked = this.ranked()
+    for (const { id } of ranked.slice(this.homesWanted)) this.release(id)
+    return ranked.slice(0, this.homesWanted)
   }
 
   private release(id: PeerId): void {

@@ -7,10 +7,10 @@ import type { Rng } from '../core/env.js'
  * one scenario seed.
  */
 export class SeededRng implements Rng {
-  private a: number
-  private b: number
-  private c: number
-  private d: number
+  protected a: number
+  protected b: number
+  protected c: number
+  protected d: number
 
   constructor(seed: string | number, label = '') {
     const h = sha256(new TextEncoder().encode(`${seed}/${label}`))

@@ -223,6 +223,7 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
   const nats: Record<string, number> = {}
   for (const p of parts) for (const [k, v] of Object.entries(p.natCounts)) nats[k] = (nats[k] ?? 0) + v
   const openLinks = Object.values(paths).reduce((a, b) => a + b, 0)
+  const rerouted = sum((p) => p.reroute.moved)
   const metrics = {
     topologyConsistency: truth === 0 ? 1 : hits / truth,
     driftMean: hits === 0 ? 0 : driftSum / hits,
@@ -280,8 +281,8 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     relaysOverCap: loads.filter((l) => l.overCap > 0).length,
     circuitsRefused: sum((p) => p.circuitsRefused),
     tamperedFrames: sum((p) => p.tampered),
-    reroutedLinks: sum((p) => p.reroute.moved),
-    rerouteMsMean: sum((p) => p.reroute.moved) === 0 ? 0 : sum((p) => p.reroute.msSum) / sum((p) => p.reroute.moved),
+    reroutedLinks: rerouted,
+    rerouteMsMean: rerouted === 0 ? 0 : sum((p) => p.reroute.msSum) / rerouted,
     rerouteMsMax: parts.reduce((a, p) => Math.max(a, p.reroute.msMax), 0),
     rerouteLostLinks: sum((p) => p.reroute.lost),
     ...(init.nat === undefined ? {} : { natOpen: nats.open ?? 0, natEim: nats.eim ?? 0, natRestricted: nats.restricted ?? 0, natSymmetric: nats.symmetric ?? 0 }),
