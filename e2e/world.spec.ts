@@ -233,7 +233,8 @@ test('two new players start within chat range of each other and talk without wal
   // line though it holds a as a neighbour. A's second line is what this test asserts until it is fixed.
   const first = await until(b, heard, 2500).then(() => true, () => false)
   if (!first) {
-    console.warn(`[e2e] b missed a's first chat line (${JSON.stringify((await snapshot(b)).chat)}); a says it again`)
+    const [va, vb] = [await snapshot(a), await snapshot(b)]
+    console.warn(`[e2e] b missed a's first chat line; b at (${vb.x}, ${vb.y}), a holds b at ${JSON.stringify(seen(va, sb.id))} with AOI ${va.aoi}; b's chat ${JSON.stringify(vb.chat)}; a says it again`)
     expect(await a.evaluate(() => window.__world!.chat('hi, new here'))).toBe(true)
   }
   await until(b, heard, 5000, (s) => `b did not hear a; b's neighbours [${s.neighbours.map((n) => n.id.slice(0, 6))}], a is ${sa.id.slice(0, 6)}; b's chat ${JSON.stringify(s.chat)}`)
