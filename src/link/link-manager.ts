@@ -16,6 +16,8 @@ import { decodeSignalRelay, encodeSignalRelay, MAX_ROUTE_HOPS, relayStep } from 
 import { LinkPaths, RELAYED_DEAD_EXTRA_MS, type PathsHost } from './link-paths.js'
 import type { Reach } from './nat.js'
 import { CircuitConnection, type RelayLayer } from './relay.js'
+import { Penalties } from './peer-penalties.js'
+import { receiveClass, resolveReceiveBudget, type ResolvedReceiveBudget } from './receive-budget.js'
 import { PATH_KINDS, type Connection, type ConnectionEvents, type PathKind, type SignalData, type Transport } from './transport.js'
 
 export type {
@@ -41,6 +43,11 @@ export class LinkManager {
     relayed: 0,
     badFrames: 0,
     handlerErrors: 0,
+    framesOverBudget: 0,
+    linksClosedForFlood: 0,
+    linksClosedForViolation: 0,
+    reportedBad: 0,
+    refusedIgnored: 0,
     gcClosed: 0,
     relayedLinks: 0,
     upgraded: 0,
@@ -63,6 +70,9 @@ export class LinkManager {
   private readonly relayedInit: ResolvedLinkInit
   private readonly schedulerInit: SchedulerInit
   private readonly pacing: PacingInit
+  private readonly receive: ResolvedReceiveBudget
+  /** Peers refused for a while after their link was closed for misbehaving. */
+  private readonly penalties: Penalties
   private readonly links = new Map<PeerId, Link>()
   private readonly protocols: LinkProtocol[] = []
   private readonly handlers = new Map<number, MessageHandler>()
@@ -82,6 +92,8 @@ export class LinkManager {
     const { agingBoundMs, bounds, mode } = init
     this.schedulerInit = { agingBoundMs, bounds, mode }
     this.pacing = init
+    this.receive = resolveReceiveBudget(init.receiveBudget)
+    this.penalties = new Penalties(init.penalties)
     this.paths = new LinkPaths(this.pathsHost(), components.identity, init.relay, components.relayDirectory)
   }
 
@@ -120,6 +132,7 @@ export class LinkManager {
     if (peer === this.localId) return 'self'
     const existing = this.links.get(peer)
     if (existing !== undefined) return existing.state === 'open' ? 'open' : 'connecting'
+    if (this.refuses(peer)) return 'limit'
     if (!this.makeRoom()) return 'limit'
     const link = this.createLink(peer, true)
     const route = opts.via === undefined ? [] : typeof opts.via === 'string' ? [opts.via] : [...opts.via]
@@ -238,9 +251,10 @@ export class LinkManager {
    * `initiator` says which side sent it.
    */
   receiveSignal(from: PeerId, initiator: boolean, data: SignalData, via: readonly PeerId[] | null): void {
-    if (this.closed || from === this.localId) return
+    if (this.closed || from === this.localId || this.refuses(from)) return
     const attempt = typeof data[ATTEMPT_KEY] === 'number' ? (data[ATTEMPT_KEY] as number) : -1
     let link = this.links.get(from)
+    let carried: Link | undefined = undefined
     // Reach alone, the alternate attempt's signals, an upgrade offer: the paths' own.
     if (this.paths.onSignal(link, initiator, attempt, data)) return
     if (!initiator) {
@@ -261,8 +275,10 @@ export class LinkManager {
       if (this.localId < from) return
       this.replaceConnection(link, false)
     } else if (link !== undefined && link.state === 'open') {
-      // The remote lost its side (reload, timeout) and dials again: start afresh.
+      // The remote lost its side (reload, timeout) and dials again: start afresh, but
+      // what it misbehaved or sent over budget stays (a redial must not reset them).
       this.closeLink(link, 'redialled')
+      carried = link
       link = undefined
     } else if (link !== undefined) {
       // A new attempt replaces one whose offer or answer was lost.
@@ -271,6 +287,10 @@ export class LinkManager {
     if (link === undefined) {
       if (!this.makeRoom()) return
       link = this.createLink(from, false)
+      if (carried !== undefined) {
+        link.budget = carried.budget
+        link.badFrames = carried.badFrames
+      }
     }
     link.attempt = attempt
     link.via = via === null ? undefined : [...via]
@@ -299,7 +319,7 @@ export class LinkManager {
   }
 
   private createLink(peer: PeerId, initiator: boolean): Link {
-    const link = new Link(peer, initiator, this.clock.now(), this.schedulerInit, this.pacing)
+    const link = new Link(peer, initiator, this.clock.now(), this.schedulerInit, this.pacing, this.receive)
     this.links.set(peer, link)
     this.replaceConnection(link, initiator)
     this.ensureTicking()
@@ -415,6 +435,10 @@ export class LinkManager {
     link.lastRecvAt = now
     link.bytesReceived += bytes.length
     link.framesReceived++
+    // Before decoding: a flood costs us as little as we can make it.
+    if (bytes.length > MAX_MESSAGE_BYTES) return this.bad(link)
+    const cls = receiveClass(bytes)
+    if (!link.budget.take(cls, bytes.length, now)) return this.overBudget(link, cls, bytes.length, now)
     let frame = this.frameCache?.get(bytes)
     if (frame === undefined) {
       frame = decodeFrame(bytes)
@@ -456,7 +480,7 @@ export class LinkManager {
   private deliver(link: Link, frame: Frame, now: number): void {
     link.lastUseAt = now
     const handler = this.handlers.get(frame.proto * 256 + frame.type)
-    if (handler === undefined) return
+    if (handler === undefined) return this.bad(link)
     try {
       handler(link.remote, frame.payload)
     } catch (err) {
@@ -485,10 +509,56 @@ export class LinkManager {
     target.pump(now)
   }
 
+  /**
+   * A protocol's word that `peer` sent it a bad message (malformed, out of
+   * place, a lie caught): counts like `weight` bad frames on its link, which
+   * closes past maxBadFrames and the peer is ignored for a while.
+   */
+  misbehaved(peer: PeerId, weight = 1): void {
+    const link = this.links.get(peer)
+    if (link === undefined || link.state === 'closed' || !(weight > 0)) return
+    this.stats.reportedBad += weight
+    link.badFrames += weight
+    this.misbehaving(link)
+  }
+
+  /** Whether `peer` is refused new links for misbehaving. */
+  isIgnored(peer: PeerId): boolean {
+    return this.penalties.ignores(peer, this.clock.now())
+  }
+
+  /** Every frame dropped counts towards closing its link: malformed, unknown, unhandled, over size. */
   private bad(link: Link): void {
     link.badFrames++
     this.stats.badFrames++
-    if (link.badFrames > this.init.maxBadFrames) this.closeLink(link, 'protocol-violation')
+    this.misbehaving(link)
+  }
+
+  private misbehaving(link: Link): void {
+    if (link.badFrames <= this.init.maxBadFrames) return
+    this.stats.linksClosedForViolation++
+    this.punish(link, 'protocol-violation')
+  }
+
+  private overBudget(link: Link, cls: Priority, size: number, now: number): void {
+    this.stats.framesOverBudget++
+    if (!link.budget.exceeded(cls, size, now)) return
+    this.stats.linksClosedForFlood++
+    this.punish(link, 'flood')
+  }
+
+  /** Closes a misbehaving peer's link and ignores the peer for a while. */
+  private punish(link: Link, reason: string): void {
+    const ms = this.penalties.punish(link.remote, this.clock.now())
+    this.env.log.info('peer misbehaved: link closed, peer ignored', { peer: link.remote, reason, ms, badFrames: link.badFrames, overBudget: link.budget.dropped })
+    this.closeLink(link, reason)
+  }
+
+  /** `peer` is ignored for misbehaving: no link to it now (counted). */
+  private refuses(peer: PeerId): boolean {
+    if (!this.penalties.ignores(peer, this.clock.now())) return false
+    this.stats.refusedIgnored++
+    return true
   }
 
   private closeLink(link: Link, reason: string): void {
@@ -556,7 +626,7 @@ export class LinkManager {
       onOpen: (link) => this.onOpen(link),
       openConnection: (link, initiator) => this.openConnection(link, initiator),
       routeSignal: (link, data, alt) => this.routeSignal(link, data, alt),
-      makeRoom: () => this.makeRoom(),
+      makeRoom: (peer) => !this.refuses(peer) && this.makeRoom(),
       ensureTicking: () => this.ensureTicking(),
       nextAttempt: () => this.nextAttempt++,
       isOpen: (peer) => this.isOpen(peer),
@@ -564,7 +634,7 @@ export class LinkManager {
       connect: (peer, opts) => void this.connect(peer, opts.via === undefined ? {} : { via: opts.via }),
       events: (link) => new LinkManager.Events(this, link),
       newLink: (peer) => {
-        const link = new Link(peer, false, this.clock.now(), this.schedulerInit, this.pacing)
+        const link = new Link(peer, false, this.clock.now(), this.schedulerInit, this.pacing, this.receive)
         this.links.set(peer, link)
         this.ensureTicking()
         return link

@@ -44,7 +44,8 @@ export interface PathsHost {
   onOpen(link: Link): void
   openConnection(link: Link, initiator: boolean): Connection
   routeSignal(link: Link, data: SignalData, alt: boolean): void
-  makeRoom(): boolean
+  /** Room for a new link to `peer`: false at the cap with none to collect, or when `peer` is ignored for misbehaving. */
+  makeRoom(peer: PeerId): boolean
   ensureTicking(): void
   nextAttempt(): number
   isOpen(peer: PeerId): boolean
@@ -374,7 +375,7 @@ export class LinkPaths {
       if (link.alt === mine) link.alt = undefined
     }
     if (link === undefined) {
-      if (!this.host.makeRoom()) return false
+      if (!this.host.makeRoom(conn.remote)) return false
       link = this.host.newLink(conn.remote)
       this.host.links.set(conn.remote, link)
       this.host.ensureTicking()

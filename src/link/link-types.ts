@@ -2,6 +2,8 @@ import type { Frame } from '../core/codec.js'
 import type { Crypto, Env, KeyPair } from '../core/env.js'
 import type { PeerId } from '../core/id.js'
 import type { PacingInit } from './link.js'
+import type { PenaltiesInit } from './peer-penalties.js'
+import type { ReceiveBudgetInit } from './receive-budget.js'
 import type { EnqueueResult, SchedulerInit } from './scheduler.js'
 import type { RelayDirectory, RelayInit } from './relay.js'
 import type { SignalData, Transport } from './transport.js'
@@ -77,8 +79,16 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
   introTimeoutMs?: number
   /** Largest signaling message relayed or accepted. @default 16384 */
   maxSignalBytes?: number
-  /** Malformed frames tolerated on one link before it is closed. @default 64 */
+  /**
+   * Frames dropped on one link before it is closed ('protocol-violation'):
+   * malformed, of an unknown protocol or type, without a handler, over size, or
+   * reported by a protocol (`misbehaved`). @default 64
+   */
   maxBadFrames?: number
+  /** Per-link receive budgets per class, and when a link over them is closed ('flood'); see receive-budget.ts. */
+  receiveBudget?: ReceiveBudgetInit
+  /** How long a peer whose link was closed for misbehaving is refused new links; see peer-penalties.ts. */
+  penalties?: PenaltiesInit
   /** Probe the round-trip time of links in use (protocol traffic within gcIdleMs) that a protocol insists on this often (see rtt.ts); 0 turns probes off. @default 2000 */
   rttProbeMs?: number
   /** Rethrow exceptions from message handlers (tests and simulation). @default false */
@@ -88,6 +98,7 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
 }
 
 export type SendResult = EnqueueResult | 'no-link'
+/** `limit`: no link now, at the cap with none to collect, or the peer is ignored for misbehaving (see `isIgnored`). */
 export type ConnectResult = 'open' | 'connecting' | 'self' | 'limit'
 
 export interface LinkManagerStats {
@@ -101,6 +112,15 @@ export interface LinkManagerStats {
   relayed: number
   badFrames: number
   handlerErrors: number
+  /** Frames dropped because their link was over its receive budget (receive-budget.ts). */
+  framesOverBudget: number
+  /** Links closed for flooding ('flood') and for too many bad frames ('protocol-violation'). */
+  linksClosedForFlood: number
+  linksClosedForViolation: number
+  /** Bad messages protocols reported through `misbehaved` (weights summed). */
+  reportedBad: number
+  /** Links we were asked to dial and signaling messages we dropped because the peer is ignored for misbehaving. */
+  refusedIgnored: number
   gcClosed: number
   /** Links that opened through a circuit (a peer relaying), and relayed links that moved to a direct path. */
   relayedLinks: number
@@ -113,7 +133,7 @@ export interface LinkManagerStats {
 }
 
 /** The link manager's own settings, defaults applied (pacing and scheduler settings go to each link). */
-export type ResolvedLinkInit = Required<Omit<LinkManagerInit, keyof PacingInit | keyof SchedulerInit | 'relay'>>
+export type ResolvedLinkInit = Required<Omit<LinkManagerInit, keyof PacingInit | keyof SchedulerInit | 'relay' | 'receiveBudget' | 'penalties'>>
 
 export function resolveLinkInit(init: LinkManagerInit): ResolvedLinkInit {
   return {

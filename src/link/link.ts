@@ -1,6 +1,7 @@
 import type { PeerId } from '../core/id.js'
 import type { Priority } from './priority.js'
 import { RateEstimator } from './rate-estimator.js'
+import { ReceiveBudget, resolveReceiveBudget, type ResolvedReceiveBudget } from './receive-budget.js'
 import { Reassembler } from './reassembler.js'
 import { RttEstimator } from './rtt.js'
 import { PriorityScheduler, type SchedulerInit } from './scheduler.js'
@@ -105,6 +106,8 @@ export class Link {
   bytesReceived = 0
   framesReceived = 0
   badFrames = 0
+  /** What the remote may still send (a link that replaces an open one to the same peer takes it over). */
+  budget: ReceiveBudget
   readonly scheduler: PriorityScheduler
   readonly reassembler = new Reassembler()
   readonly rate = new RateEstimator()
@@ -123,8 +126,10 @@ export class Link {
     now: number,
     scheduler: SchedulerInit,
     pacing: PacingInit,
+    receive: ResolvedReceiveBudget = resolveReceiveBudget(),
   ) {
     this.initiator = initiator
+    this.budget = new ReceiveBudget(receive, now)
     this.createdAt = now
     this.attemptAt = now
     this.lastSentAt = now
