@@ -42,11 +42,11 @@ function count(r: FuzzRng, max: number): number {
 }
 
 export function nodeInfo(r: FuzzRng): NodeInfo {
-  return { id: peerId(r), x: coord(r), y: coord(r), aoi: radius(r), seq: seq(r) }
+  return { id: peerId(r), x: coord(r), y: coord(r), aoi: radius(r), seq: seq(r), vx: coord(r), vy: coord(r) }
 }
 
 export function vonState(r: FuzzRng): unknown[] {
-  const s = { x: coord(r), y: coord(r), aoi: radius(r), seq: seq(r) }
+  const s = { x: coord(r), y: coord(r), aoi: radius(r), seq: seq(r), vx: coord(r), vy: coord(r) }
   const k = r.int(3)
   if (k === 0) return encodeState(s)
   if (k === 1) return encodeState(s, null)

@@ -109,11 +109,11 @@ export class Peer {
     this.tryEnter()
   }
 
-  /** Moves to (x, y); neighbours hear it at once (HIGH priority). */
-  move(x: number, y: number): void {
+  /** Moves to (x, y) at velocity (vx, vy) units/s (estimated when not given); neighbours predict us from it (VonPeer.move). */
+  move(x: number, y: number, vx?: number, vy?: number): void {
     this.wantX = x
     this.wantY = y
-    if (this.current === 'joining' || this.current === 'joined') this.session.von.move(x, y)
+    if (this.current === 'joining' || this.current === 'joined') this.session.von.move(x, y, vx, vy)
   }
 
   /** Leaves the world (BYE to every neighbour); `join` may be called again. */
@@ -319,9 +319,9 @@ export class Peer {
             this.cache.seen(id, x, y)
             listener?.onEnter?.(id, x, y)
           },
-          onMove: (id, x, y) => {
+          onMove: (id, x, y, vx, vy) => {
             this.positions.set(id, { x, y })
-            listener?.onMove?.(id, x, y)
+            listener?.onMove?.(id, x, y, vx, vy)
           },
           onLeave: (id) => {
             const at = this.positions.get(id)

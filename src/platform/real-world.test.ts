@@ -173,6 +173,7 @@ describe('real network: 12 peers on WebRTC through a signaling node', () => {
     const east = EAST.map((i) => members[i]!)
     expect(east.some((m) => walker.peer.von.table.has(m.peer.id))).toBe(false)
     const before = walker.peer.stats()
+    const lingering = east.filter((m) => walker.peer.links.linkState(m.peer.id) !== undefined).length
     const [tx, ty] = [1100, 390]
     while (Math.hypot(tx - walker.peer.x, ty - walker.peer.y) > 1) {
       const d = Math.hypot(tx - walker.peer.x, ty - walker.peer.y)
@@ -186,8 +187,9 @@ describe('real network: 12 peers on WebRTC through a signaling node', () => {
     // Every new link (either side dialled) was introduced: the node is down.
     expect(after.viaSignaling).toBe(before.viaSignaling)
     // At least one new link, and every east peer linked; a link that lingered from the
-    // east peers' joins (their queries may have passed through the walker) is reused.
-    expect(after.introduced - before.introduced).toBeGreaterThanOrEqual(1)
+    // east peers' joins (their queries may have passed through the walker) is reused
+    // (on a loaded machine all of them may linger: then none is new).
+    expect(after.introduced - before.introduced, `${lingering} of ${east.length} east links lingered`).toBeGreaterThanOrEqual(lingering < east.length ? 1 : 0)
     for (const m of east) expect(walker.peer.links.linkState(m.peer.id)).toBe('open')
     log(`walker opened ${after.introduced - before.introduced} links by introduction on its way`)
   }, 60_000)

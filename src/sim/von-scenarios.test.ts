@@ -29,14 +29,15 @@ describe('VON scenarios, small and seeded', () => {
     const m = r.metrics
     expect(m.topologyConsistency).toBeGreaterThanOrEqual(0.995)
     expect(m.graphConnected).toBe(true)
-    expect(m.sentBytesPerPeerPerSecMean).toBeLessThan(8000)
+    // Dead reckoning: 4,500 B/s before it.
+    expect(m.sentBytesPerPeerPerSecMean).toBeLessThan(3000)
     const rows = r.traffic!
     const total = rows.find((t) => t.type === 'total')!
     expect(total.bytes).toBeCloseTo(m.sentBytesPerPeerPerSecMean as number, 6)
     expect(total.datagrams).toBeCloseTo(m.datagramsPerPeerPerSecMean as number, 6)
     expect(total.wire).toBeCloseTo(m.wireBytesPerPeerPerSecMean as number, 6)
-    // Moves are most of it; every datagram pays at least the packet headers on the wire.
-    expect(rows[0]!.type).toBe('von MOVE')
+    // Predicted moves are no longer most of it; every datagram pays at least the packet headers on the wire.
+    expect(rows.find((t) => t.type === 'von MOVE')!.share).toBeLessThan(0.4)
     expect(total.wire).toBeGreaterThanOrEqual(total.bytes + 93 * total.datagrams - 1e-6)
   }, 300_000)
 

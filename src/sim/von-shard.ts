@@ -1,5 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import { VonPeer } from '../von/von-peer.js'
+import { NeighbourTable } from '../von/neighbour-table.js'
 import { massFailure } from './churn.js'
 import { EventCosts, type EventCostRow } from './event-costs.js'
 import { FlashCrowd, Hotspots, KeyboardMobility, RandomWaypoint, type Mobility, type Point } from './mobility.js'
@@ -271,8 +272,10 @@ export class VonShard {
       })
     }
 
+    // A sample compares beliefs with the truth after the step of its instant (queued before it): a
+    // neighbour's prediction for time t is to be measured against where the mover is at t.
     const sample = (): void => {
-      this.sample()
+      sim.after(0, () => this.sample())
       if (sim.now + sampleMs <= this.endMs) sim.after(sampleMs, sample)
     }
     sim.at(sampleMs, sample)
@@ -512,7 +515,8 @@ function makeMobility(init: VonRunInit, box: { width: number; height: number }, 
 
 function observe(m: Member, byId: ReadonlyMap<PeerId, number>): Observed {
   const known = new Map<number, { x: number; y: number }>()
-  for (const n of m.local!.von.table.values()) known.set(byId.get(n.id)!, n)
+  const now = m.local!.peer.env.clock.now()
+  for (const n of m.local!.von.table.values()) known.set(byId.get(n.id)!, NeighbourTable.predict(n, now))
   return { index: m.index, x: m.pos.x, y: m.pos.y, aoi: m.local!.von.aoi, known }
 }
 

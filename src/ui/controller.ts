@@ -12,7 +12,7 @@ import type { PeerBridge } from './peer-bridge.js'
 import { cleanName, saveProfile } from './profile.js'
 import { addChatLine, type WorldStores } from './stores.js'
 
-/** Local movement steps (smooth own motion); moves go to the peer at most every MOVE_EVERY_MS. */
+/** Local movement steps (smooth own motion); moves go to the peer at most every MOVE_EVERY_MS (it sends only what neighbours cannot predict). */
 const STEP_EVERY_MS = 50
 /** VON's step rate: 10 moves a second. */
 export const MOVE_EVERY_MS = 100
@@ -182,12 +182,15 @@ export class Controller implements Intents {
       this.stores.self.setState({ x: next.at.x, y: next.at.y, target: next.target })
     }
     const peer = this.c.bridge.peer
-    const here = `${next.at.x},${next.at.y}`
+    // The velocity of this step (0 when standing): neighbours predict us from it.
+    const vx = dt > 0 ? ((next.at.x - self.x) * 1000) / dt : 0
+    const vy = dt > 0 ? ((next.at.y - self.y) * 1000) / dt : 0
+    const here = `${next.at.x},${next.at.y},${vx === 0 && vy === 0}`
     if (peer !== undefined && here !== this.lastSent && now - this.lastMoveAt >= MOVE_EVERY_MS - 5) {
       this.lastSent = here
       this.lastMoveAt = now
       this.c.trace?.sent(next.at.x, next.at.y)
-      peer.move(next.at.x, next.at.y)
+      peer.move(next.at.x, next.at.y, vx, vy)
     }
     this.c.bridge.flush()
   }

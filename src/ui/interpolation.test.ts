@@ -1,47 +1,55 @@
 import { describe, expect, it } from 'vitest'
-import { approach, INTERP_DELAY_MS, MOVE_INTERVAL_MS, positionAt, pushSample, TRACK_SAMPLES, type Sample } from './interpolation.js'
+import { approach, CORRECTION_MS, EXTRAPOLATE_MAX_MS, positionAt, predict, pushSample, TRACK_SAMPLES, type Sample } from './interpolation.js'
 import { step } from './movement.js'
 
 const AREA = { width: 2000, height: 2000 }
 
-function track(samples: [number, number, number][]): readonly Sample[] {
+function track(samples: [number, number, number, number, number][]): readonly Sample[] {
   let t: readonly Sample[] = []
-  for (const [time, x, y] of samples) t = pushSample(t, { t: time, x, y })
+  for (const [time, x, y, vx, vy] of samples) t = pushSample(t, { t: time, x, y, vx, vy })
   return t
 }
 
-describe('interpolation', () => {
-  it('draws an avatar between the two samples around now - delay', () => {
-    const t = track([[0, 0, 0], [100, 10, 0], [200, 20, 0]])
-    expect(positionAt(t, 150 + INTERP_DELAY_MS)).toEqual({ x: 15, y: 0 })
-    expect(positionAt(t, 100 + INTERP_DELAY_MS)).toEqual({ x: 10, y: 0 })
-  })
-
-  it('holds the first and the last sample outside the track', () => {
-    const t = track([[1000, 5, 5], [1100, 6, 5]])
-    expect(positionAt(t, 0)).toEqual({ x: 5, y: 5 })
-    expect(positionAt(t, 5000)).toEqual({ x: 6, y: 5 })
+describe('drawing remote avatars from prediction', () => {
+  it('extrapolates the newest sample at its velocity, for at most EXTRAPOLATE_MAX_MS', () => {
+    const t = pushSample([], { t: 1000, x: 10, y: 20, vx: 50, vy: -10 })
+    expect(positionAt(t, 1000)).toEqual({ x: 10, y: 20 })
+    expect(positionAt(t, 1500)).toEqual({ x: 35, y: 15 })
+    expect(positionAt(t, 1000 + 10 * EXTRAPOLATE_MAX_MS)).toEqual(positionAt(t, 1000 + EXTRAPOLATE_MAX_MS))
     expect(positionAt([], 0)).toBeUndefined()
   })
 
-  it('moves smoothly: steps between frames never jump more than the motion allows', () => {
-    const samples: [number, number, number][] = []
-    for (let i = 0; i <= 20; i++) samples.push([i * 100 + (i % 3) * 7, i * 5, 0])
-    const t = track(samples)
-    let last = positionAt(t, 300)!.x
-    for (let now = 316; now < 2100; now += 16) {
-      const x = positionAt(t, now)!.x
-      expect(x - last).toBeGreaterThanOrEqual(0)
-      expect(x - last).toBeLessThan(2)
-      last = x
-    }
+  it('holds a sample without velocity', () => {
+    const t = pushSample([], { t: 1000, x: 5, y: 5 })
+    expect(positionAt(t, 0)).toEqual({ x: 5, y: 5 })
+    expect(positionAt(t, 5000)).toEqual({ x: 5, y: 5 })
   })
 
-  it('after a pause, glides from the old position over one interval instead of crawling', () => {
-    const t = track([[0, 0, 0], [5000, 50, 0]])
-    expect(t).toHaveLength(2)
-    expect(t[0]).toEqual({ t: 5000 - MOVE_INTERVAL_MS, x: 0, y: 0 })
-    expect(positionAt(t, 5000 - MOVE_INTERVAL_MS / 2, 0)!.x).toBeCloseTo(25)
+  it('a correction does not jump: it starts where the old prediction was and fades out over CORRECTION_MS', () => {
+    // Walking east at 50/s; the mover turned north: the new sample says (40, 10) heading north.
+    const t = track([[0, 0, 0, 50, 0], [1000, 40, 10, 0, 50]])
+    expect(positionAt(t, 1000)).toEqual({ x: 50, y: 0 })
+    const half = positionAt(t, 1000 + CORRECTION_MS / 2)!
+    expect(half.x).toBeCloseTo(45)
+    expect(half.y).toBeCloseTo(10 + 5 - 5)
+    expect(positionAt(t, 1000 + CORRECTION_MS)).toEqual(predict({ t: 1000, x: 40, y: 10, vx: 0, vy: 50 }, 1000 + CORRECTION_MS))
+  })
+
+  it('moves smoothly through corrections: frames never jump more than the motion allows', () => {
+    // Samples every 100 ms with jittered arrival, each a little off the straight line.
+    const samples: [number, number, number, number, number][] = []
+    for (let i = 0; i <= 20; i++) samples.push([i * 100 + (i % 3) * 7, i * 5 + (i % 2) * 0.5, 0, 50, 0])
+    let t: readonly Sample[] = []
+    let last: number | undefined
+    for (let now = 0, k = 0; now < 2100; now += 16) {
+      while (k < samples.length && samples[k]![0] <= now) {
+        const [time, x, y, vx, vy] = samples[k++]!
+        t = pushSample(t, { t: time, x, y, vx, vy })
+      }
+      const x = positionAt(t, now)?.x
+      if (x !== undefined && last !== undefined) expect(Math.abs(x - last)).toBeLessThan(2)
+      last = x
+    }
   })
 
   it('keeps a bounded track and ignores samples from the past', () => {

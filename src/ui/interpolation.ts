@@ -1,7 +1,8 @@
 /**
- * Remote avatars move in steps (one VON MOVE every ~100 ms); drawing them where
- * they were `delayMs` ago, between the two samples around that instant, makes
- * the motion smooth at any frame rate. Pure functions over immutable tracks.
+ * Remote avatars are drawn from the same prediction the overlay uses (dead
+ * reckoning, see VonPeer.move): from the newest sample, at its velocity. A
+ * sample that corrects the prediction does not make the avatar jump: the
+ * difference fades out over CORRECTION_MS. Pure functions over immutable tracks.
  */
 
 export interface Sample {
@@ -9,50 +10,49 @@ export interface Sample {
   readonly t: number
   readonly x: number
   readonly y: number
+  /** Velocity (units/s) the sender reported; absent: standing. */
+  readonly vx?: number
+  readonly vy?: number
 }
 
-/** Samples kept per remote avatar. */
-export const TRACK_SAMPLES = 8
-/** How far behind the newest sample avatars are drawn: about one move interval, plus jitter. */
-export const INTERP_DELAY_MS = 120
-/** A sample this long after the previous one follows a pause: motion restarts from here. */
-export const PAUSE_MS = 400
-/** The usual interval between moves; a resumed motion is spread over it. */
-export const MOVE_INTERVAL_MS = 100
-
+/** Samples kept per remote avatar: the newest, and the one its correction fades from. */
+export const TRACK_SAMPLES = 2
+/** A correction (the newest sample against the prediction from the one before) fades out over this long. */
+export const CORRECTION_MS = 200
 /**
- * Appends a sample. After a pause the last position is re-stamped one interval
- * back, so the avatar glides from it instead of crawling across the pause.
+ * An avatar is extrapolated at most this long past its newest sample: about
+ * two of the sender's heartbeats (VonInit.moveHeartbeatMs), so a sender that
+ * went silent does not walk off across the map.
  */
+export const EXTRAPOLATE_MAX_MS = 6000
+
+/** Appends a sample, keeping the newest TRACK_SAMPLES; a sample older than the newest is ignored. */
 export function pushSample(track: readonly Sample[], s: Sample, max = TRACK_SAMPLES): readonly Sample[] {
   const last = track[track.length - 1]
-  let out: Sample[]
   if (last !== undefined && s.t < last.t) return track
-  if (last !== undefined && s.t - last.t > PAUSE_MS) {
-    out = [{ t: s.t - MOVE_INTERVAL_MS, x: last.x, y: last.y }, s]
-  } else {
-    out = [...track, s]
-  }
+  const out = [...track, s]
   return out.length > max ? out.slice(out.length - max) : out
 }
 
-/** Where to draw an avatar at time `now`: its track `delayMs` ago, linearly interpolated. */
-export function positionAt(track: readonly Sample[], now: number, delayMs = INTERP_DELAY_MS): { x: number; y: number } | undefined {
+/** Where sample `s` predicts its avatar at time `t`. */
+export function predict(s: Sample, t: number): { x: number; y: number } {
+  const dt = Math.min(Math.max(0, t - s.t), EXTRAPOLATE_MAX_MS) / 1000
+  return { x: s.x + (s.vx ?? 0) * dt, y: s.y + (s.vy ?? 0) * dt }
+}
+
+/** Where to draw an avatar at time `now`: its prediction, plus what is left of the last correction. */
+export function positionAt(track: readonly Sample[], now: number): { x: number; y: number } | undefined {
   const n = track.length
   if (n === 0) return undefined
-  const t = now - delayMs
-  const first = track[0]!
-  if (t <= first.t) return { x: first.x, y: first.y }
-  for (let i = n - 1; i > 0; i--) {
-    const a = track[i - 1]!
-    const b = track[i]!
-    if (t >= a.t && t <= b.t) {
-      const f = b.t === a.t ? 1 : (t - a.t) / (b.t - a.t)
-      return { x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f }
-    }
-  }
   const last = track[n - 1]!
-  return { x: last.x, y: last.y }
+  const at = predict(last, now)
+  const prev = track[n - 2]
+  const age = now - last.t
+  if (prev === undefined || age >= CORRECTION_MS) return at
+  // Where the avatar was drawn when the sample came, less where it says it is.
+  const was = predict(prev, last.t)
+  const fade = 1 - Math.max(0, age) / CORRECTION_MS
+  return { x: at.x + (was.x - last.x) * fade, y: at.y + (was.y - last.y) * fade }
 }
 
 /** Exponential smoothing towards a target, frame-rate independent (`tauMs`: time constant). */

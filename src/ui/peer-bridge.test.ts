@@ -30,7 +30,7 @@ describe('PeerBridge', () => {
   it('drops a neighbour that enters and leaves between two flushes', () => {
     const { stores, bridge, listener } = setup()
     listener.onEnter?.(OTHER, 10, 20)
-    listener.onMove?.(OTHER, 11, 20)
+    listener.onMove?.(OTHER, 11, 20, 0, 0)
     listener.onLeave?.(OTHER)
     bridge.flush()
     expect(stores.neighbours.getState().players.has(OTHER)).toBe(false)

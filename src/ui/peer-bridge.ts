@@ -48,9 +48,9 @@ export class PeerBridge {
     trace?: MoveTrace,
     timeline?: Pick<JoinTimeline, 'mark'>,
   ) {
-    const moved = (id: PeerId, x: number, y: number): void => {
+    const moved = (id: PeerId, x: number, y: number, vx?: number, vy?: number): void => {
       trace?.received(id, x, y)
-      this.pending.push({ id, t: this.now(), x, y })
+      this.pending.push(vx === undefined ? { id, t: this.now(), x, y } : { id, t: this.now(), x, y, vx, vy: vy ?? 0 })
     }
     this.listener = {
       onEnter: (id, x, y) => {

@@ -28,7 +28,7 @@ describe('stores', () => {
     patchPlayer(s.neighbours, OTHER, { name: 'bob' })
     applyMoves(s.neighbours, [{ id: OTHER, t: 200, x: 3, y: 1 }])
     const p = s.neighbours.getState().players.get(OTHER)!
-    expect(p.track.map((x) => x.x)).toEqual([1, 2, 3])
+    expect(p.track.map((x) => x.x)).toEqual([2, 3])
     expect(p.name).toBe('bob')
     expect(p.color).toBe(colorOf(OTHER))
     applyMoves(s.neighbours, [{ id: OTHER, left: true }])

@@ -187,6 +187,9 @@ export interface PositionUpdate {
   t: number
   x: number
   y: number
+  /** Velocity (units/s) the sender reported, when it did. */
+  vx?: number
+  vy?: number
 }
 
 /** A neighbour left. */
@@ -213,7 +216,7 @@ export function applyMoves(store: StoreApi<NeighboursState>, events: readonly Ne
       continue
     }
     const p = players.get(e.id)
-    const track = pushSample(p?.track ?? [], { t: e.t, x: e.x, y: e.y })
+    const track = pushSample(p?.track ?? [], e.vx === undefined ? { t: e.t, x: e.x, y: e.y } : { t: e.t, x: e.x, y: e.y, vx: e.vx, vy: e.vy ?? 0 })
     players.set(e.id, p === undefined
       ? { id: e.id, track, name: undefined, color: colorOf(e.id), avatarHash: undefined, avatarUrl: undefined, linkOpen: false, path: undefined, fake, ...profiles.get(e.id) }
       : { ...p, track })

@@ -121,7 +121,7 @@ export function createTestHook(stores: WorldStores, intents: Intents, now: () =>
         moveLatency: c.moveLatencyMs === undefined ? null : { p50Ms: c.moveLatencyMs, p95Ms: c.moveLatencyP95Ms ?? c.moveLatencyMs },
         paths: c.paths, relay: c.relay, ice: c.ice, failedLinks: c.failedLinks,
         neighbours: [...stores.neighbours.getState().players.values()].map((p) => {
-          const at = positionAt(p.track, t, 0) ?? { x: NaN, y: NaN }
+          const at = positionAt(p.track, t) ?? { x: NaN, y: NaN }
           return { id: p.id, name: p.name, x: at.x, y: at.y, avatarHash: p.avatarHash, avatarLoaded: p.avatarUrl !== undefined, linkOpen: p.linkOpen, path: p.path }
         }),
         chat: stores.chat.getState().lines.map((l) => ({ from: l.from, name: l.name, text: l.text, self: l.self, system: l.system === true })),

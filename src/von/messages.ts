@@ -7,11 +7,13 @@ export const VonMsg = {
   QUERY: 1,
   /** [qid, joiner, path, hop, final, acceptor, nodes]: the answer, back along the path. */
   ACCEPT: 2,
-  /** [x, y, aoi, seq, known]: I hold you as a neighbour; insert me (`known` as in MOVE). */
+  /** [x, y, aoi, seq, vx, vy, known]: I hold you as a neighbour; insert me (`known` as in MOVE). */
   HELLO: 3,
   /**
-   * [x, y, aoi, seq] or [x, y, aoi, seq, known]: my new position (and AOI
-   * radius); `known`, when my neighbour table changed and every few moves, is
+   * [x, y, aoi, seq, vx, vy] or [x, y, aoi, seq, vx, vy, known]: my position
+   * (and AOI radius) and velocity (units per second) as I send this: predict
+   * me from it (dead reckoning); I send again when that prediction would err
+   * (see VonPeer.move). `known`, when my neighbour table changed and every few moves, is
    * what I hold: 2-byte id prefixes, so you tell me only of nodes I miss; null
    * when my table is a crowd (a digest would cost more than it saves): tell me
    * of what became relevant to me.
@@ -39,20 +41,35 @@ export const MAX_NODES = 64
 /** Longest query path (also the longest introduction route). */
 export const MAX_PATH = 24
 
-/** What a peer knows of another: id, position, AOI radius, and the newest move seq. */
+/** What a peer knows of another: id, position, AOI radius, the newest move seq, and its velocity (units/s; 0 when unknown). */
 export interface NodeInfo {
   readonly id: PeerId
   readonly x: number
   readonly y: number
   readonly aoi: number
   readonly seq: number
+  readonly vx?: number
+  readonly vy?: number
 }
 
+/** A peer's own state as its MOVE and HELLO carry it: where it is, its AOI, its move seq, and its velocity (units/s). */
 export interface State {
   readonly x: number
   readonly y: number
   readonly aoi: number
   readonly seq: number
+  readonly vx: number
+  readonly vy: number
+}
+
+/** What readState writes. */
+export interface StateOut {
+  x: number
+  y: number
+  aoi: number
+  seq: number
+  vx: number
+  vy: number
 }
 
 export interface Query {
@@ -143,6 +160,8 @@ export function decodePrefixes(p: unknown): number[] | null {
 const q = (v: number): number => Math.round(v * SCALE)
 const coord = (v: unknown): number | null =>
   typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= MAX_COORD * SCALE ? v / SCALE : null
+/** A velocity component (units/s, in hundredths like positions), within the coordinate range. */
+const velocity = coord
 const radius = (v: unknown): number | null => {
   const r = coord(v)
   return r !== null && r > 0 ? r : null
@@ -150,11 +169,15 @@ const radius = (v: unknown): number | null => {
 
 /** A state; with `known`, the digest of the sender's table (null: it keeps none, see VonMsg.MOVE). */
 export function encodeState(s: State, known?: Uint8Array | null): unknown[] {
-  return known === undefined ? [q(s.x), q(s.y), q(s.aoi), s.seq] : [q(s.x), q(s.y), q(s.aoi), s.seq, known]
+  const out: unknown[] = [q(s.x), q(s.y), q(s.aoi), s.seq, q(s.vx), q(s.vy)]
+  if (known !== undefined) out.push(known)
+  return out
 }
 
 export function decodeState(p: unknown): State | null {
-  return Array.isArray(p) && p.length === 4 ? stateAt(p, 0) : null
+  if (!Array.isArray(p) || p.length !== 6) return null
+  const out = { x: 0, y: 0, aoi: 0, seq: 0, vx: 0, vy: 0 }
+  return readState6(p, out) ? out : null
 }
 
 /**
@@ -163,20 +186,30 @@ export function decodeState(p: unknown): State | null {
  * shared by its receivers: copy what you keep), undefined when it carries
  * none, null (and `out` untouched) when it is malformed.
  */
-export function readState(p: unknown, out: { x: number; y: number; aoi: number; seq: number }): Uint8Array | typeof NO_DIGEST | undefined | null {
+export function readState(p: unknown, out: StateOut): Uint8Array | typeof NO_DIGEST | undefined | null {
   if (!Array.isArray(p)) return null
-  if (p.length === 4) return readAt(p, 0, out) ? undefined : null
-  const known = p[4]
-  if (p.length !== 5) return null
-  if (known === null) return readAt(p, 0, out) ? NO_DIGEST : null
+  if (p.length === 6) return readState6(p, out) ? undefined : null
+  const known = p[6]
+  if (p.length !== 7) return null
+  if (known === null) return readState6(p, out) ? NO_DIGEST : null
   if (!isBytes(known, 2 * MAX_KNOWN) || known.length % 2 !== 0) return null
-  return readAt(p, 0, out) ? known : null
+  return readState6(p, out) ? known : null
+}
+
+/** The six fields of a state into `out`, all or nothing. */
+function readState6(p: unknown[], out: StateOut): boolean {
+  const vx = velocity(p[4])
+  const vy = velocity(p[5])
+  if (vx === null || vy === null || !readAt(p, 0, out)) return false
+  out.vx = vx
+  out.vy = vy
+  return true
 }
 
 /** What readState returns for a sender that keeps no digest (a crowd). */
 export const NO_DIGEST = 'none'
 
-/** Where stateAt reads before it makes its object. */
+/** Where decodeNode reads before it makes its object. */
 const read = { x: 0, y: 0, aoi: 0, seq: 0 }
 
 /** [x, y, aoi, seq] from index `at` of `p`, checked and written to `out`. */
@@ -194,23 +227,19 @@ function readAt(p: unknown[], at: number, out: { x: number; y: number; aoi: numb
 }
 
 /** [x, y, aoi, seq] from index `at` of `p`, read in place; given the id, the node's info (one object either way). */
-function stateAt(p: unknown[], at: number): State | null
-function stateAt(p: unknown[], at: number, id: PeerId): NodeInfo | null
-function stateAt(p: unknown[], at: number, id?: PeerId): State | NodeInfo | null {
-  if (!readAt(p, at, read)) return null
-  const { x, y, aoi, seq } = read
-  return id === undefined ? { x, y, aoi, seq } : { id, x, y, aoi, seq }
-}
-
 export function encodeNode(n: NodeInfo): unknown[] {
-  return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq]
+  return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq, q(n.vx ?? 0), q(n.vy ?? 0)]
 }
 
-/** [id, x, y, aoi, seq], read in place (a node list is the largest message a peer decodes often). */
+/** [id, x, y, aoi, seq, vx, vy], read in place (a node list is the largest message a peer decodes often). */
 function decodeNode(p: unknown): NodeInfo | null {
-  if (!Array.isArray(p) || p.length !== 5 || !isBytes(p[0], 32)) return null
+  if (!Array.isArray(p) || p.length !== 7 || !isBytes(p[0], 32)) return null
   const id = peerIdFromBytes(p[0])
-  return id === null ? null : stateAt(p, 1, id)
+  const vx = velocity(p[5])
+  const vy = velocity(p[6])
+  if (id === null || vx === null || vy === null || !readAt(p, 1, read)) return null
+  const { x, y, aoi, seq } = read
+  return { id, x, y, aoi, seq, vx, vy }
 }
 
 export function encodeNodes(nodes: readonly NodeInfo[]): unknown[] {

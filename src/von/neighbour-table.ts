@@ -8,8 +8,15 @@ import { NO_DIGEST, idPrefix, sortDigest, type NodeInfo, type State } from './me
  */
 export interface Neighbour extends NodeInfo {
   readonly id: PeerId
+  /** Where we believe it is: its prediction at the last `advance` (or its report, if later). */
   x: number
   y: number
+  /** Its velocity (units/s) and where it was at time `at`, by its latest MOVE or HELLO: the prediction's base. */
+  vx: number
+  vy: number
+  bx: number
+  by: number
+  at: number
   readonly jx: number
   readonly jy: number
   /** Its id's 32-bit prefix (SYNC and ASK). */
@@ -31,8 +38,10 @@ export interface Neighbour extends NodeInfo {
   resync: boolean
   /** When it was first seen out of range and not enclosing; -1 while relevant. */
   farSince: number
-  /** When we last told it about each other current neighbour. */
+  /** When we last told it about each other current neighbour in range of it (forgotten when out of range). */
   told: Map<PeerId, number>
+  /** When we last told it about each other current neighbour that encloses it in our diagram, out of its range. */
+  toldEnclosing: Map<PeerId, number>
   /**
    * What it holds, from its latest digest (see VonMsg.MOVE): the first
    * `knownCount` prefixes, sorted; NEVER before its first, CROWD while it is a
@@ -64,13 +73,18 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     super()
   }
 
-  /** Adds a neighbour; undefined when it is this peer, already known, or the table is full. */
-  add(info: NodeInfo): Neighbour | undefined {
+  /** Adds a neighbour, as `info` says it is at `now`; undefined when it is this peer, already known, or the table is full. */
+  add(info: NodeInfo, now: number): Neighbour | undefined {
     if (info.id === this.localId || this.has(info.id) || this.size >= this.max) return undefined
     const n: Neighbour = {
       id: info.id,
       x: info.x,
       y: info.y,
+      vx: info.vx ?? 0,
+      vy: info.vy ?? 0,
+      bx: info.x,
+      by: info.y,
+      at: now,
       ...jitterOf(info.id),
       prefix: idPrefix(info.id),
       aoi: info.aoi,
@@ -84,6 +98,7 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       resync: false,
       farSince: -1,
       told: new Map(),
+      toldEnclosing: new Map(),
       known: EMPTY,
       knownCount: DIGEST.NEVER,
     }
@@ -98,15 +113,41 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     return true
   }
 
-  /** Applies a state the neighbour sent; false (and no change) when it is older than what we hold. */
-  update(n: Neighbour, s: State): boolean {
+  /**
+   * Applies a state the neighbour sent `ageMs` ago (about half the link's
+   * round trip), received at `now`; false (and no change) when it is older
+   * than what we hold.
+   */
+  update(n: Neighbour, s: State, now: number, ageMs: number): boolean {
     if (s.seq < n.seq) return false
-    n.x = s.x
-    n.y = s.y
+    n.bx = s.x + (s.vx * ageMs) / 1000
+    n.by = s.y + (s.vy * ageMs) / 1000
+    n.x = n.bx
+    n.y = n.by
+    n.vx = s.vx
+    n.vy = s.vy
+    n.at = now
     n.aoi = s.aoi
     n.seq = s.seq
     n.changed = true
     return true
+  }
+
+  /** Moves every neighbour to where its velocity has taken it by `now` (dead reckoning). */
+  advance(now: number): void {
+    for (const n of this.values()) {
+      if (n.vx === 0 && n.vy === 0) continue
+      const dt = (now - n.at) / 1000
+      n.x = n.bx + n.vx * dt
+      n.y = n.by + n.vy * dt
+      n.changed = true
+    }
+  }
+
+  /** Where `n` is predicted at `now`, without moving it (what a sampler reads). */
+  static predict(n: Neighbour, now: number): { x: number; y: number } {
+    const dt = (now - n.at) / 1000
+    return { x: n.bx + n.vx * dt, y: n.by + n.vy * dt }
   }
 
   /** Keeps the digest a neighbour sent, sorted (into the same array while it fits); NO_DIGEST forgets it. */

@@ -36,8 +36,8 @@ export interface VonContext {
   /** Adds a neighbour and links to it (through `via` when given). */
   insert(info: NodeInfo, via: readonly PeerId[] | undefined): void
   remove(id: PeerId): void
-  /** Sends our state to our neighbours (`all`: even to those we are about to drop). */
-  broadcastState(all?: boolean): void
+  /** Sends our state to our neighbours. */
+  broadcastState(): void
   /** HELLO's payload: our state and the digest of our table (see VonMsg.MOVE). */
   hello(): unknown[]
   /** Once per tick: a peer that stood still since the last one sends a changed digest anyway. */

@@ -86,6 +86,7 @@ export class Housekeeping {
     if (!peer.joined) return
     this.ctx.tickDigest()
     const now = this.ctx.env.clock.now()
+    peer.table.advance(now)
     const sites = [...peer.table.values()]
     const count = sites.length
     const all: (Site & { id: PeerId })[] = new Array<Site & { id: PeerId }>(count + 1)
@@ -131,7 +132,6 @@ export class Housekeeping {
     if (scratch.mark.length < count + 1) scratch.mark = new Int32Array(Math.max(count + 1, 2 * scratch.mark.length))
     const mark = scratch.mark
     mark.fill(0, 0, count + 1)
-    const dropAfterMs = cfg.dropAfterMs
     for (let ci = 0; ci < count; ci++) {
       const c = sites[ci]!
       const repairing = repair && mine.has(c.id)
@@ -148,7 +148,7 @@ export class Housekeeping {
       // Without a digest yet, c hears what is relevant to it at its first tick
       // with us, then nothing until one comes (in its HELLO): it may not hold
       // us, and then it ignores what we say.
-      if ((c.knownCount === DIGEST.NEVER && c.seen) || (!repairing && !naming && !c.resync && !c.changed && !news)) continue
+      if (c.knownCount === DIGEST.NEVER || (!repairing && !naming && !c.resync && !c.changed && !news)) continue
       const digest = c.knownCount >= 0
       for (const j of diagram.enclosing(ci + 1)) mark[j] = ci + 1
       let tell: NodeInfo[] | undefined
@@ -157,14 +157,23 @@ export class Housekeeping {
         const d = sites[di]!
         if (d === c || !linked[di]) continue
         const r = Math.max(reach[ci]!, reach[di]!)
-        if (!repairing && (c.x - d.x) ** 2 + (c.y - d.y) ** 2 > r * r && mark[di + 1] !== ci + 1) continue
+        const d2 = (c.x - d.x) ** 2 + (c.y - d.y) ** 2
+        const near = d2 <= r * r
+        // Out of range: when they come in range again, c hears of d at once.
+        if (!near && c.told.size > 0) c.told.delete(d.id)
+        if (!repairing && !near && mark[di + 1] !== ci + 1) continue
+        const toldMap = near ? c.told : c.toldEnclosing
         // c holds d already, by its latest digest (a few moves old at most; a
         // prefix that collides leaves d untold while both stay).
         if (digest && knows(c.known, c.knownCount, d.prefix >>> 16)) continue
+        const told = toldMap.get(d.id)
+        // Told while they stayed relevant: c did not take d (it found d irrelevant, or the link failed).
+        const toldLately = told !== undefined && now - told < RETELL_MS
         if (repairing || (c.resync && !naming)) {
           // After a loss, our enclosing neighbours hear of everyone we know: their
           // own cells decide who now encloses them across the hole (onNodes).
-          c.told.set(d.id, now)
+          if (!repairing && toldLately) continue
+          toldMap.set(d.id, now)
           ;(tell ??= []).push(d)
           continue
         }
@@ -176,11 +185,8 @@ export class Housekeeping {
         // now and was not at the last tick (c moved towards d, or d towards c;
         // a new c has not been seen, so all is news).
         if (!digest && d.linkedBefore && c.seen && ((c.ox - d.ox) ** 2 + (c.oy - d.oy) ** 2 <= r * r || c.enclosing.includes(d.id))) continue
-        // Told recently: c has not taken d (it found d irrelevant, or the link
-        // failed), or it cannot have dropped d since (drops wait dropAfterMs).
-        const told = c.told.get(d.id)
-        if (told !== undefined && now - told < dropAfterMs) continue
-        c.told.set(d.id, now)
+        if (toldLately) continue
+        toldMap.set(d.id, now)
         // In a crowd, by prefix: c misses d, and so may hear of it from many at once.
         if (digest && crowded) (named ??= []).push(d.prefix)
         else (tell ??= []).push(d)
@@ -232,10 +238,17 @@ export class Housekeeping {
     }
     if (aoi !== peer.aoi) {
       peer.aoi = aoi
-      this.ctx.broadcastState(true)
+      this.ctx.broadcastState()
     }
   }
 }
+
+/**
+ * A neighbour told of a node (that it did not take, by its digest) hears of it
+ * again after this long while the two stay relevant to each other: it found the
+ * node irrelevant by its own fuller diagram, or the link failed.
+ */
+const RETELL_MS = 10_000
 
 /** A table larger than this is a crowd: news to neighbours goes as SYNC (see tick). */
 export const CROWDED_TABLE = 24

@@ -46,19 +46,19 @@ export class NeighbourMessages {
   }
 
   onHello(from: PeerId, payload: unknown): void {
-    const s = { x: 0, y: 0, aoi: 0, seq: 0 }
+    const s = { x: 0, y: 0, aoi: 0, seq: 0, vx: 0, vy: 0 }
     const digest = readState(payload, s)
     if (digest === null) return this.ctx.bad()
     const table = this.peer.table
     this.ctx.gone.delete(from)
     let n = table.get(from)
     if (n === undefined) {
-      this.ctx.insert({ id: from, ...s }, undefined)
+      this.ctx.insert({ id: from, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }, undefined)
       n = table.get(from)
     } else {
-      table.update(n, s)
       n.resync = true
     }
+    if (n !== undefined) table.update(n, s, this.clock.now(), this.ageMs(from))
     if (n !== undefined && digest !== undefined) table.learn(n, digest)
   }
 
@@ -68,14 +68,23 @@ export class NeighbourMessages {
     const s = MOVED
     const known = readState(payload, s)
     if (known === null) return this.ctx.bad()
-    const n = peer.table.get(from)
+    let n = peer.table.get(from)
     if (n === undefined) {
-      if (this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) this.ctx.insert({ id: from, ...s }, undefined)
+      if (!this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) return
+      this.ctx.insert({ id: from, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }, undefined)
+      n = peer.table.get(from)
+      if (n !== undefined) peer.table.update(n, s, this.clock.now(), this.ageMs(from))
       return
     }
-    if (!peer.table.update(n, s)) return
+    if (!peer.table.update(n, s, this.clock.now(), this.ageMs(from))) return
     if (known !== undefined) peer.table.learn(n, known)
-    this.listener?.onMove?.(from, s.x, s.y)
+    this.listener?.onMove?.(from, s.x, s.y, s.vx, s.vy)
+  }
+
+  /** How old a state from `peer` is on arrival: half the link's smoothed round trip. */
+  private ageMs(peer: PeerId): number {
+    const rtt = this.ctx.links.rtt(peer)
+    return rtt === undefined || rtt.samples === 0 ? 0 : rtt.srttMs / 2
   }
 
   onNodes(from: PeerId, payload: unknown): void {
@@ -169,7 +178,7 @@ const GONE_MS = 5000
 const FAILED = new Set(['timeout', 'connect-timeout', 'unknown-peer', 'no-signaling-route'])
 const MAX_GONE = 256
 /** Where onMove reads each move (see readState). */
-const MOVED = { x: 0, y: 0, aoi: 0, seq: 0 }
+const MOVED = { x: 0, y: 0, aoi: 0, seq: 0, vx: 0, vy: 0 }
 
 /** A node named by SYNC is asked for again after this long if it still is not known. */
 const ASK_AGAIN_MS = 250

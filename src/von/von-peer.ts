@@ -5,7 +5,7 @@ import type { LinkManager } from '../link/link-manager.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { jitterOf, type Site } from './geometry.js'
-import { VonMsg, encodeState, knownBytes, type NodeInfo } from './messages.js'
+import { VonMsg, encodeState, knownBytes, type NodeInfo, type State } from './messages.js'
 import { NeighbourTable, type Neighbour } from './neighbour-table.js'
 import type { VonContext } from './von-context.js'
 import { CROWDED_TABLE, Housekeeping } from './von-housekeeping.js'
@@ -40,12 +40,22 @@ export interface VonInit {
    * otherwise never repeated while the pair stays relevant. @default 5000
    */
   resyncMs?: number
+  /**
+   * Dead reckoning: neighbours predict us from our last MOVE's position and
+   * velocity; we send again when that prediction is this far (units) from
+   * where we are, or will be by our next move at our new velocity. 0: every
+   * move is sent. @default 1
+   */
+  moveErrorMax?: number
+  /** A MOVE goes out at least this often while neighbours' predictions hold (liveness, lost digests). @default 3000 */
+  moveHeartbeatMs?: number
 }
 
 /** What the game hears from the overlay. */
 export interface VonListener {
   onEnter?(id: PeerId, x: number, y: number): void
-  onMove?(id: PeerId, x: number, y: number): void
+  /** A neighbour's MOVE: where it was when it sent it, and its velocity (units/s; predict it from there). */
+  onMove?(id: PeerId, x: number, y: number, vx: number, vy: number): void
   onLeave?(id: PeerId): void
   /** The join (or rejoin) completed: an acceptor answered, or this peer started the world. */
   onJoined?(): void
@@ -92,6 +102,9 @@ export class VonPeer {
   /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
   aoi: number
   seq = 0
+  /** Our velocity (units/s): given to `move`, or estimated from the last two. */
+  vx = 0
+  vy = 0
   joined = false
   readonly table: NeighbourTable
   private readonly env: VonComponents['env']
@@ -108,8 +121,15 @@ export class VonPeer {
   private digestVersion = -1
   /** The table version whose digest our moves carried last. */
   private sentVersion = -1
+  /** When our moves last carried the digest. */
+  private digestSentAt = -Infinity
   /** Our move seq at the last housekeeping tick (see tickDigest). */
   private seqAtTick = 0
+  /** What our last MOVE said (neighbours predict us from it), and when we sent it. */
+  private readonly sent = { x: 0, y: 0, vx: 0, vy: 0, at: -Infinity }
+  /** When `move` was last called, and the interval before that. */
+  private movedAt = -Infinity
+  private moveIntervalMs = 0
 
   constructor(components: VonComponents, init: VonInit = {}) {
     this.env = components.env
@@ -126,6 +146,8 @@ export class VonPeer {
       maxNeighbours: init.maxNeighbours ?? 90,
       joinTimeoutMs: init.joinTimeoutMs ?? 5000,
       resyncMs: init.resyncMs ?? 5000,
+      moveErrorMax: init.moveErrorMax ?? 1,
+      moveHeartbeatMs: init.moveHeartbeatMs ?? 3000,
     }
     this.aoi = this.cfg.aoiRadius
     this.jitter = jitterOf(this.localId)
@@ -144,7 +166,7 @@ export class VonPeer {
       reach: (aoi, buffers) => this.reach(aoi, buffers),
       insert: (info, via) => this.insert(info, via),
       remove: (id) => this.remove(id),
-      broadcastState: (all) => this.broadcastState(all),
+      broadcastState: () => this.broadcastState(),
       hello: () => this.helloState(),
       tickDigest: () => this.tickDigest(),
       bad: () => this.bad(),
@@ -205,12 +227,44 @@ export class VonPeer {
     this.join(this.x, this.y, gateways)
   }
 
-  /** Moves to (x, y) and tells every neighbour at once (HIGH priority). */
-  move(x: number, y: number): void {
-    if (x === this.x && y === this.y) return
+  /**
+   * Moves to (x, y) at velocity (vx, vy) units/s (when not given: estimated
+   * from the previous call). Neighbours hear of it (HIGH priority) only when
+   * their prediction from our last MOVE would err by more than `moveErrorMax`,
+   * now or by our next move; or at the heartbeat.
+   */
+  move(x: number, y: number, vx?: number, vy?: number): void {
+    const now = this.env.clock.now()
+    const dt = now - this.movedAt
+    if (vx === undefined || vy === undefined) {
+      const known = dt > 0 && dt <= VELOCITY_WINDOW_MS
+      vx = known ? ((x - this.x) * 1000) / dt : 0
+      vy = known ? ((y - this.y) * 1000) / dt : 0
+    }
+    if (dt > 0) this.moveIntervalMs = Math.min(dt, VELOCITY_WINDOW_MS)
+    this.movedAt = now
     this.x = x
     this.y = y
-    this.broadcastState()
+    this.vx = vx
+    this.vy = vy
+    if (this.predictionErrs(now)) this.broadcastState()
+  }
+
+  /**
+   * Whether neighbours' prediction of us errs (where we were at our last
+   * `move`, or now if we stand still) or will by our next move, or the
+   * heartbeat is due.
+   */
+  private predictionErrs(now: number): boolean {
+    const e = this.cfg.moveErrorMax
+    const s = this.sent
+    if (e <= 0 || now - s.at >= this.cfg.moveHeartbeatMs) return true
+    const dt = ((this.vx === 0 && this.vy === 0 ? now : this.movedAt) - s.at) / 1000
+    const ex = s.x + s.vx * dt - this.x
+    const ey = s.y + s.vy * dt - this.y
+    if (ex * ex + ey * ey > e * e) return true
+    const ahead = this.moveIntervalMs / 1000
+    return ((this.vx - s.vx) ** 2 + (this.vy - s.vy) ** 2) * ahead * ahead > e * e
   }
 
   /** Leaves the world: BYE to every neighbour; links close when GC finds them unwanted. */
@@ -237,7 +291,7 @@ export class VonPeer {
   private insert(info: NodeInfo, via: readonly PeerId[] | undefined): void {
     if (info.id === this.localId || this.table.has(info.id)) return
     if (this.table.size >= this.cfg.maxNeighbours && !this.evictFor(info)) return
-    const n = this.table.add(info)
+    const n = this.table.add(info, this.env.clock.now())
     if (n === undefined) return
     const result = this.links.connect(info.id, via === undefined ? {} : { via })
     this.env.log.debug('von neighbour', { peer: info.id, via, result })
@@ -273,40 +327,55 @@ export class VonPeer {
 
   private remove(id: PeerId): void {
     if (!this.table.delete(id)) return
-    for (const n of this.table.values()) n.told.delete(id)
+    for (const n of this.table.values()) {
+      n.told.delete(id)
+      n.toldEnclosing.delete(id)
+    }
     this.housekeeping.forget(id)
     this.listener?.onLeave?.(id)
   }
 
   /**
-   * Sends our state to our neighbours. A neighbour we are about to drop (neither
-   * enclosing nor in range at the last tick: about 40 % of a table at VAST's
-   * density, which holds neighbours 2 s after they leave) needs only enough to
-   * keep its drop decision right and to notice when we come back: it hears every
-   * FAR_MOVE_EVERY-th move. A change of AOI goes to all.
+   * Sends our state, as of now, to every neighbour: they predict us from it
+   * until the next (so one that missed a turn would predict us wrong until then).
    *
    * The digest of what we hold goes with the first move after our table
-   * changed and with every FAR_MOVE_EVERY-th (so those far neighbours have it
-   * too, and a digest lost to a move that replaced it in a queue is sent again):
+   * changed and with every DIGEST_EVERY-th (a digest lost to a move that
+   * replaced it in a queue is sent again):
    * our neighbours then tell us only of nodes we miss. Without it, four in five
    * nodes they named we held already, most of them for over a second.
    */
-  private broadcastState(all = false): void {
+  private broadcastState(): void {
     this.seq++
+    const state = this.stateNow()
+    const s = this.sent
+    s.x = state.x
+    s.y = state.y
+    s.vx = state.vx
+    s.vy = state.vy
+    s.at = this.env.clock.now()
     const version = this.table.version
-    const known = this.sentVersion !== version || this.seq % FAR_MOVE_EVERY === 0 ? this.digest() : undefined
-    if (known !== undefined) this.sentVersion = version
-    let targets: Iterable<PeerId> = this.table.keys()
-    if (!all && this.seq % FAR_MOVE_EVERY !== 0) {
-      const near: PeerId[] = []
-      for (const n of this.table.values()) if (n.farSince < 0) near.push(n.id)
-      targets = near
+    const known = this.sentVersion !== version || this.seq % DIGEST_EVERY === 0 ? this.digest() : undefined
+    if (known !== undefined) {
+      this.sentVersion = version
+      this.digestSentAt = s.at
     }
-    this.links.broadcast(targets, PROTOCOL.VON, VonMsg.MOVE, encodeState(this, known), Priority.HIGH, MOVE_KEY)
+    // A neighbour whose link is still opening hears our state in the HELLO at its opening.
+    const open: PeerId[] = []
+    for (const id of this.table.keys()) if (this.links.isOpen(id)) open.push(id)
+    this.links.broadcast(open, PROTOCOL.VON, VonMsg.MOVE, encodeState(state, known), Priority.HIGH, MOVE_KEY)
   }
 
   private helloState(): unknown[] {
-    return encodeState(this, this.digest())
+    return encodeState(this.stateNow(), this.digest())
+  }
+
+  /** Our state as of now: where our velocity took us since our last `move` (see VonMsg.MOVE). */
+  private stateNow(): State {
+    const dt = Math.max(0, this.env.clock.now() - this.movedAt) / 1000
+    const { vx, vy } = this
+    const moving = (vx !== 0 || vy !== 0) && dt > 0
+    return { x: moving ? this.x + vx * dt : this.x, y: moving ? this.y + vy * dt : this.y, aoi: this.aoi, seq: this.seq, vx, vy }
   }
 
   /**
@@ -315,7 +384,14 @@ export class VonPeer {
    * trusting the old one.
    */
   private tickDigest(): void {
-    if (this.sentVersion !== this.table.version && this.seq === this.seqAtTick) this.broadcastState(true)
+    const now = this.env.clock.now()
+    // A caller that stopped calling `move` stands still: neighbours must stop predicting motion.
+    if ((this.vx !== 0 || this.vy !== 0) && now - this.movedAt > Math.max(STILL_AFTER_MS, 2 * this.moveIntervalMs)) {
+      this.vx = 0
+      this.vy = 0
+    }
+    if (this.sentVersion !== this.table.version && this.seq === this.seqAtTick && now - this.digestSentAt >= DIGEST_MIN_MS) this.broadcastState()
+    else if (this.joined && this.predictionErrs(now)) this.broadcastState()
     this.seqAtTick = this.seq
   }
 
@@ -337,7 +413,7 @@ export class VonPeer {
   }
 
   private info(): NodeInfo {
-    return { id: this.localId, x: this.x, y: this.y, aoi: this.aoi, seq: this.seq }
+    return { id: this.localId, ...this.stateNow() }
   }
 
   /**
@@ -363,8 +439,22 @@ export class VonPeer {
 /** BYE payload of a peer leaving the world (a plain BYE only drops us as its neighbour). */
 const LEAVING = 1
 
-/** A neighbour about to be dropped hears every this-many-th move (see broadcastState). */
-const FAR_MOVE_EVERY = 4
+/**
+ * A changed digest goes out on its own (a MOVE to every neighbour) at most
+ * this often; moves sent anyway carry it at once. Sent at every change (about
+ * twice a second at VAST's density), it was four fifths of all MOVEs; every
+ * 2 s, neighbours tell us of a few more nodes we hold already (VAST, 100 peers:
+ * MOVE 559 -> 302 B/s, NODES 625 -> 676 B/s).
+ */
+const DIGEST_MIN_MS = 2000
+
+/** Every this-many-th move carries our digest even when our table did not change (see broadcastState). */
+const DIGEST_EVERY = 4
+
+/** Velocity is estimated from two `move` calls at most this far apart (else: standing still). */
+const VELOCITY_WINDOW_MS = 1000
+/** A peer whose `move` was not called this long (or two of its intervals) stands still. */
+const STILL_AFTER_MS = 300
 
 /** A newer move replaces one still waiting in a link's queue. */
 const MOVE_KEY = { key: 'move' }

@@ -84,14 +84,17 @@ function countVonSends(nodes: readonly Node[]): { from: PeerId; to: PeerId; type
 
 describe('VON messages', () => {
   it('round-trip and reject malformed payloads', () => {
-    const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7 }
+    const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7, vx: -50, vy: 0.25 }
     expect(decodeState(encodeState(state))).toEqual(state)
-    const nodes = [{ id: 'ab'.repeat(32) as PeerId, x: 1, y: 2, aoi: 3, seq: 4 }]
+    const nodes = [{ id: 'ab'.repeat(32) as PeerId, x: 1, y: 2, aoi: 3, seq: 4, vx: 5, vy: -6 }]
     expect(decodeNodes(encodeNodes(nodes))).toEqual(nodes)
-    for (const bad of [null, 1, 'x', [], [1, 2, 3], [1.5, 2, 3, 4], [1, 2, -3, 4], [1, 2, 0, 4], [1e12, 2, 3, 4], [1, 2, 3, -1]]) {
+    // A node named without a velocity goes as standing.
+    expect(decodeNodes(encodeNodes([{ id: nodes[0]!.id, x: 1, y: 2, aoi: 3, seq: 4 }]))).toEqual([{ ...nodes[0], vx: 0, vy: 0 }])
+    for (const bad of [null, 1, 'x', [], [1, 2, 3, 4], [1, 2, 3, 4, 0], [1.5, 2, 3, 4, 0, 0], [1, 2, -3, 4, 0, 0], [1, 2, 0, 4, 0, 0], [1e12, 2, 3, 4, 0, 0], [1, 2, 3, -1, 0, 0], [1, 2, 3, 4, 0.5, 0], [1, 2, 3, 4, 0, 1e12]]) {
       expect(decodeState(bad)).toBeNull()
     }
-    expect(decodeNodes([[new Uint8Array(31), 1, 2, 3, 4]])).toBeNull()
+    expect(decodeNodes([[new Uint8Array(31), 1, 2, 3, 4, 0, 0]])).toBeNull()
+    expect(decodeNodes([[new Uint8Array(32), 1, 2, 3, 4]])).toBeNull()
     expect(decodeNodes(new Array(65).fill(encodeNodes(nodes)[0]))).toBeNull()
     expect(decodeQuery([1, new Uint8Array(32), 0, 0, 100, new Array(25).fill(new Uint8Array(32))])).toBeNull()
     expect(decodeAccept([1, new Uint8Array(32), [], 0, 1, [], []])).toBeNull() // hop beyond the path
@@ -116,13 +119,13 @@ describe('VON messages', () => {
     expect(sortDigest(knownBytes(many), all)).toBe(200)
     for (let p = 0; p < 0x10000; p += 13) expect(knows(all, 200, p)).toBe(many.includes(p))
     expect(knownPrefix(ids[2]!)).toBe(idPrefix(ids[2]!) >>> 16)
-    const out = { x: 0, y: 0, aoi: 0, seq: 0 }
-    const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7 }
+    const out = { x: 0, y: 0, aoi: 0, seq: 0, vx: 0, vy: 0 }
+    const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7, vx: 3, vy: -4 }
     expect(readState(encodeState(state), out)).toBeUndefined()
     expect(out).toEqual(state)
     expect([...readState(encodeState({ ...state, seq: 8 }, digest), out)!]).toEqual([...digest])
     expect(out.seq).toBe(8)
-    for (const bad of [[1, 2, 3, 4, new Uint8Array(3)], [1, 2, 3, 4, [1, 2]], [1, 2, 3, 4, new Uint8Array(2 * 257)], [1, 2, 3, 4, new Uint8Array(2), 5], [1, 2, 0, 4, new Uint8Array(2)]]) {
+    for (const bad of [[1, 2, 3, 4, 0, 0, new Uint8Array(3)], [1, 2, 3, 4, 0, 0, [1, 2]], [1, 2, 3, 4, 0, 0, new Uint8Array(2 * 257)], [1, 2, 3, 4, 0, 0, new Uint8Array(2), 5], [1, 2, 0, 4, 0, 0, new Uint8Array(2)], [1, 2, 3, 4, 0.5, 0, new Uint8Array(2)]]) {
       expect(readState(bad, out)).toBeNull()
     }
     expect(out.seq).toBe(8) // untouched by what it refused
@@ -381,12 +384,14 @@ describe('VON overlay', () => {
     w.sim.runUntil(3000)
     const raw = evil.peer.links.link(a.peer.id)!.conn!
     const rng = w.sim.rng('fuzz')
+    // 200 a second: within the link's receive budget (a faster flood closes the link, see link-flood.test.ts).
     for (let i = 0; i < 2000; i++) {
       const type = 1 + rng.int(8)
       const payload = [rng.int(3) === 0 ? rng.bytes(32) : rng.next() * 1e9, rng.bytes(rng.int(40)), [rng.bytes(32)], -1, 2, null]
-      raw.send(encodeFrame(PROTOCOL.VON, type, payload.slice(0, rng.int(7))))
+      const frame = encodeFrame(PROTOCOL.VON, type, payload.slice(0, rng.int(8)))
+      w.sim.after(i * 5, () => raw.send(frame))
     }
-    w.sim.runUntil(w.sim.now + 2000)
+    w.sim.runUntil(w.sim.now + 12_000)
     expect(a.von.stats.badMessages).toBeGreaterThan(100)
     expect(a.von.table.has(evil.peer.id)).toBe(true) // the link still works
     expect(a.peer.links.stats.handlerErrors).toBe(0)

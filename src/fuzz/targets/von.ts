@@ -7,8 +7,9 @@ import { isCoord, isHexId, isUintMax, needRoundTrip, sameValue } from '../bounds
 import { vonAccept, vonNodes, vonPrefixes, vonQuery, vonState } from '../seeds.js'
 import { fuzzCase, need, valueTarget, type FuzzTarget } from '../target.js'
 
-function needState(s: State, what: string): void {
+function needState(s: Omit<State, 'vx' | 'vy'> & { vx?: number; vy?: number }, what: string): void {
   need(isCoord(s.x, MAX_COORD) && isCoord(s.y, MAX_COORD), `${what}: coordinates finite within ±${MAX_COORD}`)
+  need(isCoord(s.vx ?? 0, MAX_COORD) && isCoord(s.vy ?? 0, MAX_COORD), `${what}: velocity finite within ±${MAX_COORD}`)
   need(isCoord(s.aoi, MAX_COORD) && s.aoi > 0, `${what}: AOI radius in (0, ${MAX_COORD}]`)
   need(isUintMax(s.seq, Number.MAX_SAFE_INTEGER), `${what}: seq a safe unsigned integer`)
 }
@@ -27,7 +28,7 @@ export const vonTargets: FuzzTarget[] = [
     need(out.length * 4 === (input as Uint8Array).length, 'one prefix per 4 bytes')
     need(out.length <= MAX_PREFIXES && out.every((p) => isUintMax(p, 0xffffffff)), `at most ${MAX_PREFIXES} 32-bit prefixes`)
   }),
-  valueTarget('von-state', 'src/von/messages.ts decodeState', (g) => () => vonState(g.r).slice(0, 4), decodeState, (s) => {
+  valueTarget('von-state', 'src/von/messages.ts decodeState', (g) => () => vonState(g.r).slice(0, 6), decodeState, (s) => {
     needState(s, 'state')
     needRoundTrip(s, decodeState(encodeState(s)), 'state')
   }),
@@ -35,7 +36,7 @@ export const vonTargets: FuzzTarget[] = [
     name: 'von-move',
     what: 'src/von/messages.ts readState (MOVE, HELLO)',
     create(gen) {
-      const out = { x: 0, y: 0, aoi: 0, seq: 0 }
+      const out = { x: 0, y: 0, aoi: 0, seq: 0, vx: 0, vy: 0 }
       let before = { ...out }
       const seed = gen.pool(() => vonState(gen.r))
       return fuzzCase<unknown, ReturnType<typeof readState>>({
