@@ -42,7 +42,8 @@ function count(r: FuzzRng, max: number): number {
 }
 
 export function nodeInfo(r: FuzzRng): NodeInfo {
-  return { id: peerId(r), x: coord(r), y: coord(r), aoi: radius(r), seq: seq(r), vx: coord(r), vy: coord(r) }
+  // Seq 0: a node list carries none (see encodeNode).
+  return { id: peerId(r), x: coord(r), y: coord(r), aoi: radius(r), seq: 0, vx: coord(r), vy: coord(r) }
 }
 
 export function vonState(r: FuzzRng): unknown[] {

@@ -209,9 +209,6 @@ function readState6(p: unknown[], out: StateOut): boolean {
 /** What readState returns for a sender that keeps no digest (a crowd). */
 export const NO_DIGEST = 'none'
 
-/** Where decodeNode reads before it makes its object. */
-const read = { x: 0, y: 0, aoi: 0, seq: 0 }
-
 /** [x, y, aoi, seq] from index `at` of `p`, checked and written to `out`. */
 function readAt(p: unknown[], at: number, out: { x: number; y: number; aoi: number; seq: number }): boolean {
   const x = coord(p[at])
@@ -226,20 +223,26 @@ function readAt(p: unknown[], at: number, out: { x: number; y: number; aoi: numb
   return true
 }
 
-/** [x, y, aoi, seq] from index `at` of `p`, read in place; given the id, the node's info (one object either way). */
+/**
+ * [id, x, y, aoi, vx, vy]: what we believe of a node. No seq: a node's seq is
+ * only ever its own word (its MOVE or HELLO); one a third party claimed could
+ * make the receiver drop the node's real moves as older (issue 23, finding 1).
+ */
 export function encodeNode(n: NodeInfo): unknown[] {
-  return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), n.seq, q(n.vx ?? 0), q(n.vy ?? 0)]
+  return [idToBytes(n.id), q(n.x), q(n.y), q(n.aoi), q(n.vx ?? 0), q(n.vy ?? 0)]
 }
 
-/** [id, x, y, aoi, seq, vx, vy], read in place (a node list is the largest message a peer decodes often). */
+/** A node as encodeNode writes it, seq 0 (a node list is the largest message a peer decodes often). */
 function decodeNode(p: unknown): NodeInfo | null {
-  if (!Array.isArray(p) || p.length !== 7 || !isBytes(p[0], 32)) return null
+  if (!Array.isArray(p) || p.length !== 6 || !isBytes(p[0], 32)) return null
   const id = peerIdFromBytes(p[0])
-  const vx = velocity(p[5])
-  const vy = velocity(p[6])
-  if (id === null || vx === null || vy === null || !readAt(p, 1, read)) return null
-  const { x, y, aoi, seq } = read
-  return { id, x, y, aoi, seq, vx, vy }
+  const x = coord(p[1])
+  const y = coord(p[2])
+  const aoi = radius(p[3])
+  const vx = velocity(p[4])
+  const vy = velocity(p[5])
+  if (id === null || x === null || y === null || aoi === null || vx === null || vy === null) return null
+  return { id, x, y, aoi, seq: 0, vx, vy }
 }
 
 export function encodeNodes(nodes: readonly NodeInfo[]): unknown[] {

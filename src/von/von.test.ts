@@ -86,15 +86,15 @@ describe('VON messages', () => {
   it('round-trip and reject malformed payloads', () => {
     const state = { x: 12.34, y: -5.5, aoi: 100, seq: 7, vx: -50, vy: 0.25 }
     expect(decodeState(encodeState(state))).toEqual(state)
-    const nodes = [{ id: 'ab'.repeat(32) as PeerId, x: 1, y: 2, aoi: 3, seq: 4, vx: 5, vy: -6 }]
+    const nodes = [{ id: 'ab'.repeat(32) as PeerId, x: 1, y: 2, aoi: 3, seq: 0, vx: 5, vy: -6 }]
     expect(decodeNodes(encodeNodes(nodes))).toEqual(nodes)
-    // A node named without a velocity goes as standing.
+    // A node named without a velocity goes as standing; a seq never goes (only the node itself says it).
     expect(decodeNodes(encodeNodes([{ id: nodes[0]!.id, x: 1, y: 2, aoi: 3, seq: 4 }]))).toEqual([{ ...nodes[0], vx: 0, vy: 0 }])
     for (const bad of [null, 1, 'x', [], [1, 2, 3, 4], [1, 2, 3, 4, 0], [1.5, 2, 3, 4, 0, 0], [1, 2, -3, 4, 0, 0], [1, 2, 0, 4, 0, 0], [1e12, 2, 3, 4, 0, 0], [1, 2, 3, -1, 0, 0], [1, 2, 3, 4, 0.5, 0], [1, 2, 3, 4, 0, 1e12]]) {
       expect(decodeState(bad)).toBeNull()
     }
-    expect(decodeNodes([[new Uint8Array(31), 1, 2, 3, 4, 0, 0]])).toBeNull()
-    expect(decodeNodes([[new Uint8Array(32), 1, 2, 3, 4]])).toBeNull()
+    expect(decodeNodes([[new Uint8Array(31), 1, 2, 3, 0, 0]])).toBeNull()
+    expect(decodeNodes([[new Uint8Array(32), 1, 2, 3, 4, 0, 0]])).toBeNull()
     expect(decodeNodes(new Array(65).fill(encodeNodes(nodes)[0]))).toBeNull()
     expect(decodeQuery([1, new Uint8Array(32), 0, 0, 100, new Array(25).fill(new Uint8Array(32))])).toBeNull()
     expect(decodeAccept([1, new Uint8Array(32), [], 0, 1, [], []])).toBeNull() // hop beyond the path
