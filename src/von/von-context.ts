@@ -42,6 +42,6 @@ export interface VonContext {
   hello(): unknown[]
   /** Once per tick: a peer that stood still since the last one sends a changed digest anyway. */
   tickDigest(): void
-  /** Counts a malformed or unexpected message. */
-  bad(): void
+  /** Counts a malformed or unexpected message from `from` (and reports it to the link layer). */
+  bad(from: PeerId): void
 }

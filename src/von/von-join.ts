@@ -90,7 +90,7 @@ export class Joining {
   onQuery(from: PeerId, payload: unknown): void {
     const { peer, links } = this.ctx
     const m = decodeQuery(payload)
-    if (m === null) return this.ctx.bad()
+    if (m === null) return this.ctx.bad(from)
     if (m.joiner === peer.localId || m.path.includes(peer.localId)) {
       peer.stats.joinLoops++
       return
@@ -119,12 +119,12 @@ export class Joining {
   onAccept(from: PeerId, payload: unknown): void {
     const { peer, links } = this.ctx
     const m = decodeAccept(payload)
-    if (m === null) return this.ctx.bad()
+    if (m === null) return this.ctx.bad(from)
     if (m.hop >= 0) {
       // Relaying back along the path: only from the next hop (or the acceptor).
-      if (m.path[m.hop] !== peer.localId) return this.ctx.bad()
+      if (m.path[m.hop] !== peer.localId) return this.ctx.bad(from)
       const expected = m.hop === m.path.length - 1 ? m.acceptor.id : m.path[m.hop + 1]
-      if (from !== expected) return this.ctx.bad()
+      if (from !== expected) return this.ctx.bad(from)
       const to = m.hop === 0 ? m.joiner : m.path[m.hop - 1]!
       links.send(to, PROTOCOL.VON, VonMsg.ACCEPT, encodeAccept({ ...m, hop: m.hop - 1 }), Priority.MEDIUM)
       return

@@ -48,7 +48,7 @@ export class NeighbourMessages {
   onHello(from: PeerId, payload: unknown): void {
     const s = { x: 0, y: 0, aoi: 0, seq: 0, vx: 0, vy: 0 }
     const digest = readState(payload, s)
-    if (digest === null) return this.ctx.bad()
+    if (digest === null) return this.ctx.bad(from)
     const table = this.peer.table
     this.ctx.gone.delete(from)
     let n = table.get(from)
@@ -67,7 +67,7 @@ export class NeighbourMessages {
     // Read into one object for every move: nothing below keeps it (insert copies).
     const s = MOVED
     const known = readState(payload, s)
-    if (known === null) return this.ctx.bad()
+    if (known === null) return this.ctx.bad(from)
     let n = peer.table.get(from)
     if (n === undefined) {
       if (!this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) return
@@ -90,7 +90,7 @@ export class NeighbourMessages {
   onNodes(from: PeerId, payload: unknown): void {
     const peer = this.peer
     const nodes = decodeNodes(payload)
-    if (nodes === null) return this.ctx.bad()
+    if (nodes === null) return this.ctx.bad(from)
     if (!peer.table.has(from) || !peer.joined) return
     const fresh = nodes.filter((n) => n.id !== peer.localId && !peer.table.has(n.id))
     if (fresh.length === 0) return
@@ -130,7 +130,7 @@ export class NeighbourMessages {
   onSync(from: PeerId, payload: unknown): void {
     const peer = this.peer
     const prefixes = decodePrefixes(payload)
-    if (prefixes === null) return this.ctx.bad()
+    if (prefixes === null) return this.ctx.bad(from)
     if (!peer.table.has(from) || !peer.joined) return
     const known = new Set<number>([idPrefix(peer.localId)])
     for (const n of peer.table.values()) known.add(n.prefix)
@@ -154,7 +154,7 @@ export class NeighbourMessages {
     const peer = this.peer
     const links = this.ctx.links
     const prefixes = decodePrefixes(payload)
-    if (prefixes === null) return this.ctx.bad()
+    if (prefixes === null) return this.ctx.bad(from)
     const c = peer.table.get(from)
     if (c === undefined || !peer.joined) return
     const wanted = new Set(prefixes)

@@ -169,7 +169,7 @@ export class VonPeer {
       broadcastState: () => this.broadcastState(),
       hello: () => this.helloState(),
       tickDigest: () => this.tickDigest(),
-      bad: () => this.bad(),
+      bad: (from) => this.bad(from),
     }
     this.joining = new Joining(ctx)
     this.housekeeping = new Housekeeping(ctx)
@@ -431,8 +431,10 @@ export class VonPeer {
     return aoi + buffers * this.cfg.buffer * Math.min(1, aoi / this.cfg.aoiRadius)
   }
 
-  private bad(): void {
+  /** A malformed or out-of-place message from `from`: counted, and against its link (which closes past its limit). */
+  private bad(from: PeerId): void {
     this.stats.badMessages++
+    this.links.misbehaved(from)
   }
 }
 

@@ -377,11 +377,12 @@ describe('VON overlay', () => {
     for (const id of a.von.table.keys()) expect(links.linkState(id)).toBeDefined()
   })
 
-  it('drops hostile and malformed messages without harm', () => {
+  it('drops hostile and malformed messages without harm, and the link of a peer that keeps sending them', () => {
     const { w, add } = world()
     const a = add(100, 100)
     const evil = add(120, 100, a)
     w.sim.runUntil(3000)
+    expect(a.von.table.has(evil.peer.id)).toBe(true)
     const raw = evil.peer.links.link(a.peer.id)!.conn!
     const rng = w.sim.rng('fuzz')
     // 200 a second: within the link's receive budget (a faster flood closes the link, see link-flood.test.ts).
@@ -392,8 +393,11 @@ describe('VON overlay', () => {
       w.sim.after(i * 5, () => raw.send(frame))
     }
     w.sim.runUntil(w.sim.now + 12_000)
-    expect(a.von.stats.badMessages).toBeGreaterThan(100)
-    expect(a.von.table.has(evil.peer.id)).toBe(true) // the link still works
+    // VON refused each one it read and said so to the link layer: past its limit the link closed, the peer is ignored.
+    expect(a.von.stats.badMessages).toBeGreaterThan(60)
+    expect(a.peer.links.stats.reportedBad).toBe(a.von.stats.badMessages)
+    expect(a.peer.links.isIgnored(evil.peer.id)).toBe(true)
+    expect(a.von.table.has(evil.peer.id)).toBe(false)
     expect(a.peer.links.stats.handlerErrors).toBe(0)
   })
 })
