@@ -23,6 +23,12 @@ export interface Neighbour extends NodeInfo {
   readonly prefix: number
   aoi: number
   seq: number
+  /**
+   * It spoke for itself (a MOVE or HELLO of its own). Until then it is a hint
+   * another peer gave (NODES, ACCEPT): linked to and used by the overlay, but
+   * not shown to the game nor passed on to others.
+   */
+  confirmed: boolean
   /** Position at the last tick: "before" for relevance transitions (a neighbour without a digest). */
   ox: number
   oy: number
@@ -89,6 +95,7 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       prefix: idPrefix(info.id),
       aoi: info.aoi,
       seq: info.seq,
+      confirmed: false,
       ox: info.x,
       oy: info.y,
       seen: false,
@@ -130,6 +137,7 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     n.aoi = s.aoi
     n.seq = s.seq
     n.changed = true
+    n.confirmed = true
     return true
   }
 

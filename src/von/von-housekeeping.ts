@@ -155,7 +155,8 @@ export class Housekeeping {
       let named: number[] | undefined
       for (let di = 0; di < count; di++) {
         const d = sites[di]!
-        if (d === c || !linked[di]) continue
+        // Only what spoke for itself is news for others: a hint is not passed on, and one still connecting may be gone.
+        if (d === c || !linked[di] || !d.confirmed) continue
         const r = Math.max(reach[ci]!, reach[di]!)
         const d2 = (c.x - d.x) ** 2 + (c.y - d.y) ** 2
         const near = d2 <= r * r

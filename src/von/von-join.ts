@@ -161,7 +161,8 @@ export class Joining {
 
   /** The nodes a joiner at (x, y) needs: those in range, and its enclosing neighbours with it inserted. */
   private relevantTo(joiner: PeerId, x: number, y: number, aoi: number): NodeInfo[] {
-    const known = [...this.ctx.peer.table.values()].filter((n) => n.id !== joiner)
+    // What others only said of a node is not passed on (see Neighbour.confirmed).
+    const known = [...this.ctx.peer.table.values()].filter((n) => n.id !== joiner && n.confirmed)
     const sites: Site[] = [{ x, y, ...jitterOf(joiner) }, this.ctx.self(), ...known]
     const enclosing = new Set(new LocalDiagram(sites).enclosing(0))
     const out: NodeInfo[] = []

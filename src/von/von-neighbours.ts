@@ -58,8 +58,11 @@ export class NeighbourMessages {
     } else {
       n.resync = true
     }
-    if (n !== undefined) table.update(n, s, this.clock.now(), this.ageMs(from))
-    if (n !== undefined && digest !== undefined) table.learn(n, digest)
+    if (n === undefined) return
+    const was = n.confirmed
+    table.update(n, s, this.clock.now(), this.ageMs(from))
+    if (digest !== undefined) table.learn(n, digest)
+    if (!was && n.confirmed) this.listener?.onEnter?.(from, s.x, s.y)
   }
 
   onMove(from: PeerId, payload: unknown): void {
@@ -73,11 +76,12 @@ export class NeighbourMessages {
       if (!this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) return
       this.ctx.insert({ id: from, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }, undefined)
       n = peer.table.get(from)
-      if (n !== undefined) peer.table.update(n, s, this.clock.now(), this.ageMs(from))
-      return
+      if (n === undefined) return
     }
+    const was = n.confirmed
     if (!peer.table.update(n, s, this.clock.now(), this.ageMs(from))) return
     if (known !== undefined) peer.table.learn(n, known)
+    if (!was) this.listener?.onEnter?.(from, s.x, s.y)
     this.listener?.onMove?.(from, s.x, s.y, s.vx, s.vy)
   }
 
@@ -161,7 +165,7 @@ export class NeighbourMessages {
     const now = this.clock.now()
     const tell: NodeInfo[] = []
     for (const d of peer.table.values()) {
-      if (d === c || !wanted.has(d.prefix) || !links.isOpen(d.id)) continue
+      if (d === c || !wanted.has(d.prefix) || !d.confirmed || !links.isOpen(d.id)) continue
       c.told.set(d.id, now)
       tell.push(d)
     }

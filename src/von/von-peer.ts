@@ -300,7 +300,7 @@ export class VonPeer {
       return
     }
     if (result === 'open') this.links.send(info.id, PROTOCOL.VON, VonMsg.HELLO, this.helloState(), Priority.MEDIUM)
-    this.listener?.onEnter?.(info.id, info.x, info.y)
+    // The game hears of it when it speaks for itself (see Neighbour.confirmed and NeighbourMessages).
   }
 
   /**
@@ -326,13 +326,14 @@ export class VonPeer {
   }
 
   private remove(id: PeerId): void {
-    if (!this.table.delete(id)) return
+    const n = this.table.get(id)
+    if (n === undefined || !this.table.delete(id)) return
     for (const n of this.table.values()) {
       n.told.delete(id)
       n.toldEnclosing.delete(id)
     }
     this.housekeeping.forget(id)
-    this.listener?.onLeave?.(id)
+    if (n.confirmed) this.listener?.onLeave?.(id)
   }
 
   /**
