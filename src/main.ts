@@ -15,6 +15,7 @@ import { BROWSER_RELAY } from './link/relay.js'
 import { MemoryStore } from './platform/memory-store.js'
 import { Controller, startPosition } from './ui/controller.js'
 import { MoveTrace } from './ui/move-trace.js'
+import { UNITS_PER_SEC } from './ui/movement.js'
 import { observedWebSocket } from './ui/observed-socket.js'
 import { PeerBridge } from './ui/peer-bridge.js'
 import { PeerServiceLink } from './ui/service-link.js'
@@ -105,7 +106,12 @@ async function boot(): Promise<void> {
   booting = true
   try {
     net = await startNetworkPeer({ env, keyPair, WebSocket: WebSocketClass, listener: bridge.listener, onReplaced: stepBack, onPhase: (p) => timeline.mark(p) }, {
-      url, world, peer: { manualPeers, services: services(), link: { relay: { ...BROWSER_RELAY, volunteer: params.volunteer } } },
+      url, world,
+      peer: {
+        manualPeers, services: services(), link: { relay: { ...BROWSER_RELAY, volunteer: params.volunteer } },
+        // The world's rules every page holds its neighbours to (VonInit: the map, the walking speed).
+        von: { aoiRadius: AOI_RADIUS, width: DEFAULT_WORLD.width, height: DEFAULT_WORLD.height, speedMax: UNITS_PER_SEC },
+      },
       ...(params.ice === undefined ? {} : { ice: params.ice }),
       ...(params.relay ? { transport: { iceTransportPolicy: 'relay' as const } } : {}),
     })

@@ -74,6 +74,8 @@ export interface VonShardResult {
   readonly notifications: number
   readonly dropped: number
   readonly badMessages: number
+  /** States and named nodes that broke the world's rules (clamped or dropped). */
+  readonly unlawful: number
   readonly joinLoops: number
   readonly introduced: number
   readonly dialled: number
@@ -189,7 +191,9 @@ export class VonShard {
       if (i % shards === shard) {
         const peer = world.addPeer(spec)
         const listener = { onMove: (from: PeerId, x: number, y: number) => this.moved(i, from, x, y) }
-        const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id, listener }, { aoiRadius: init.aoi, buffer, ...init.von })
+        // The world's rules every receiver enforces (replayed tracks may move at any speed).
+        const rules = { width: init.width, height: init.height, speedMax: replay === undefined ? init.speed * init.stepsPerSec : Infinity }
+        const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id, listener }, { aoiRadius: init.aoi, buffer, ...rules, ...init.von })
         local = { peer, von }
         id = peer.id
       } else {
@@ -442,6 +446,7 @@ export class VonShard {
       notifications: vonStats.reduce((a, s) => a + s.notificationsSent, 0),
       dropped: vonStats.reduce((a, s) => a + s.dropped, 0),
       badMessages: vonStats.reduce((a, s) => a + s.badMessages, 0),
+      unlawful: vonStats.reduce((a, s) => a + s.unlawful, 0),
       joinLoops: vonStats.reduce((a, s) => a + s.joinLoops, 0),
       introduced: linkStats.reduce((a, s) => a + s.introduced, 0),
       dialled: linkStats.reduce((a, s) => a + s.introduced + s.viaSignaling, 0),

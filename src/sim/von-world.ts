@@ -251,6 +251,7 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     notificationsPerPeer: peers === 0 ? 0 : sum((p) => p.notifications) / peers,
     droppedPerPeer: peers === 0 ? 0 : sum((p) => p.dropped) / peers,
     badMessages: sum((p) => p.badMessages),
+    unlawfulStates: sum((p) => p.unlawful),
     joinLoops: sum((p) => p.joinLoops),
     introducedLinkShare: dialled === 0 ? 0 : sum((p) => p.introduced) / dialled,
     rejoins: sum((p) => p.rejoins),

@@ -2,6 +2,7 @@ import type { PeerId } from '../core/id.js'
 import type { LinkManager } from '../link/link-manager.js'
 import type { Site } from './geometry.js'
 import type { NodeInfo } from './messages.js'
+import type { WorldRules } from './world-rules.js'
 import type { VonComponents, VonInit, VonListener, VonPeer } from './von-peer.js'
 
 /** The public state of a VonPeer that its parts read (and the join and crowding control set). */
@@ -23,6 +24,8 @@ export interface VonContext {
    * notices would bring it back as a zombie that distorts our cell.
    */
   readonly gone: Map<PeerId, number>
+  /** Neighbours we dropped as far, until when their HELLO must show we need them (see onHello). Bounded. */
+  readonly dropped: Map<PeerId, number>
   /** The peer left the world. */
   stopped(): boolean
   /** This peer as a diagram site. */
@@ -44,4 +47,8 @@ export interface VonContext {
   tickDigest(): void
   /** Counts a malformed or unexpected message from `from` (and reports it to the link layer). */
   bad(from: PeerId): void
+  /** The world's rules neighbours' states are held to. */
+  readonly rules: WorldRules
+  /** Counts `count` broken rules in one message from `from` (and reports them to the link layer). */
+  unlawful(from: PeerId, count: number): void
 }

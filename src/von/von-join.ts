@@ -111,7 +111,8 @@ export class Joining {
     // This peer's cell holds the position (or the path is long: answer as a waypoint).
     const final = next === undefined
     if (final) peer.stats.accepted++
-    const nodes = final ? this.relevantTo(m.joiner, m.x, m.y, m.aoi) : []
+    // A joiner hears of what a joiner at its place needs: no more than the world's AOI reaches.
+    const nodes = final ? this.relevantTo(m.joiner, m.x, m.y, Math.min(m.aoi, this.ctx.cfg.aoiRadius)) : []
     const reply: Accept = { qid: m.qid, joiner: m.joiner, path: m.path, hop: m.path.length - 1, final, acceptor: this.ctx.info(), nodes }
     links.send(m.path.length === 0 ? from : m.path[m.path.length - 1]!, PROTOCOL.VON, VonMsg.ACCEPT, encodeAccept(reply), Priority.MEDIUM)
   }

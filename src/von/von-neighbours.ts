@@ -1,11 +1,13 @@
 import type { PeerId } from '../core/id.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
-import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, encodeNodes, encodePrefixes, idPrefix, readState, type NodeInfo } from './messages.js'
+import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, encodeNodes, encodePrefixes, idPrefix, readState, type NodeInfo, type StateOut } from './messages.js'
 import type { VonContext } from './von-context.js'
 import type { Housekeeping } from './von-housekeeping.js'
+import type { Neighbour } from './neighbour-table.js'
+import { enforce, onMap } from './world-rules.js'
 
-export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello'>
+export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'dropped' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello' | 'rules' | 'unlawful'>
 
 /**
  * What neighbours tell us: their links opening and closing, their moves and
@@ -52,7 +54,12 @@ export class NeighbourMessages {
     const table = this.peer.table
     this.ctx.gone.delete(from)
     let n = table.get(from)
+    this.lawful(from, s, n)
     if (n === undefined) {
+      // One we dropped as far lately says "I hold you" again: taken back only if we need it too. A peer
+      // that holds everyone (an AOI beyond the world's, issue 23 finding 4) is not held back by all for it.
+      const dropped = this.ctx.dropped.get(from)
+      if (dropped !== undefined && dropped > this.clock.now() && !this.wanted(s.x, s.y, s.aoi, this.housekeeping.ownCell())) return
       this.ctx.insert({ id: from, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }, undefined)
       n = table.get(from)
     } else {
@@ -72,6 +79,7 @@ export class NeighbourMessages {
     const known = readState(payload, s)
     if (known === null) return this.ctx.bad(from)
     let n = peer.table.get(from)
+    this.lawful(from, s, n)
     if (n === undefined) {
       if (!this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) return
       this.ctx.insert({ id: from, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }, undefined)
@@ -85,6 +93,12 @@ export class NeighbourMessages {
     this.listener?.onMove?.(from, s.x, s.y, s.vx, s.vy)
   }
 
+  /** Holds a state `from` sent of itself to the world's rules (clamped in place; see world-rules.ts). */
+  private lawful(from: PeerId, s: StateOut, n: Neighbour | undefined): void {
+    const broken = enforce(s, n?.confirmed === true ? { x: n.bx, y: n.by, at: n.at } : undefined, this.clock.now(), this.ctx.rules)
+    if (broken > 0) this.ctx.unlawful(from, broken)
+  }
+
   /** How old a state from `peer` is on arrival: half the link's smoothed round trip. */
   private ageMs(peer: PeerId): number {
     const rtt = this.ctx.links.rtt(peer)
@@ -93,9 +107,13 @@ export class NeighbourMessages {
 
   onNodes(from: PeerId, payload: unknown): void {
     const peer = this.peer
-    const nodes = decodeNodes(payload)
-    if (nodes === null) return this.ctx.bad(from)
+    const decoded = decodeNodes(payload)
+    if (decoded === null) return this.ctx.bad(from)
     if (!peer.table.has(from) || !peer.joined) return
+    // A node named off the map or with an AOI beyond the world's is a lie: dropped, and counted against the teller.
+    const { rules } = this.ctx
+    const nodes = decoded.filter((n) => n.aoi <= rules.aoiMax && onMap(n.x, n.y, rules))
+    if (nodes.length < decoded.length) this.ctx.unlawful(from, decoded.length - nodes.length)
     const fresh = nodes.filter((n) => n.id !== peer.localId && !peer.table.has(n.id))
     if (fresh.length === 0) return
     // Keep those in range, and those that would enclose us: a point becomes our
@@ -106,11 +124,19 @@ export class NeighbourMessages {
     for (const n of fresh) {
       const until = this.ctx.gone.get(n.id)
       if (until !== undefined && until > now) continue
-      const x = n.x
-      const y = n.y
-      const takes = (v: readonly [number, number]): boolean => (v[0] - x) ** 2 + (v[1] - y) ** 2 < (v[0] - peer.x) ** 2 + (v[1] - peer.y) ** 2
-      if (this.ctx.relevant(peer.x, peer.y, peer.aoi, x, y, n.aoi, 1) || cell.length === 0 || cell.some(takes)) this.ctx.insert(n, [from])
+      if (this.wanted(n.x, n.y, n.aoi, cell)) this.ctx.insert(n, [from])
     }
+  }
+
+  /**
+   * Whether a node at (x, y) is one we need: in range (the AOI a node claims is
+   * capped by the world's rules), or nearer than we are to some vertex of our
+   * cell (it would take a piece of it: a Delaunay neighbour). The cell is the last tick's.
+   */
+  private wanted(x: number, y: number, aoi: number, cell: readonly (readonly [number, number])[]): boolean {
+    const peer = this.peer
+    const takes = (v: readonly [number, number]): boolean => (v[0] - x) ** 2 + (v[1] - y) ** 2 < (v[0] - peer.x) ** 2 + (v[1] - peer.y) ** 2
+    return this.ctx.relevant(peer.x, peer.y, peer.aoi, x, y, aoi, 1) || cell.length === 0 || cell.some(takes)
   }
 
   onBye(from: PeerId, leaving: boolean): void {

@@ -49,6 +49,16 @@ export interface VonInit {
   moveErrorMax?: number
   /** A MOVE goes out at least this often while neighbours' predictions hold (liveness, lost digests). @default 3000 */
   moveHeartbeatMs?: number
+  /**
+   * The map (world units): a neighbour's position outside [0, width] x [0, height]
+   * is clamped and counted against it (world-rules.ts). The AOI a neighbour may
+   * claim is at most `aoiRadius` (every peer of a world has the same). @default Infinity (no edge)
+   */
+  width?: number
+  /** @default Infinity */
+  height?: number
+  /** Fastest a neighbour may move (units/s); a faster move is clamped and counted against it. @default Infinity */
+  speedMax?: number
 }
 
 /** What the game hears from the overlay. */
@@ -76,6 +86,8 @@ export interface VonStats {
   aoiShrinks: number
   /** Malformed or out-of-order messages, dropped. */
   badMessages: number
+  /** States (and named nodes) that broke the world's rules (an AOI too large, off the map, too fast): clamped or dropped. */
+  unlawful: number
   /**
    * Join queries that came back to a peer already on their path (greedy
    * forwarding met stale positions and went round): dropped, and the joiner
@@ -96,7 +108,7 @@ export interface VonStats {
  */
 export class VonPeer {
   readonly localId: PeerId
-  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, joinLoops: 0 }
+  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0 }
   x = 0
   y = 0
   /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
@@ -148,6 +160,9 @@ export class VonPeer {
       resyncMs: init.resyncMs ?? 5000,
       moveErrorMax: init.moveErrorMax ?? 1,
       moveHeartbeatMs: init.moveHeartbeatMs ?? 3000,
+      width: init.width ?? Infinity,
+      height: init.height ?? Infinity,
+      speedMax: init.speedMax ?? Infinity,
     }
     this.aoi = this.cfg.aoiRadius
     this.jitter = jitterOf(this.localId)
@@ -159,6 +174,7 @@ export class VonPeer {
       listener: this.listener,
       cfg: this.cfg,
       gone: new Map(),
+      dropped: new Map(),
       stopped: () => this.stopped,
       self: () => this.self(),
       info: () => this.info(),
@@ -170,6 +186,8 @@ export class VonPeer {
       hello: () => this.helloState(),
       tickDigest: () => this.tickDigest(),
       bad: (from) => this.bad(from),
+      rules: { aoiMax: this.cfg.aoiRadius, width: this.cfg.width, height: this.cfg.height, speedMax: this.cfg.speedMax },
+      unlawful: (from, count) => this.unlawful(from, count),
     }
     this.joining = new Joining(ctx)
     this.housekeeping = new Housekeeping(ctx)
@@ -376,7 +394,10 @@ export class VonPeer {
     const dt = Math.max(0, this.env.clock.now() - this.movedAt) / 1000
     const { vx, vy } = this
     const moving = (vx !== 0 || vy !== 0) && dt > 0
-    return { x: moving ? this.x + vx * dt : this.x, y: moving ? this.y + vy * dt : this.y, aoi: this.aoi, seq: this.seq, vx, vy }
+    // Not past the map's edge, where a walker stops.
+    const x = moving ? Math.min(Math.max(this.x + vx * dt, 0), this.cfg.width) : this.x
+    const y = moving ? Math.min(Math.max(this.y + vy * dt, 0), this.cfg.height) : this.y
+    return { x, y, aoi: this.aoi, seq: this.seq, vx, vy }
   }
 
   /**
@@ -430,6 +451,12 @@ export class VonPeer {
   /** AOI radius `aoi` plus `buffers` margins, scaled as in `relevant`. */
   private reach(aoi: number, buffers: number): number {
     return aoi + buffers * this.cfg.buffer * Math.min(1, aoi / this.cfg.aoiRadius)
+  }
+
+  /** `from` broke the world's rules `count` times in one message: counted, and against its link. */
+  private unlawful(from: PeerId, count: number): void {
+    this.stats.unlawful += count
+    this.links.misbehaved(from, count)
   }
 
   /** A malformed or out-of-place message from `from`: counted, and against its link (which closes past its limit). */
