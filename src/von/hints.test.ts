@@ -60,4 +60,39 @@ describe('what a neighbour says of a third node is a hint (VON)', () => {
       expect(Math.hypot(at.x - x.von.x, at.y - x.von.y)).toBeLessThan(2)
     }
   })
+
+  it('invented nodes around a victim do not cost it its honest neighbours (eclipse by fabrication, finding 2)', () => {
+    const w = new SimWorld({ seed: SEED })
+    const make = (x: number, y: number, gateway?: PeerId) => {
+      const peer = w.addPeer({ x: 0, y: 0, accessMs: 5 })
+      const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id }, { aoiRadius: 100 })
+      von.join(x, y, gateway === undefined ? [] : [gateway])
+      return { peer, von }
+    }
+    // The victim in the middle of a ring of honest peers 90 to 160 away; the attacker among them.
+    const victim = make(500, 500)
+    w.sim.runUntil(100)
+    const evil = make(560, 500, victim.peer.id)
+    const ring: { peer: { id: PeerId } }[] = []
+    for (let i = 0; i < 12; i++) {
+      const a = (i / 12) * 2 * Math.PI
+      const r = i % 2 === 0 ? 90 : 160
+      ring.push(make(500 + r * Math.cos(a + 0.2), 500 + r * Math.sin(a + 0.2), victim.peer.id))
+    }
+    w.sim.runUntil(6000)
+    const honest = [...victim.von.table.keys()].filter((id) => id !== evil.peer.id)
+    expect(honest.length).toBeGreaterThanOrEqual(5)
+    // Every 500 ms, 64 invented ids all around the victim, close in.
+    const rng = w.sim.rng('invent')
+    const hex = (): PeerId => Array.from({ length: 32 }, () => rng.int(256).toString(16).padStart(2, '0')).join('') as PeerId
+    for (let k = 0; k < 8; k++) {
+      w.sim.after(k * 500, () => {
+        const lie = Array.from({ length: 64 }, (_, i) => ({ id: hex(), x: 500 + 30 * Math.cos(i / 10), y: 500 + 30 * Math.sin(i / 10), aoi: 100, seq: 0 }))
+        evil.peer.links.link(victim.peer.id)?.conn?.send(encodeFrame(PROTOCOL.VON, VonMsg.NODES, encodeNodes(lie)))
+      })
+    }
+    w.sim.runUntil(w.sim.now + 4500)
+    const kept = honest.filter((id) => victim.von.table.has(id))
+    expect(kept, `kept ${kept.length} of ${honest.length} honest neighbours`).toEqual(honest)
+  })
 })

@@ -98,6 +98,7 @@ export class Housekeeping {
     this.diagram = diagram
     const mine = new Set<PeerId>()
     for (const j of diagram.enclosing(0)) mine.add(all[j]!.id)
+    this.keepEnclosingOfConfirmed(all, mine)
     this.selfEnclosing = mine
     // The ids of a crowd's enclosing neighbours, for the next tick's transition test (see below).
     const enclosing: (readonly PeerId[] | undefined)[] = new Array<readonly PeerId[] | undefined>(count)
@@ -201,6 +202,21 @@ export class Housekeeping {
     for (let ci = 0; ci < count; ci++) peer.table.settle(sites[ci]!, enclosing[ci], linked[ci]!)
     this.dropFar(now)
     this.controlCrowding()
+  }
+
+  /**
+   * Nodes that only others named (hints, not yet confirmed) may take the cells
+   * of honest neighbours: invented ids around us (issue 23, finding 2) would
+   * have them dropped as no longer enclosing. Those that enclose us in a
+   * diagram of confirmed neighbours only are kept enclosing too. Hints are
+   * brief in an honest world (a link's setup), so the second diagram is rare.
+   */
+  private keepEnclosingOfConfirmed(all: readonly (Site & { id: PeerId; confirmed?: boolean })[], mine: Set<PeerId>): void {
+    let hints = false
+    for (let i = 1; i < all.length && !hints; i++) hints = all[i]!.confirmed === false
+    if (!hints) return
+    const confirmed = all.filter((s, i) => i === 0 || s.confirmed === true)
+    for (const j of new LocalDiagram(confirmed).enclosing(0)) mine.add(confirmed[j]!.id)
   }
 
   private dropFar(now: number): void {
