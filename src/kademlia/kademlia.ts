@@ -153,7 +153,7 @@ export class Kademlia implements LinkProtocol {
     const purpose = opts.purpose ?? 'app'
     const seeds = opts.seeds ?? this.table.closest(target, this.k)
     const fail = (error: DhtErrorCode): void => {
-      const r: DhtLookupResult = { closest: [], rounds: 0, queried: 0, failed: 0, durationMs: 0, stoppedEarly: false, error }
+      const r: DhtLookupResult = { closest: [], rounds: 0, queried: 0, failed: 0, discounted: 0, durationMs: 0, stoppedEarly: false, error }
       this.env.timers.setTimeout(() => cb(r), 0)
     }
     if (this.stopped) return fail('STOPPED')

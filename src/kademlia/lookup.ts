@@ -20,6 +20,13 @@ export interface LookupOptions {
    * an introduction, ICE and DTLS. 0 disables.
    */
   readonly connectAhead: number
+  /**
+   * A peer that referred this many candidates that failed or went slow, and
+   * more of those than ones that answered, is distrusted: the candidates it alone named that were
+   * not asked yet are dropped (issue 23, finding 7: fabricated contacts). 0
+   * disables. @default 2
+   */
+  readonly distrustAfter?: number
 }
 
 export interface LookupSeed {
@@ -43,10 +50,15 @@ export interface LookupResult {
   readonly rounds: number
   readonly queried: number
   readonly failed: number
+  /** Candidates dropped unasked because the peer that named them was distrusted (see LookupOptions.distrustAfter). */
+  readonly discounted: number
   readonly durationMs: number
   /** Ended by `stop()` (a value was found) rather than by convergence. */
   readonly stoppedEarly: boolean
 }
+
+/** See LookupOptions.distrustAfter. */
+const DISTRUST_AFTER = 2
 
 const NEW = 0
 const WAITING = 1
@@ -75,7 +87,10 @@ export class Lookup {
   private inflight = 0
   private queried = 0
   private failed = 0
+  private discounted = 0
   private finished = false
+  /** Per referring peer: its candidates that answered, and those that failed or went slow. */
+  private readonly referrers = new Map<PeerId, { answered: number; strikes: number }>()
 
   constructor(
     private readonly env: Pick<Env, 'clock' | 'timers'>,
@@ -141,6 +156,7 @@ export class Lookup {
       if (c.state !== WAITING || this.finished) return
       c.state = SLOW
       this.inflight--
+      this.strike(c)
       this.pump()
     }, this.opts.slowMs)
     this.query(c.id, c.via, (contacts) => this.onReply(c, contacts))
@@ -150,15 +166,37 @@ export class Lookup {
     if (c.state === WAITING) this.inflight--
     if (c.state !== WAITING && c.state !== SLOW) return
     if (contacts === null) {
+      if (c.state === WAITING) this.strike(c)
       c.state = FAILED
       this.failed++
     } else {
+      if (c.via !== undefined) this.referrer(c.via).answered++
       c.state = DONE
       if (!this.finished) {
         for (let off = 0; off + ID_BYTES <= contacts.length; off += ID_BYTES) this.add(contacts, off, c.id, c.depth + 1)
       }
     }
     this.pump()
+  }
+
+  private referrer(id: PeerId): { answered: number; strikes: number } {
+    let r = this.referrers.get(id)
+    if (r === undefined) this.referrers.set(id, (r = { answered: 0, strikes: 0 }))
+    return r
+  }
+
+  /** `c` failed or went slow: a strike against the peer that named it; past the limit, its other unasked candidates go. */
+  private strike(c: Candidate): void {
+    const limit = this.opts.distrustAfter ?? DISTRUST_AFTER
+    if (c.via === undefined || limit <= 0) return
+    const r = this.referrer(c.via)
+    r.strikes++
+    if (r.strikes < limit || r.strikes <= r.answered) return
+    for (const d of this.order) {
+      if (d.state !== NEW || d.via !== c.via) continue
+      d.state = FAILED
+      this.discounted++
+    }
   }
 
   private finish(early: boolean): void {
@@ -175,6 +213,7 @@ export class Lookup {
       rounds,
       queried: this.queried,
       failed: this.failed,
+      discounted: this.discounted,
       durationMs: this.env.clock.now() - this.startedAt,
       stoppedEarly: early,
     }

@@ -54,7 +54,7 @@ class FakeDht implements PlayerStateDht {
   }
   get(key: Uint8Array, cb: (r: GetResult) => void): void {
     const record = this.records.get(toHex(key)) ?? null
-    const lookup = { closest: [], rounds: 1, queried: 1, failed: 0, durationMs: 10, stoppedEarly: false }
+    const lookup = { closest: [], rounds: 1, queried: 1, failed: 0, discounted: 0, durationMs: 10, stoppedEarly: false }
     this.sim.after(10, () => cb({ key, record, holders: record === null ? 0 : 1, repaired: 0, lookup }))
   }
 }
