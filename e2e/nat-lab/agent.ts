@@ -7,7 +7,7 @@
  * {cmd:'tamper', key, on} (a test relay: flips one byte of every circuit frame it passes on), {cmd:'move', key, x, y},
  * {cmd:'info', key} (its links' counters, RTT and paths), {cmd:'close', key}, {cmd:'exit'}.
  * Events: {ev:'ready'}, {ev:'joined', key, id}, {ev:'dial', key, peer, initiator} (a link to `watch` exists), {ev:'link', key, peer, path, local, remote, rttMs, openMs},
- * {ev:'failed', key, peer, reason, cause, detail, triedMs}, {ev:'moved', key, x, y, t}, {ev:'saw', key, from, x, y, t},
+ * {ev:'failed', key, peer, reason, cause, detail, triedMs}, {ev:'moved', key, x, y, t, told}, {ev:'saw', key, from, x, y, t},
  * {ev:'info', key, state, links, failures}, {ev:'log', key, level, msg, fields} (the peer's and link layer's own lines),
  * {ev:'error', key, message}. Every event has a time `t`: wall-clock ms (performance.timeOrigin + now): every process of the machine shares them.
  */
@@ -131,8 +131,9 @@ async function handle(line: string): Promise<void> {
     case 'move': {
       const r = peers.get(key)
       if (r === undefined) throw new Error(`no peer ${key}`)
-      r.net.peer.move(Number(m.x), Number(m.y))
-      emit({ ev: 'moved', key, x: Number(m.x), y: Number(m.y), t: wall() })
+      // told: a MOVE went out (dead reckoning keeps back the moves neighbours can predict).
+      const told = r.net.peer.move(Number(m.x), Number(m.y))
+      emit({ ev: 'moved', key, x: Number(m.x), y: Number(m.y), t: wall(), told })
       return
     }
     case 'info': {

@@ -157,12 +157,15 @@ async function bannerCheck(pb: Page): Promise<{ name: string; ok: boolean; detai
   return { name: 'page says why', ok, detail: ok ? text.slice(0, 160) : `banner ${visible ? text : 'hidden'}` }
 }
 
-/** a walks a few units; b's arrivals are paired with a's sends by position on the shared wall clock. */
+/** a walks a few units; b's arrivals are paired with the moves a's peer sent by position, on the shared wall clock. */
 async function walkLatency(pa: Page, pb: Page, sa: WorldSnapshot): Promise<LabCase['latencyMs']> {
   await pa.evaluate(() => window.__world!.traceMoves(true))
   await pb.evaluate(() => window.__world!.traceMoves(true))
+  // Two legs: each start and stop is a move neighbours cannot predict (the straight stretches are dead-reckoned).
+  await pa.evaluate(([x, y]) => window.__world!.move(x, y), [sa.x + 40, sa.y] as const)
+  await new Promise((r) => setTimeout(r, 1200))
   await pa.evaluate(([x, y]) => window.__world!.move(x, y), [sa.x + 40, sa.y + 20] as const)
-  await new Promise((r) => setTimeout(r, 2500))
+  await new Promise((r) => setTimeout(r, 1300))
   const sent: MoveTraceData = await pa.evaluate(() => window.__world!.takeMoveTrace())
   const got: MoveTraceData = await pb.evaluate(() => window.__world!.takeMoveTrace())
   // Positions travel in hundredths of a unit.
@@ -172,7 +175,7 @@ async function walkLatency(pa: Page, pb: Page, sa: WorldSnapshot): Promise<LabCa
     const r = got.received.find((g) => g.id === sa.id && at(g) === at(m))
     if (r !== undefined) delays.push(r.t - m.t)
   }
-  if (process.env.NAT_LAB_DEBUG !== undefined) console.log(`walk: sent ${sent.sent.length}, received ${got.received.length}, matched ${delays.length}; b: ${JSON.stringify((await snapshot(pb)).neighbours.map((n) => [n.id.slice(0, 6), n.linkOpen, n.path]))}`)
+  if (process.env.NAT_LAB_DEBUG !== undefined) console.log(`walk: sent ${sent.sent.length}, received ${got.received.length}, matched ${delays.length}; b: ${JSON.stringify((await snapshot(pb)).neighbours.map((n) => [n.id.slice(0, 6), n.linkOpen, n.path]))}; sent ${JSON.stringify(sent.sent)}; received ${JSON.stringify(got.received)}`)
   if (delays.length === 0) return { p50: NaN, max: NaN, n: 0, sent: sent.sent.length }
   delays.sort((u, v) => u - v)
   return { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]!, n: delays.length, sent: sent.sent.length }

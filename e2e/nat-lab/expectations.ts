@@ -69,7 +69,7 @@ export function verdict(c: LabCase): string[] {
   if (c.connected && c.expected.connect && (kind === undefined || !c.expected.paths.includes(kind))) out.push(`path ${kind ?? 'unknown'}, expected ${c.expected.paths.join(' or ')}`)
   if (!c.connected && !c.expected.connect && c.cause !== 'ice-failed') out.push(`failed without the stated reason ice-failed (${c.cause ?? 'none'})`)
   // A link that opens and dies a second later is no connection: most moves must arrive.
-  if (c.connected && (c.latencyMs === undefined || c.latencyMs.n < c.latencyMs.sent * 0.75)) out.push(`moves arrived: ${c.latencyMs?.n ?? 0} of ${c.latencyMs?.sent ?? '?'}`)
+  if (c.connected && (c.latencyMs === undefined || c.latencyMs.sent === 0 || c.latencyMs.n < c.latencyMs.sent * 0.75)) out.push(`moves arrived: ${c.latencyMs?.n ?? 0} of ${c.latencyMs?.sent ?? '?'}`)
   for (const k of c.checks ?? []) if (!k.ok) out.push(`${k.name}: ${k.detail}`)
   return out
 }

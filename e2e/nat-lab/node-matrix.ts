@@ -76,30 +76,35 @@ function pathOf(e: AgentEvent): string {
 }
 
 /**
- * One-way move latency, a to b: a walks MOVES steps; each step's send time (a's
- * agent) is paired with its arrival (b's agent) by position, on the wall clock
- * both processes share. Median and max in ms; undefined when b saw none.
+ * One-way move latency, a to b: a zig-zags MOVES steps (each turn is one its
+ * neighbours cannot predict, so each step is sent; a straight walk would be
+ * dead-reckoned from one MOVE). Each step a's peer sent is paired with its
+ * arrival (b's agent) by position, on the wall clock both processes share.
+ * Median and max in ms; undefined when b saw none.
  */
 async function moveLatency(p: NodePair, key: string, aId: string, x: number, y: number): Promise<LabCase['latencyMs']> {
   await p.b.agent.next((e) => e.ev === 'saw' && e.key === `${key}/b` && e.from === aId, 5000)
   const steps: { x: number; y: number }[] = []
   for (let i = 1; i <= MOVES; i++) {
-    const step = { x: x + i * 0.5, y: y + 0.25 }
+    const step = { x: x + i * 0.5, y: y + (i % 2) * 3 }
     steps.push(step)
     p.a.agent.send({ cmd: 'move', key: `${key}/a`, ...step })
     await new Promise((r) => setTimeout(r, MOVE_EVERY_MS))
   }
-  const last = steps[steps.length - 1]!
+  const told = steps.filter((s) => p.a.agent.events.some((e) => e.ev === 'moved' && e.key === `${key}/a` && e.x === s.x && e.y === s.y && e.told === true))
+  const last = told[told.length - 1] ?? steps[steps.length - 1]!
   await p.b.agent.next((e) => e.ev === 'saw' && e.key === `${key}/b` && e.x === last.x && e.y === last.y, 2000)
   const delays: number[] = []
-  for (const s of steps) {
+  for (const s of told) {
     const sent = p.a.agent.events.find((e) => e.ev === 'moved' && e.key === `${key}/a` && e.x === s.x && e.y === s.y)
     const seen = p.b.agent.events.find((e) => e.ev === 'saw' && e.key === `${key}/b` && e.from === aId && e.x === s.x && e.y === s.y)
     if (sent !== undefined && seen !== undefined) delays.push(Number(seen.t) - Number(sent.t))
   }
-  if (delays.length === 0) return { p50: NaN, max: NaN, n: 0, sent: MOVES }
+  // Fewer than half the steps sent is itself a fault (the zig-zag defeats prediction): count them all then.
+  const sent = told.length * 2 < MOVES ? MOVES : told.length
+  if (delays.length === 0) return { p50: NaN, max: NaN, n: 0, sent }
   delays.sort((u, v) => u - v)
-  return { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]!, n: delays.length, sent: MOVES }
+  return { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]!, n: delays.length, sent }
 }
 
 /** What both agents reported of a case (joins, links, failures, the link layer's and peer's logs), in arrival order per agent. */

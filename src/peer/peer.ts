@@ -109,11 +109,14 @@ export class Peer {
     this.tryEnter()
   }
 
-  /** Moves to (x, y) at velocity (vx, vy) units/s (estimated when not given); neighbours predict us from it (VonPeer.move). */
-  move(x: number, y: number, vx?: number, vy?: number): void {
+  /**
+   * Moves to (x, y) at velocity (vx, vy) units/s (estimated when not given);
+   * neighbours predict us from it (VonPeer.move). Returns whether a MOVE went out.
+   */
+  move(x: number, y: number, vx?: number, vy?: number): boolean {
     this.wantX = x
     this.wantY = y
-    if (this.current === 'joining' || this.current === 'joined') this.session.von.move(x, y, vx, vy)
+    return (this.current === 'joining' || this.current === 'joined') && this.session.von.move(x, y, vx, vy)
   }
 
   /** Leaves the world (BYE to every neighbour); `join` may be called again. */

@@ -189,8 +189,8 @@ export class Controller implements Intents {
     if (peer !== undefined && here !== this.lastSent && now - this.lastMoveAt >= MOVE_EVERY_MS - 5) {
       this.lastSent = here
       this.lastMoveAt = now
-      this.c.trace?.sent(next.at.x, next.at.y)
-      peer.move(next.at.x, next.at.y, vx, vy)
+      // The trace keeps the positions neighbours were told (dead reckoning sends few on a straight walk).
+      if (peer.move(next.at.x, next.at.y, vx, vy)) this.c.trace?.sent(next.at.x, next.at.y)
     }
     this.c.bridge.flush()
   }

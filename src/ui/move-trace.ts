@@ -17,7 +17,8 @@ export interface MoveTraceData {
 }
 
 /**
- * Records, while switched on, each move handed to the peer and each neighbour
+ * Records, while switched on, each move the peer told its neighbours of (a MOVE
+ * went out; dead reckoning skips the predictable ones) and each neighbour
  * move it delivers, so a benchmark can pair a move sent by one page with its
  * arrival in another. The clock is `performance.timeOrigin + performance.now()`:
  * pages on one machine read the same wall clock through it.

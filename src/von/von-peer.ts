@@ -249,9 +249,9 @@ export class VonPeer {
    * Moves to (x, y) at velocity (vx, vy) units/s (when not given: estimated
    * from the previous call). Neighbours hear of it (HIGH priority) only when
    * their prediction from our last MOVE would err by more than `moveErrorMax`,
-   * now or by our next move; or at the heartbeat.
+   * now or by our next move; or at the heartbeat. Returns whether they were told.
    */
-  move(x: number, y: number, vx?: number, vy?: number): void {
+  move(x: number, y: number, vx?: number, vy?: number): boolean {
     const now = this.env.clock.now()
     const dt = now - this.movedAt
     if (vx === undefined || vy === undefined) {
@@ -265,7 +265,9 @@ export class VonPeer {
     this.y = y
     this.vx = vx
     this.vy = vy
-    if (this.predictionErrs(now)) this.broadcastState()
+    if (!this.predictionErrs(now)) return false
+    this.broadcastState(now)
+    return true
   }
 
   /**
@@ -364,15 +366,15 @@ export class VonPeer {
    * our neighbours then tell us only of nodes we miss. Without it, four in five
    * nodes they named we held already, most of them for over a second.
    */
-  private broadcastState(): void {
+  private broadcastState(now = this.env.clock.now()): void {
     this.seq++
-    const state = this.stateNow()
+    const state = this.stateNow(now)
     const s = this.sent
     s.x = state.x
     s.y = state.y
     s.vx = state.vx
     s.vy = state.vy
-    s.at = this.env.clock.now()
+    s.at = now
     const version = this.table.version
     const known = this.sentVersion !== version || this.seq % DIGEST_EVERY === 0 ? this.digest() : undefined
     if (known !== undefined) {
@@ -389,9 +391,9 @@ export class VonPeer {
     return encodeState(this.stateNow(), this.digest())
   }
 
-  /** Our state as of now: where our velocity took us since our last `move` (see VonMsg.MOVE). */
-  private stateNow(): State {
-    const dt = Math.max(0, this.env.clock.now() - this.movedAt) / 1000
+  /** Our state as of `now`: where our velocity took us since our last `move` (see VonMsg.MOVE). */
+  private stateNow(now = this.env.clock.now()): State {
+    const dt = Math.max(0, now - this.movedAt) / 1000
     const { vx, vy } = this
     const moving = (vx !== 0 || vy !== 0) && dt > 0
     // Not past the map's edge, where a walker stops.
