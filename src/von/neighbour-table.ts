@@ -29,6 +29,8 @@ export interface Neighbour extends NodeInfo {
    * not shown to the game nor passed on to others.
    */
   confirmed: boolean
+  /** While a hint: the neighbour that named it (each may have only so many hints outstanding, see onNodes). */
+  teller: PeerId | undefined
   /** Position at the last tick: "before" for relevance transitions (a neighbour without a digest). */
   ox: number
   oy: number
@@ -79,8 +81,11 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
     super()
   }
 
-  /** Adds a neighbour, as `info` says it is at `now`; undefined when it is this peer, already known, or the table is full. */
-  add(info: NodeInfo, now: number): Neighbour | undefined {
+  /**
+   * Adds a neighbour, as `info` says it is at `now` (`teller`: the neighbour
+   * that named it); undefined when it is this peer, already known, or the table is full.
+   */
+  add(info: NodeInfo, now: number, teller?: PeerId): Neighbour | undefined {
     if (info.id === this.localId || this.has(info.id) || this.size >= this.max) return undefined
     const n: Neighbour = {
       id: info.id,
@@ -96,6 +101,7 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       aoi: info.aoi,
       seq: info.seq,
       confirmed: false,
+      teller,
       ox: info.x,
       oy: info.y,
       seen: false,

@@ -4,10 +4,10 @@ import { Priority } from '../link/priority.js'
 import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, encodeNodes, encodePrefixes, idPrefix, readState, type NodeInfo, type StateOut } from './messages.js'
 import type { VonContext } from './von-context.js'
 import type { Housekeeping } from './von-housekeeping.js'
-import type { Neighbour } from './neighbour-table.js'
-import { enforce, onMap } from './world-rules.js'
+import { NeighbourTable, type Neighbour } from './neighbour-table.js'
+import { enforce, onMap, SPEED_SLACK_MS } from './world-rules.js'
 
-export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'dropped' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello' | 'rules' | 'unlawful'>
+export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'dropped' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello' | 'rules' | 'unlawful' | 'cfg'>
 
 /**
  * What neighbours tell us: their links opening and closing, their moves and
@@ -67,6 +67,7 @@ export class NeighbourMessages {
     }
     if (n === undefined) return
     const was = n.confirmed
+    if (!was) this.checkHint(n, s)
     table.update(n, s, this.clock.now(), this.ageMs(from))
     if (digest !== undefined) table.learn(n, digest)
     if (!was && n.confirmed) this.listener?.onEnter?.(from, s.x, s.y)
@@ -87,6 +88,7 @@ export class NeighbourMessages {
       if (n === undefined) return
     }
     const was = n.confirmed
+    if (!was) this.checkHint(n, s)
     if (!peer.table.update(n, s, this.clock.now(), this.ageMs(from))) return
     if (known !== undefined) peer.table.learn(n, known)
     if (!was) this.listener?.onEnter?.(from, s.x, s.y)
@@ -97,6 +99,22 @@ export class NeighbourMessages {
   private lawful(from: PeerId, s: StateOut, n: Neighbour | undefined): void {
     const broken = enforce(s, n?.confirmed === true ? { x: n.bx, y: n.by, at: n.at } : undefined, this.clock.now(), this.ctx.rules)
     if (broken > 0) this.ctx.unlawful(from, broken)
+  }
+
+  /**
+   * A hint's node spoke for itself: if it is far from where its teller said
+   * (more than the world's speed limit explains since, plus two buffers of
+   * prediction error), the teller planted it (issue 23, finding 1): counted
+   * against the teller's link, so a planter's link closes and it is ignored.
+   */
+  private checkHint(n: Neighbour, s: StateOut): void {
+    const teller = n.teller
+    const { speedMax } = this.ctx.rules
+    if (teller === undefined || speedMax === Infinity) return
+    const now = this.clock.now()
+    const at = NeighbourTable.predict(n, now)
+    const slack = 2 * this.ctx.cfg.buffer + (speedMax * (now - n.at + SPEED_SLACK_MS)) / 1000
+    if ((at.x - s.x) ** 2 + (at.y - s.y) ** 2 > slack * slack) this.ctx.unlawful(teller, PLANTED_WEIGHT)
   }
 
   /** How old a state from `peer` is on arrival: half the link's smoothed round trip. */
@@ -121,10 +139,25 @@ export class NeighbourMessages {
     // our cell (it would take a piece of it). The cell is the last tick's.
     const cell = this.housekeeping.ownCell()
     const now = this.clock.now()
+    // A teller has at most HINTS_PER_TELLER of its hints in our table at once: one that invents ids (issue 23,
+    // finding 2) cannot fill the table and the link cap with nodes that never answer. An honest teller's hints
+    // speak for themselves within a round trip, and what it could not tell now it tells again (resync, retell).
+    // And at most HINTS_MAX hints in all, so Sybils around us cannot either.
+    let room = HINTS_PER_TELLER
+    let hints = 0
+    for (const n of peer.table.values()) {
+      if (n.confirmed) continue
+      hints++
+      if (n.teller === from) room--
+    }
+    room = Math.min(room, HINTS_MAX - hints)
     for (const n of fresh) {
+      if (room <= 0) break
       const until = this.ctx.gone.get(n.id)
       if (until !== undefined && until > now) continue
-      if (this.wanted(n.x, n.y, n.aoi, cell)) this.ctx.insert(n, [from])
+      if (!this.wanted(n.x, n.y, n.aoi, cell)) continue
+      this.ctx.insert(n, [from])
+      if (peer.table.has(n.id)) room--
     }
   }
 
@@ -207,6 +240,16 @@ const GONE_MS = 5000
 /** Link close reasons that say the peer may be gone (not that it closed the link). */
 const FAILED = new Set(['timeout', 'connect-timeout', 'unknown-peer', 'no-signaling-route'])
 const MAX_GONE = 256
+/**
+ * What a planted node weighs against its teller's link (a link closes past 64):
+ * an honest teller's word is a prediction a few units off, never two buffers,
+ * so two plants are proof enough.
+ */
+const PLANTED_WEIGHT = 32
+/** Most hints one neighbour may have in our table at once (see onNodes). */
+const HINTS_PER_TELLER = 8
+/** Most hints in our table at once (see onNodes). */
+const HINTS_MAX = 24
 /** Where onMove reads each move (see readState). */
 const MOVED = { x: 0, y: 0, aoi: 0, seq: 0, vx: 0, vy: 0 }
 

@@ -310,8 +310,8 @@ export class VonPeer {
 
   private insert(info: NodeInfo, via: readonly PeerId[] | undefined): void {
     if (info.id === this.localId || this.table.has(info.id)) return
-    if (this.table.size >= this.cfg.maxNeighbours && !this.evictFor(info)) return
-    const n = this.table.add(info, this.env.clock.now())
+    if (this.table.size >= this.cfg.maxNeighbours && !this.evictFor(info, via !== undefined)) return
+    const n = this.table.add(info, this.env.clock.now(), via?.[via.length - 1])
     if (n === undefined) return
     const result = this.links.connect(info.id, via === undefined ? {} : { via })
     this.env.log.debug('von neighbour', { peer: info.id, via, result })
@@ -326,14 +326,26 @@ export class VonPeer {
   /**
    * The table is full (a crowd): make room for `info` by dropping the farthest
    * neighbour that does not enclose us, if `info` is nearer. What is near is
-   * what the AOI needs.
+   * what the AOI needs. A `hint` (a node only others named) never evicts a
+   * neighbour that spoke for itself (issue 23: invented ids near us would
+   * otherwise take the places of real neighbours); a node that speaks for
+   * itself evicts the farthest hint first, however near and even enclosing.
    */
-  private evictFor(info: NodeInfo): boolean {
+  private evictFor(info: NodeInfo, hint: boolean): boolean {
     let worst: Neighbour | undefined
     let worstD = (info.x - this.x) ** 2 + (info.y - this.y) ** 2
-    for (const n of this.table.values()) {
+    if (!hint) {
+      for (const n of this.table.values()) {
+        const d = (n.x - this.x) ** 2 + (n.y - this.y) ** 2
+        if (!n.confirmed && (worst === undefined || d > worstD)) {
+          worst = n
+          worstD = d
+        }
+      }
+    }
+    for (const n of worst === undefined ? this.table.values() : []) {
       const d = (n.x - this.x) ** 2 + (n.y - this.y) ** 2
-      if (d > worstD && !this.housekeeping.isEnclosing(n.id)) {
+      if (d > worstD && (!hint || !n.confirmed) && !this.housekeeping.isEnclosing(n.id)) {
         worst = n
         worstD = d
       }
