@@ -5,8 +5,11 @@ export interface Observed {
   readonly y: number
   /** Current AOI radius (crowding control may have shrunk it). */
   readonly aoi: number
-  /** Believed positions of the neighbours it knows, by peer index. */
-  readonly known: ReadonlyMap<number, { x: number; y: number }>
+  /**
+   * Believed positions of the neighbours it knows, by peer index; `shown`
+   * false for a hint (a node only others named, which the game does not draw).
+   */
+  readonly known: ReadonlyMap<number, { x: number; y: number; shown?: boolean }>
 }
 
 /** One sample of topology consistency and drift, from the global truth. */
@@ -15,10 +18,16 @@ export interface Sample {
   hits: number
   /** Peers truly within r (strict: distance < r, no buffer). */
   truth: number
+  /** Hits the game is shown (not hints). */
+  shownHits: number
   driftSum: number
   driftMax: number
   /** Per observed peer (same order as the input): were all its true neighbours known? */
   complete: boolean[]
+  /** Per observed peer: its hits, shown hits and truth. */
+  hitsOf: number[]
+  shownOf: number[]
+  truthOf: number[]
 }
 
 /**
@@ -29,7 +38,7 @@ export interface Sample {
  * truth but are not observed (another shard observes them).
  */
 export function sampleConsistency(peers: readonly Observed[], others: readonly Observed[] = []): Sample {
-  const out: Sample = { hits: 0, truth: 0, driftSum: 0, driftMax: 0, complete: [] }
+  const out: Sample = { hits: 0, truth: 0, shownHits: 0, driftSum: 0, driftMax: 0, complete: [], hitsOf: [], shownOf: [], truthOf: [] }
   if (peers.length === 0) return out
   let maxAoi = 0
   for (const p of peers) maxAoi = Math.max(maxAoi, p.aoi)
@@ -48,6 +57,9 @@ export function sampleConsistency(peers: readonly Observed[], others: readonly O
     const reach = Math.ceil(p.aoi / cell)
     const r2 = p.aoi * p.aoi
     let complete = true
+    const hits0 = out.hits
+    const shown0 = out.shownHits
+    const truth0 = out.truth
     for (let gx = cx - reach; gx <= cx + reach; gx++) {
       for (let gy = cy - reach; gy <= cy + reach; gy++) {
         for (const q of grid.get(key(gx, gy)) ?? []) {
@@ -61,6 +73,7 @@ export function sampleConsistency(peers: readonly Observed[], others: readonly O
             continue
           }
           out.hits++
+          if (believed.shown !== false) out.shownHits++
           const drift = Math.hypot(believed.x - q.x, believed.y - q.y)
           out.driftSum += drift
           if (drift > out.driftMax) out.driftMax = drift
@@ -68,6 +81,9 @@ export function sampleConsistency(peers: readonly Observed[], others: readonly O
       }
     }
     out.complete.push(complete)
+    out.hitsOf.push(out.hits - hits0)
+    out.shownOf.push(out.shownHits - shown0)
+    out.truthOf.push(out.truth - truth0)
   }
   return out
 }

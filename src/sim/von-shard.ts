@@ -13,6 +13,8 @@ import { drawNatClass } from './nat-model.js'
 import { LatencyHistogram, PositionHistory, RelayLoadMeter, SimRelayDirectory, type RelayLoad } from './relay-metrics.js'
 import type { SimNodeSpec } from './network.js'
 import { addTraffic, TrafficCounter, type TrafficTotals } from './traffic.js'
+import { Adversary, castAdversaries, ringPosition, TRACKER_AOI, type Cast, type HostileRole, type Ring } from './adversaries.js'
+import { AdversaryTally, type AdversaryCounts } from './adversary-metrics.js'
 
 /** A peer of this shard: its link-level peer and VON. */
 interface Local {
@@ -37,6 +39,14 @@ interface Member {
   /** Where it stood at each recent step (move latency). */
   readonly hist: PositionHistory
   readonly nat: SimNodeSpec['nat']
+  /** Set for a hostile peer (adversaries.ts); the metrics that count are its honest peers'. */
+  readonly role: HostileRole | undefined
+  /** A sybil's place on the ring around its victim. */
+  readonly ring: Ring | undefined
+  /** Where its mobility walks it: `pos`, but for a sybil, whose `pos` follows its victim. */
+  readonly walk: Point
+  /** This shard runs a hostile peer: its misbehaviour. */
+  readonly adversary: Adversary | undefined
 }
 
 /** One sample of this shard's peers (sums, so shards add up). */
@@ -52,6 +62,12 @@ export interface SampleRow {
   readonly present: number
   /** Bytes sent so far by every peer of this shard. */
   readonly bytesSent: number
+  /** Hits the game is shown (a hint is not). */
+  readonly shownHits: number
+  /** The sybils' victims of this shard: their hits, shown hits and truth. */
+  readonly victimHits: number
+  readonly victimShown: number
+  readonly victimTruth: number
 }
 
 /** What a shard hands back at the end of a run (see `mergeVon`). */
@@ -102,6 +118,8 @@ export interface VonShardResult {
   readonly circuitsRefused: number
   /** Relayed links whose relay went: moved (time summed, longest) or closed. */
   readonly reroute: { moved: number; msSum: number; msMax: number; lost: number }
+  /** What the honest peers' defences did, and what the adversaries got (adversary-metrics.ts). */
+  readonly adversaries: AdversaryCounts
 }
 
 /** A world's records of its own: a peer of the sending shard joined (a = index). */
@@ -153,6 +171,8 @@ export class VonShard {
   private readonly relayLeg = new LatencyHistogram()
   private readonly relayMeter = new RelayLoadMeter()
   private readonly recorder: TrackRecorder | undefined
+  private readonly cast: Cast | undefined
+  private readonly tally = new AdversaryTally()
 
   constructor(
     private readonly init: VonRunInit,
@@ -181,6 +201,17 @@ export class VonShard {
     let mobility = makeMobility(init, { width: init.width, height: init.height }, sim.rng('mobility'), () => sim.now)
     if (init.onTracks !== undefined) mobility = this.recorder = new TrackRecorder(mobility)
     const plane = init.latencyPlaneMs ?? 60
+    // Its own stream: the honest peers draw what they draw without adversaries.
+    const cast = (this.cast = init.adversaries === undefined ? undefined : castAdversaries(init.peers, init.adversaries, sim.rng('adversaries')))
+    const view = {
+      peers: init.peers,
+      aoi: init.aoi,
+      width: init.width,
+      height: init.height,
+      id: (i: number) => this.members[i]!.id,
+      pos: (i: number) => this.members[i]!.pos,
+      honest: (i: number) => this.members[i]!.role === undefined,
+    }
     // Its own stream: runs without NAT classes draw exactly what they drew before.
     const natRng = init.nat === undefined ? undefined : sim.rng('nat')
     for (let i = 0; i < init.peers; i++) {
@@ -188,21 +219,31 @@ export class VonShard {
       if (natRng !== undefined) spec.nat = drawNatClass(natRng, init.nat!.shares)
       let local: Local | undefined
       let id: PeerId
+      const role = cast?.roles[i]
+      const ring = cast?.rings.get(i)
+      let adversary: Adversary | undefined
       if (i % shards === shard) {
         const peer = world.addPeer(spec)
         const listener = { onMove: (from: PeerId, x: number, y: number) => this.moved(i, from, x, y) }
         // The world's rules every receiver enforces (replayed tracks may move at any speed).
         const rules = { width: init.width, height: init.height, speedMax: replay === undefined ? init.speed * init.stepsPerSec : Infinity }
-        const von = new VonPeer({ env: peer.env, links: peer.links, localId: peer.id, listener }, { aoiRadius: init.aoi, buffer, ...rules, ...init.von })
+        if (role !== undefined) adversary = new Adversary(role, i, peer.links, view, sim.rng(`adversary:${i}`), peer.env.timers, () => sim.now, ring)
+        else if (cast !== undefined) this.tally.watch(peer.links, (id) => this.members[this.byId.get(id) ?? -1]?.role !== undefined)
+        const aoiRadius = role === 'track' ? TRACKER_AOI : init.aoi
+        const von = new VonPeer({ env: peer.env, links: adversary?.gate() ?? peer.links, localId: peer.id, listener }, { buffer, ...rules, ...init.von, aoiRadius })
+        adversary?.attach(von)
         local = { peer, von }
         id = peer.id
       } else {
         id = world.addRemotePeer(spec, i % shards)
       }
       this.byId.set(id, i)
-      const pos = mobility.place(i)
-      this.members.push({ index: i, id, local, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos }, hist: new PositionHistory(), nat: spec.nat })
+      const walk = mobility.place(i)
+      const pos = ring === undefined ? walk : { ...walk }
+      this.members.push({ index: i, id, local, pos, joinAt: -1, joinedAt: -1, completeAt: -1, alive: true, aloneSince: -1, reported: { ...pos }, hist: new PositionHistory(), nat: spec.nat, role, ring, walk, adversary })
     }
+    // Sybils stand around their victims from the start.
+    for (const m of this.members) if (m.ring !== undefined) ringPosition(m.ring, this.members[m.ring.victim]!.pos, init.aoi, init.width, init.height, m.pos)
 
     const hostCacheFor = (m: Member, exclude: boolean) => (): PeerId[] =>
       hostCache(this.joined.filter((j) => j.alive && (!exclude || j !== m)), m.pos, init.hostCache ?? 'nearest', rng)
@@ -216,6 +257,7 @@ export class VonShard {
         if (m.local === undefined) return
         const first = this.joined.length === 0 && m.index === 0
         m.local.von.join(m.pos.x, m.pos.y, hostCacheFor(m, false))
+        m.adversary?.start()
         // The first peer starts the world; later ones enter the host cache once joined. A replayed
         // peer may enter first at any time: one that found nobody started a world, and the next must find it.
         if (replay !== undefined ? m.local.von.joined : first) this.markJoined(m)
@@ -230,12 +272,14 @@ export class VonShard {
       step++
       for (const m of this.members) {
         if (!m.alive || m.joinAt < 0) continue
-        mobility.step(m.index, m.pos)
+        mobility.step(m.index, m.walk)
+        if (m.ring !== undefined) ringPosition(m.ring, this.members[m.ring.victim]!.pos, init.aoi, init.width, init.height, m.pos)
         m.hist.push(sim.now, m.pos.x, m.pos.y)
         if ((step + m.index) % reportEvery === 0) m.reported = { ...m.pos }
         const local = m.local
         if (local === undefined) continue
-        local.von.move(m.pos.x, m.pos.y)
+        const said = m.adversary === undefined ? m.pos : m.adversary.position(m.pos)
+        local.von.move(said.x, said.y)
         if (m.joinedAt < 0 && local.von.joined) this.markJoined(m)
         // Every neighbour it had failed: like a real Peer, it rejoins through the bootstrap node.
         if (m.joinedAt >= 0 && local.von.joined && local.von.table.size === 0 && local.peer.links.linkCount === 0 && this.joined.length > 1) {
@@ -303,7 +347,9 @@ export class VonShard {
     const now = this.world.sim.now
     if (now < this.measureStart) return
     const q = this.byId.get(from)
-    const made = q === undefined ? undefined : this.members[q]!.hist.when(x, y)
+    // Honest pairs only: a hostile peer's moves and view do not count.
+    if (q === undefined || this.members[q]!.role !== undefined || this.members[at]!.role !== undefined) return
+    const made = this.members[q]!.hist.when(x, y)
     if (made === undefined) return
     const path = this.members[at]!.local!.peer.links.link(from)?.conn?.path
     if (path?.kind === 'peer-relay') {
@@ -387,7 +433,8 @@ export class VonShard {
     const observers: Member[] = []
     const others: Observed[] = []
     for (const m of this.members) {
-      if (!m.alive || m.joinedAt < 0) continue
+      // Hostile peers are neither observed nor need to be seen.
+      if (!m.alive || m.joinedAt < 0 || m.role !== undefined) continue
       if (m.local !== undefined) observers.push(m)
       else others.push({ index: m.index, x: m.pos.x, y: m.pos.y, aoi: this.init.aoi, known: NONE })
     }
@@ -405,8 +452,18 @@ export class VonShard {
       if (count > linkMax) linkMax = count
     }
     let bytes = 0
-    for (const m of this.members) if (m.local !== undefined) bytes += this.world.net.node(m.id)!.stats.bytesSent
-    this.rows.push({ t: now, hits: s.hits, truth: s.truth, driftSum: s.driftSum, driftMax: s.driftMax, links, linkMax, present: observers.length, bytesSent: bytes })
+    for (const m of this.members) if (m.local !== undefined && m.role === undefined) bytes += this.world.net.node(m.id)!.stats.bytesSent
+    const victim = { hits: 0, shown: 0, truth: 0 }
+    observers.forEach((m, i) => {
+      if (!this.cast?.victims.includes(m.index)) return
+      victim.hits += s.hitsOf[i]!
+      victim.shown += s.shownOf[i]!
+      victim.truth += s.truthOf[i]!
+    })
+    this.rows.push({
+      t: now, hits: s.hits, truth: s.truth, driftSum: s.driftSum, driftMax: s.driftMax, links, linkMax, present: observers.length, bytesSent: bytes,
+      shownHits: s.shownHits, victimHits: victim.hits, victimShown: victim.shown, victimTruth: victim.truth,
+    })
     if (now >= this.measureStart && now <= this.endMs) {
       this.init.trace?.write({ t: now / 1000, peers: observed.map(traceRecord) })
       this.relayMeter.sample(this.localPeers())
@@ -416,11 +473,12 @@ export class VonShard {
   result(): VonShardResult {
     const span = this.init.seconds
     const mine = this.members.filter((m) => m.local !== undefined)
+    const honest = mine.filter((m) => m.role === undefined)
     const stats = (m: Member) => this.world.net.node(m.id)!.stats
-    const measured = mine.filter((m) => m.alive && m.joinedAt >= 0 && m.joinedAt <= this.measureStart)
+    const measured = honest.filter((m) => m.alive && m.joinedAt >= 0 && m.joinedAt <= this.measureStart)
     const alive = mine.filter((m) => m.alive && m.joinedAt >= 0)
-    const vonStats = mine.map((m) => m.local!.von.stats)
-    const linkStats = mine.map((m) => m.local!.peer.links.stats)
+    const vonStats = honest.map((m) => m.local!.von.stats)
+    const linkStats = honest.map((m) => m.local!.peer.links.stats)
     return {
       rows: this.rows,
       sent: measured.map((m) => (stats(m).bytesSent - (this.snapshotStart.get(m.index)?.sent ?? 0)) / span),
@@ -431,14 +489,14 @@ export class VonShard {
         return counter === undefined ? t : addTraffic(t, counter)
       }, {} as TrafficTotals),
       received: measured.map((m) => (stats(m).bytesReceived - (this.snapshotStart.get(m.index)?.received ?? 0)) / span),
-      joinLatencies: mine.filter((m) => m.completeAt >= 0 && m.joinAt >= 0).map((m) => m.completeAt - m.joinAt),
+      joinLatencies: honest.filter((m) => m.completeAt >= 0 && m.joinAt >= 0).map((m) => m.completeAt - m.joinAt),
       alive: alive.map((m) => ({
         index: m.index,
         x: m.pos.x,
         y: m.pos.y,
         aoi: m.local!.von.aoi,
         tableSize: m.local!.von.table.size,
-        neighbours: [...m.local!.von.table.values()].map((n) => this.byId.get(n.id)!).filter((j) => this.members[j]!.alive),
+        neighbours: [...m.local!.von.table.values()].flatMap((n) => this.byId.get(n.id) ?? []).filter((j) => this.members[j]!.alive),
       })),
       peers: mine.length,
       joinedPeers: mine.filter((m) => m.joinedAt >= 0).length,
@@ -470,6 +528,11 @@ export class VonShard {
           return { moved: a.moved + s.rerouted, msSum: a.msSum + s.rerouteMsSum, msMax: Math.max(a.msMax, s.rerouteMsMax), lost: a.lost + s.rerouteLost }
         },
         { moved: 0, msSum: 0, msMax: 0, lost: 0 },
+      ),
+      adversaries: this.tally.counts(
+        honest.map((m) => m.local!.peer.links),
+        this.members.map((m) => ({ id: m.id, hostile: m.role !== undefined })),
+        mine.flatMap((m) => (m.adversary === undefined ? [] : [m.adversary])),
       ),
     }
   }
@@ -519,9 +582,13 @@ function makeMobility(init: VonRunInit, box: { width: number; height: number }, 
 }
 
 function observe(m: Member, byId: ReadonlyMap<PeerId, number>): Observed {
-  const known = new Map<number, { x: number; y: number }>()
+  const known = new Map<number, { x: number; y: number; shown: boolean }>()
   const now = m.local!.peer.env.clock.now()
-  for (const n of m.local!.von.table.values()) known.set(byId.get(n.id)!, NeighbourTable.predict(n, now))
+  for (const n of m.local!.von.table.values()) {
+    // Ids no peer has (invented by an adversary) are nobody's.
+    const q = byId.get(n.id)
+    if (q !== undefined) known.set(q, { ...NeighbourTable.predict(n, now), shown: n.confirmed })
+  }
   return { index: m.index, x: m.pos.x, y: m.pos.y, aoi: m.local!.von.aoi, known }
 }
 

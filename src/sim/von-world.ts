@@ -10,6 +10,8 @@ import { LatencyHistogram } from './relay-metrics.js'
 import type { MobilityName } from './mobility.js'
 import type { Tracks } from './replay.js'
 import { VonShard, vonSchedule, type VonShardResult } from './von-shard.js'
+import type { AdversaryInit } from './adversaries.js'
+import { adversaryMetrics, defenceMetrics } from './adversary-metrics.js'
 
 export interface VonRunInit {
   seed: string
@@ -53,6 +55,8 @@ export interface VonRunInit {
    * @default 'nearest'
    */
   hostCache?: 'nearest' | 'random'
+  /** Hostile peers and what they do (adversaries.ts); the metrics then count honest peers only. */
+  adversaries?: AdversaryInit
   /** LinkManager options of every peer. */
   link?: LinkManagerInit
   /** Mean one-way latency is about 20 ms of access plus the plane's mean distance. @default 60 */
@@ -158,10 +162,12 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
   let recoveryMs: number | null = null
   let recovery100Ms: number | null = null
   let minTcAfterFailure = 1
+  let shownHits = 0
+  const victim = { hits: 0, shown: 0, truth: 0, minShare: 1 }
   const rows = parts[0]!.rows.length
   for (let r = 0; r < rows; r++) {
     const now = parts[0]!.rows[r]!.t
-    let s = { hits: 0, truth: 0, driftSum: 0, driftMax: 0, links: 0, linkMax: 0, present: 0, bytesSent: 0 }
+    let s = { hits: 0, truth: 0, driftSum: 0, driftMax: 0, links: 0, linkMax: 0, present: 0, bytesSent: 0, shownHits: 0, victimHits: 0, victimShown: 0, victimTruth: 0 }
     for (const p of parts) {
       const row = p.rows[r]!
       if (row.t !== now) throw new Error('invariant: shards sampled at different times')
@@ -174,6 +180,10 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
         linkMax: Math.max(s.linkMax, row.linkMax),
         present: s.present + row.present,
         bytesSent: s.bytesSent + row.bytesSent,
+        shownHits: s.shownHits + row.shownHits,
+        victimHits: s.victimHits + row.victimHits,
+        victimShown: s.victimShown + row.victimShown,
+        victimTruth: s.victimTruth + row.victimTruth,
       }
     }
     const value = s.truth === 0 ? 1 : s.hits / s.truth
@@ -186,6 +196,11 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     if (now >= measureStart && now <= endMs) {
       hits += s.hits
       truth += s.truth
+      shownHits += s.shownHits
+      victim.hits += s.victimHits
+      victim.shown += s.victimShown
+      victim.truth += s.victimTruth
+      if (s.victimTruth > 0) victim.minShare = Math.min(victim.minShare, s.victimHits / s.victimTruth)
       driftSum += s.driftSum
       driftMax = Math.max(driftMax, s.driftMax)
       linkSum += s.links
@@ -226,6 +241,8 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
   const rerouted = sum((p) => p.reroute.moved)
   const metrics = {
     topologyConsistency: truth === 0 ? 1 : hits / truth,
+    /** Counting only neighbours the game is shown (a hint, a node only others named, is not). */
+    topologyConsistencyShown: truth === 0 ? 1 : shownHits / truth,
     driftMean: hits === 0 ? 0 : driftSum / hits,
     driftMax,
     sentBytesPerPeerPerSecMean: mean(sent),
@@ -288,6 +305,8 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     rerouteLostLinks: sum((p) => p.reroute.lost),
     ...(init.nat === undefined ? {} : { natOpen: nats.open ?? 0, natEim: nats.eim ?? 0, natRestricted: nats.restricted ?? 0, natSymmetric: nats.symmetric ?? 0 }),
     ...(parts.length > 1 ? { shards: parts.length } : {}),
+    ...defenceMetrics(parts.map((p) => p.adversaries)),
+    ...(init.adversaries === undefined ? {} : adversaryMetrics(init, parts.map((p) => p.adversaries), victim)),
   }
   const series: Series[] = [
     { name: 'topology consistency', unit: '0..1', points: tc },

@@ -4,6 +4,7 @@ import { DEFAULT_NAT_SHARES, natOptions } from '../nat-model.js'
 import type { MobilityName } from '../mobility.js'
 import { checkTracksFit } from '../replay.js'
 import { checkTracksWritable, readTracksFile, writeTracksFile } from '../replay-file.js'
+import { parseAttacks, type AdversaryInit } from '../adversaries.js'
 
 /** VAST's workload: 100 peers in 1200 x 1200, AOI 100, 5 units/step at 10 steps/s. */
 const VAST = { width: 1200, peers: 100, aoi: 100, speed: 5, stepsPerSec: 10 }
@@ -40,10 +41,27 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     // NAT classes only when asked for (--nat, --stun, --turn): without, every peer is public, as before.
     ...(['nat', 'stun', 'turn', 'turn-extra-ms'].some((k) => o.has(k)) ? { nat: natOptions(o) } : {}),
     ...(o.has('relay') ? { relaying: onOff(o.get('relay')!, 'relay') } : {}),
+    ...adversaries(o),
     trace: args.trace,
     progress: (f) => args.progress(f),
     eventClock: args.eventClock,
   }
+}
+
+/** --adversaries F --attack KIND[,KIND...]|all [--sybils K] (adversaries.ts); none without --adversaries. */
+function adversaries(o: ReadonlyMap<string, string>): { adversaries?: AdversaryInit } {
+  if (!o.has('adversaries')) {
+    const stray = ['attack', 'sybils'].find((k) => o.has(k))
+    if (stray !== undefined) throw new Error(`--${stray} goes with --adversaries F (the share of hostile peers)`)
+    return {}
+  }
+  const fraction = numberOption(o, 'adversaries', 0)
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`--adversaries must be a share of the peers in (0, 1), got "${o.get('adversaries')}"`)
+  const attack = o.get('attack')
+  if (attack === undefined || attack === 'true') throw new Error('--adversaries needs --attack KIND[,KIND...] or --attack all')
+  const sybils = numberOption(o, 'sybils', 8)
+  if (!(Number.isInteger(sybils) && sybils >= 1)) throw new Error(`--sybils must be a whole number of at least 1, got "${o.get('sybils')}"`)
+  return { adversaries: { fraction, attacks: parseAttacks(attack), sybils } }
 }
 
 const MODELS: readonly MobilityName[] = ['waypoint', 'hotspot', 'flash', 'keyboard']
