@@ -54,7 +54,7 @@ export class NeighbourMessages {
     const table = this.peer.table
     this.ctx.gone.delete(from)
     let n = table.get(from)
-    this.lawful(from, s, n)
+    const lawful = this.lawful(from, s, n)
     if (n === undefined) {
       // One we dropped as far lately says "I hold you" again: taken back only if we need it too. A peer
       // that holds everyone (an AOI beyond the world's, issue 23 finding 4) is not held back by all for it.
@@ -67,7 +67,7 @@ export class NeighbourMessages {
     }
     if (n === undefined) return
     const was = n.confirmed
-    if (!was) this.checkHint(n, s)
+    if (!was && lawful) this.checkHint(n, s)
     table.update(n, s, this.clock.now(), this.ageMs(from))
     if (digest !== undefined) table.learn(n, digest)
     if (!was && n.confirmed) this.listener?.onEnter?.(from, s.x, s.y)
@@ -80,7 +80,7 @@ export class NeighbourMessages {
     const known = readState(payload, s)
     if (known === null) return this.ctx.bad(from)
     let n = peer.table.get(from)
-    this.lawful(from, s, n)
+    const lawful = this.lawful(from, s, n)
     if (n === undefined) {
       if (!this.ctx.relevant(peer.x, peer.y, peer.aoi, s.x, s.y, s.aoi, 1)) return
       this.ctx.insert({ id: from, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }, undefined)
@@ -88,17 +88,18 @@ export class NeighbourMessages {
       if (n === undefined) return
     }
     const was = n.confirmed
-    if (!was) this.checkHint(n, s)
+    if (!was && lawful) this.checkHint(n, s)
     if (!peer.table.update(n, s, this.clock.now(), this.ageMs(from))) return
     if (known !== undefined) peer.table.learn(n, known)
     if (!was) this.listener?.onEnter?.(from, s.x, s.y)
     this.listener?.onMove?.(from, s.x, s.y, s.vx, s.vy)
   }
 
-  /** Holds a state `from` sent of itself to the world's rules (clamped in place; see world-rules.ts). */
-  private lawful(from: PeerId, s: StateOut, n: Neighbour | undefined): void {
+  /** Holds a state `from` sent of itself to the world's rules (clamped in place; see world-rules.ts); false if it broke one. */
+  private lawful(from: PeerId, s: StateOut, n: Neighbour | undefined): boolean {
     const broken = enforce(s, n?.confirmed === true ? { x: n.bx, y: n.by, at: n.at } : undefined, this.clock.now(), this.ctx.rules)
     if (broken > 0) this.ctx.unlawful(from, broken)
+    return broken === 0
   }
 
   /**
@@ -106,6 +107,8 @@ export class NeighbourMessages {
    * (more than the world's speed limit explains since, plus two buffers of
    * prediction error), the teller planted it (issue 23, finding 1): counted
    * against the teller's link, so a planter's link closes and it is ignored.
+   * Not when the node's own state broke the rules: then the node is the liar
+   * (a teleporter), and the teller passed on what it was told.
    */
   private checkHint(n: Neighbour, s: StateOut): void {
     const teller = n.teller
@@ -243,9 +246,9 @@ const MAX_GONE = 256
 /**
  * What a planted node weighs against its teller's link (a link closes past 64):
  * an honest teller's word is a prediction a few units off, never two buffers,
- * so two plants are proof enough.
+ * so a few plants are proof enough (an honest teller may pass on a jump it was told).
  */
-const PLANTED_WEIGHT = 32
+const PLANTED_WEIGHT = 8
 /** Most hints one neighbour may have in our table at once (see onNodes). */
 const HINTS_PER_TELLER = 8
 /** Most hints in our table at once (see onNodes). */
