@@ -51,7 +51,7 @@ describe(`hostile peers in a small VAST world (SEED=${SEED})`, () => {
   }, 60_000)
 
   it('track: the AOI of 1e7 is clamped and counted, the tracker cut off', () => {
-    const m = run('track')
+    const m = run('track', 20)
     expect(num(m.topologyConsistency)).toBeGreaterThanOrEqual(0.99)
     expect(num(m.unlawfulStates)).toBeGreaterThan(0)
     expect(num(m.closedViolationHostile)).toBeGreaterThan(0)
