@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeFrame } from '../core/codec.js'
+import { decodeFrame, encodeFrame } from '../core/codec.js'
 import type { PeerId } from '../core/id.js'
 import { SimWorld, type SimLinkPeer } from '../sim/world.js'
 import { LINK_PROTO, LinkMsg, PROTOCOL } from './link-messages.js'
@@ -60,6 +60,41 @@ describe('LinkManager', () => {
     expect(a.links.stats.introduced).toBe(1)
     expect(c.links.stats.introduced).toBe(1)
     expect(hub.links.stats.relayed).toBe(2)
+  })
+
+  it('an introducer with no link to the target says so, and the dialler goes through the node at once', () => {
+    const run = (noRoute: boolean): { openAt: number; a: SimLinkPeer; hub: SimLinkPeer } => {
+      const { world, peers } = makeWorld(3)
+      const [a, hub, c] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer]
+      a.links.connect(hub.id)
+      world.sim.runUntil(2000)
+      // The hub never linked to c (a stale name, or a link that closed since it named c).
+      const t0 = world.sim.now
+      a.links.connect(c.id, { via: hub.id })
+      if (!noRoute) {
+        // Without the answer: drop the hub's NO_ROUTE on the way back, as a peer of before this change would.
+        const frames = (hub.links as unknown as { links: Map<PeerId, { scheduler: { enqueue: (...args: unknown[]) => unknown } }> }).links.get(a.id)!.scheduler
+        const enqueue = frames.enqueue.bind(frames)
+        frames.enqueue = (cls: unknown, bytes: unknown, now: unknown) => {
+          const f = decodeFrame(bytes as Uint8Array)
+          return f?.proto === LINK_PROTO && f.type === LinkMsg.NO_ROUTE ? 'queued' : enqueue(cls, bytes, now)
+        }
+      }
+      let openAt = -1
+      for (let t = t0; t < t0 + 8000 && openAt < 0; t += 20) {
+        world.sim.runUntil(t)
+        if (a.links.isOpen(c.id)) openAt = t - t0
+      }
+      return { openAt, a, hub }
+    }
+    const told = run(true)
+    const silent = run(false)
+    expect(told.hub.links.stats.noRoute).toBe(1)
+    expect(told.a.links.stats.introFailed).toBe(1)
+    expect(told.a.links.stats.viaSignaling).toBe(2) // the hub, then c through the node
+    expect(told.openAt).toBeGreaterThan(0)
+    expect(silent.openAt).toBeGreaterThan(1500) // waited out the introduction timeout
+    expect(told.openAt).toBeLessThan(silent.openAt - 1000) // 440 against 2,120 ms
   })
 
   it('introduces along a route of linked peers, and through a first hop still connecting', () => {

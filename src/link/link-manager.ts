@@ -12,7 +12,7 @@ import { checkLiveness } from './liveness.js'
 import { Priority, PRIORITIES } from './priority.js'
 import type { SchedulerInit } from './scheduler.js'
 import { onRttFrame, summarizeRtt, type RttStats, type RttSummary } from './rtt.js'
-import { decodeSignalRelay, encodeSignalRelay, MAX_ROUTE_HOPS, relayStep } from './signal-relay.js'
+import { decodeNoRoute, decodeSignalRelay, encodeNoRoute, encodeSignalRelay, MAX_ROUTE_HOPS, relayStep } from './signal-relay.js'
 import { LinkPaths, RELAYED_DEAD_EXTRA_MS, type PathsHost } from './link-paths.js'
 import type { Reach } from './nat.js'
 import { CircuitConnection, type RelayLayer } from './relay.js'
@@ -41,6 +41,8 @@ export class LinkManager {
     introduced: 0,
     viaSignaling: 0,
     relayed: 0,
+    noRoute: 0,
+    introFailed: 0,
     badFrames: 0,
     handlerErrors: 0,
     framesOverBudget: 0,
@@ -472,6 +474,16 @@ export class LinkManager {
         link.lastUseAt = now
         if (bytes.length > this.init.maxSignalBytes) return this.bad(link)
         return this.onSignalRelay(link, frame.payload, bytes)
+      case LinkMsg.NO_ROUTE: {
+        const no = decodeNoRoute(frame.payload)
+        if (no === null) return this.bad(link)
+        // Only from the introducer of the attempt still waiting for its answer (a stale one is no harm).
+        const dial = this.links.get(no.to)
+        if (dial !== undefined && dial.state === 'connecting' && dial.initiator && !dial.answered && dial.route === 'intro' && dial.via?.[0] === link.remote && dial.attempt === no.attempt && !(dial.conn instanceof CircuitConnection)) {
+          this.introFailed(dial, 'introducer has no link to the peer, dialling through the node')
+        }
+        return
+      }
       default:
         if (this.relays === undefined || link.state !== 'open' || !this.relays.onFrame(link.remote, frame.type, frame.payload)) return this.bad(link)
     }
@@ -495,6 +507,15 @@ export class LinkManager {
    * hop before it (the first only from the origin itself) and passes it only over
    * an open link, so no peer can inject signaling under another's name into a route.
    */
+  /** An introduction that cannot work: dial again through the bootstrap node (or fail there if it cannot reach the peer). */
+  private introFailed(link: Link, why: string): void {
+    this.env.log.debug(why, { peer: link.remote, via: link.via })
+    this.stats.introFailed++
+    link.via = undefined
+    link.route = undefined
+    this.replaceConnection(link, true)
+  }
+
   private onSignalRelay(link: Link, payload: unknown, frameBytes: Uint8Array): void {
     const relay = decodeSignalRelay(payload)
     if (relay === null) return this.bad(link)
@@ -502,7 +523,16 @@ export class LinkManager {
     if (step === 'bad') return this.bad(link)
     if (step.deliver) return this.receiveSignal(relay.from, relay.initiator, relay.data, step.route)
     const target = this.links.get(step.next)
-    if (target === undefined || target.state === 'closed') return
+    if (target === undefined || target.state === 'closed') {
+      // A dialler that introduced itself through us alone hears at once that we cannot pass it on.
+      if (relay.initiator && relay.route.length === 0) {
+        const attempt = relay.data[ATTEMPT_KEY]
+        this.stats.noRoute++
+        link.scheduler.enqueue(Priority.MEDIUM, encodeNoRoute(relay.to, typeof attempt === 'number' && Number.isSafeInteger(attempt) ? attempt : -1), this.clock.now())
+        link.pump(this.clock.now())
+      }
+      return
+    }
     this.stats.relayed++
     const now = this.clock.now()
     target.scheduler.enqueue(Priority.MEDIUM, frameBytes, now)
@@ -666,11 +696,8 @@ export class LinkManager {
         if (now - link.createdAt > this.init.connectTimeoutMs * (circuit ? 2 : 1)) this.closeLink(link, 'connect-timeout')
         else if (link.conn instanceof CircuitConnection) continue
         else if (link.initiator && !link.answered && link.route === 'intro' && now - link.attemptAt > this.init.introTimeoutMs) {
-          // The introduction went unanswered (a relay lost its link): dial again through the bootstrap node.
-          this.env.log.debug('introduction unanswered, dialling through the node', { peer: link.remote, via: link.via })
-          link.via = undefined
-          link.route = undefined
-          this.replaceConnection(link, true)
+          // The introduction went unanswered (a relay lost its link, or crashed): dial again through the bootstrap node.
+          this.introFailed(link, 'introduction unanswered, dialling through the node')
         }
       } else {
         if (this.paths.tickOpen(link, now)) continue

@@ -27,6 +27,12 @@ export const LinkMsg = {
   /** A circuit ends, told by an end [leg, cid, reason] or by the relay. */
   C_END_UP: 12,
   C_END_DOWN: 13,
+  /**
+   * An introducer could not pass a SIGNAL on (no link to its target): told back
+   * to the origin, [to, attempt], so it dials another way at once instead of
+   * waiting out the introduction timeout.
+   */
+  NO_ROUTE: 14,
 } as const
 
 /** Protocol numbers in use, one place so two protocols never collide. */

@@ -45,6 +45,25 @@ export function decodeSignalRelay(payload: unknown): SignalRelay | null {
   return { to: toId, from: fromId, initiator: initiator === 1, data, route }
 }
 
+/** An introducer's word that it could not pass our signaling for `to`'s attempt `attempt` on. */
+export interface NoRoute {
+  readonly to: PeerId
+  readonly attempt: number
+}
+
+export function encodeNoRoute(to: PeerId, attempt: number): Uint8Array {
+  return encodeFrame(LINK_PROTO, LinkMsg.NO_ROUTE, [idToBytes(to), attempt])
+}
+
+/** Validates a NO_ROUTE payload; null when malformed. */
+export function decodeNoRoute(payload: unknown): NoRoute | null {
+  if (!Array.isArray(payload) || payload.length !== 2) return null
+  const [to, attempt] = payload as [unknown, unknown]
+  const id = isBytes(to) ? peerIdFromBytes(to) : null
+  if (id === null || typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < -1) return null
+  return { to: id, attempt }
+}
+
 export function isSignalData(v: unknown): v is SignalData {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 }

@@ -5,7 +5,7 @@ import { Link } from '../../link/link.js'
 import { Priority } from '../../link/priority.js'
 import { MAX_PIECES, Reassembler } from '../../link/reassembler.js'
 import { onRttFrame } from '../../link/rtt.js'
-import { MAX_ROUTE_HOPS, decodeSignalRelay, encodeSignalRelay } from '../../link/signal-relay.js'
+import { MAX_ROUTE_HOPS, decodeNoRoute, decodeSignalRelay, encodeNoRoute, encodeSignalRelay } from '../../link/signal-relay.js'
 import { isHexId, needRoundTrip } from '../bounds.js'
 import type { Gen } from '../gen.js'
 import { anyFrame, peerId, signalData } from '../seeds.js'
@@ -144,6 +144,9 @@ export const linkTargets: FuzzTarget[] = [
     // Without the data: what a direct caller passes need not survive the codec (undefined, nesting past its depth).
     const again = decodeSignalRelay(decodeFrame(encodeSignalRelay(s.to, s.from, s.initiator, {}, s.route))!.payload)
     needRoundTrip({ ...s, data: {} }, again, 'signal relay')
+  }),
+  valueTarget('no-route', 'src/link/signal-relay.ts decodeNoRoute', (g) => () => decodeFrame(encodeNoRoute(peerId(g.r), g.r.int(1000) - 1))!.payload, decodeNoRoute, (n) => {
+    need(isHexId(n.to) && Number.isSafeInteger(n.attempt) && n.attempt >= -1, 'an id and an attempt')
   }),
   valueTarget('reach', 'src/link/nat.ts parseReach', (g) => () => encodeReach({ nat: g.r.pick([...NAT_CLASSES, 'unknown' as const]), turn: g.r.chance(0.5) }), parseReach, (reach) => {
     need([...NAT_CLASSES, 'unknown'].includes(reach.nat) && typeof reach.turn === 'boolean', 'a NAT class and a TURN flag')
