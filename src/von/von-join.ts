@@ -29,7 +29,12 @@ export class Joining {
     this.query = undefined
     const ctx = this.ctx
     const peer = ctx.peer
-    const fetch = (): PeerId[] => (typeof gateways === 'function' ? gateways() : gateways).filter((g) => g !== peer.localId)
+    // Gateways the link layer ignores for misbehaving would cost a join timeout each: asked only when no other is left.
+    const fetch = (): PeerId[] => {
+      const all = (typeof gateways === 'function' ? gateways() : gateways).filter((g) => g !== peer.localId)
+      const fair = all.filter((g) => !ctx.links.isIgnored(g))
+      return fair.length > 0 ? fair : all
+    }
     let usable = fetch()
     if (usable.length === 0) return this.becomeJoined()
     let attempt = 0

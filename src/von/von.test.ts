@@ -183,6 +183,28 @@ describe('VON overlay', () => {
     expect(joinedAt[0]! - t0).toBeLessThan(2000) // not the 5 s join timeout
   })
 
+  it('a gateway the link layer ignores for misbehaving is asked last (issue 23: flooders in a host cache)', () => {
+    const { w, add } = world()
+    const a = add(100, 100)
+    const bad = add(300, 300, a)
+    w.sim.runUntil(3000)
+    const late = add(120, 140)
+    late.peer.links.connect(bad.peer.id)
+    w.sim.runUntil(4000)
+    late.peer.links.misbehaved(bad.peer.id, 1000) // closes the link and ignores the peer
+    expect(late.peer.links.isIgnored(bad.peer.id)).toBe(true)
+    const t0 = w.sim.now
+    late.von.join(120, 140, [bad.peer.id, a.peer.id])
+    const stop = t0 + 8000
+    let joinedAt = -1
+    w.sim.runWhile(() => {
+      if (late.von.joined && joinedAt < 0) joinedAt = w.sim.now
+      return w.sim.now < stop
+    }, stop)
+    expect(joinedAt).toBeGreaterThan(0)
+    expect(joinedAt - t0).toBeLessThan(2000) // not the 5 s join timeout spent on the ignored one
+  })
+
   it('rejoins through new gateways after losing every neighbour', () => {
     const { w, add } = world()
     const a = add(100, 100)
