@@ -28,8 +28,14 @@ export const VonMsg = {
    * about a ninth of the NODES it replaces); answer with ASK for those you miss.
    */
   SYNC: 7,
-  /** bytes: 4-byte id prefixes of nodes a SYNC named that I do not know; answered with NODES. */
+  /** bytes: 4-byte id prefixes of nodes a SYNC or SKETCH named that I do not know; answered with NODES. */
   ASK: 8,
+  /**
+   * [prefix, x, y, ...] (whole units): nodes that may enclose you, out of your
+   * range. Most such notices are refused (your own cell decides), so they go
+   * as 11 bytes a node instead of about 52; ASK for those you take.
+   */
+  SKETCH: 9,
 } as const
 
 /** Positions travel as integers in hundredths of a unit: 5 bytes instead of 9. */
@@ -154,6 +160,32 @@ export function decodePrefixes(p: unknown): number[] | null {
   const view = new DataView(p.buffer, p.byteOffset, p.length)
   const out: number[] = []
   for (let i = 0; i < p.length; i += 4) out.push(view.getUint32(i))
+  return out
+}
+
+/** A node's id prefix and where it is, to the unit (VonMsg.SKETCH). */
+export interface Sketch {
+  readonly prefix: number
+  readonly x: number
+  readonly y: number
+}
+
+export function encodeSketches(nodes: readonly { prefix: number; x: number; y: number }[]): number[] {
+  const out: number[] = []
+  for (const n of nodes.slice(0, MAX_NODES)) out.push(n.prefix, Math.round(n.x), Math.round(n.y))
+  return out
+}
+
+/** Decodes a sketch list; null unless a flat list of (uint32, coordinate, coordinate) triples within bounds. */
+export function decodeSketches(p: unknown): Sketch[] | null {
+  if (!Array.isArray(p) || p.length % 3 !== 0 || p.length > 3 * MAX_NODES) return null
+  const out: Sketch[] = []
+  for (let i = 0; i < p.length; i += 3) {
+    const [prefix, x, y] = [p[i], p[i + 1], p[i + 2]] as unknown[]
+    if (typeof prefix !== 'number' || !Number.isInteger(prefix) || prefix < 0 || prefix > 0xffffffff) return null
+    if (typeof x !== 'number' || typeof y !== 'number' || !Number.isInteger(x) || !Number.isInteger(y) || Math.abs(x) > MAX_COORD || Math.abs(y) > MAX_COORD) return null
+    out.push({ prefix, x, y })
+  }
   return out
 }
 

@@ -2,7 +2,7 @@ import type { PeerId } from '../core/id.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { LocalDiagram, type Site } from './geometry.js'
-import { VonMsg, encodeNodes, encodePrefixes, knows, type NodeInfo } from './messages.js'
+import { VonMsg, encodeNodes, encodePrefixes, encodeSketches, knows, type NodeInfo } from './messages.js'
 import { DIGEST } from './neighbour-table.js'
 import type { VonContext } from './von-context.js'
 
@@ -154,6 +154,7 @@ export class Housekeeping {
       for (const j of diagram.enclosing(ci + 1)) mark[j] = ci + 1
       let tell: NodeInfo[] | undefined
       let named: number[] | undefined
+      let sketched: { prefix: number; x: number; y: number }[] | undefined
       for (let di = 0; di < count; di++) {
         const d = sites[di]!
         // Only what spoke for itself is news for others: a hint is not passed on, and one still connecting may be gone.
@@ -191,8 +192,11 @@ export class Housekeeping {
         toldMap.set(d.id, now)
         // In a crowd, by prefix: c misses d, and so may hear of it from many at once.
         if (digest && crowded) (named ??= []).push(d.prefix)
+        // Out of c's range, d may enclose c: c's own cell decides, and most such are refused: a sketch, c asks if it takes d.
+        else if (digest && !near) (sketched ??= []).push(d)
         else (tell ??= []).push(d)
       }
+      if (sketched !== undefined) links.send(c.id, PROTOCOL.VON, VonMsg.SKETCH, encodeSketches(sketched), Priority.MEDIUM)
       if (tell !== undefined) {
         peer.stats.notificationsSent++
         links.send(c.id, PROTOCOL.VON, VonMsg.NODES, encodeNodes(tell), Priority.MEDIUM)

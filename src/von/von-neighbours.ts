@@ -1,7 +1,7 @@
 import type { PeerId } from '../core/id.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
-import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, encodeNodes, encodePrefixes, idPrefix, readState, type NodeInfo, type StateOut } from './messages.js'
+import { MAX_NODES, VonMsg, decodeNodes, decodePrefixes, decodeSketches, encodeNodes, encodePrefixes, idPrefix, readState, type NodeInfo, type StateOut } from './messages.js'
 import type { VonContext } from './von-context.js'
 import type { Housekeeping } from './von-housekeeping.js'
 import { NeighbourTable, type Neighbour } from './neighbour-table.js'
@@ -215,7 +215,36 @@ export class NeighbourMessages {
     if (missing.length > 0) this.ctx.links.send(from, PROTOCOL.VON, VonMsg.ASK, encodePrefixes(missing.slice(0, MAX_NODES)), Priority.MEDIUM)
   }
 
-  /** A neighbour misses nodes our SYNC named: tell it of those we still hold and hear from. */
+  /**
+   * A neighbour sketched nodes that may enclose us (VonMsg.SKETCH): ask for
+   * those we do not know and would take, by our own cell (once a while each).
+   */
+  onSketch(from: PeerId, payload: unknown): void {
+    const peer = this.peer
+    const sketches = decodeSketches(payload)
+    if (sketches === null) return this.ctx.bad(from)
+    if (!peer.table.has(from) || !peer.joined) return
+    const { rules } = this.ctx
+    const lawful = sketches.filter((n) => onMap(n.x, n.y, rules))
+    if (lawful.length < sketches.length) this.ctx.unlawful(from, sketches.length - lawful.length)
+    const known = new Set<number>([idPrefix(peer.localId)])
+    for (const n of peer.table.values()) known.add(n.prefix)
+    const now = this.clock.now()
+    for (const [id, until] of this.ctx.gone) if (until > now) known.add(idPrefix(id))
+    if (this.asked.size > MAX_ASKED) this.asked.clear()
+    const cell = this.housekeeping.ownCell()
+    const missing: number[] = []
+    for (const n of lawful) {
+      if (known.has(n.prefix) || !this.wanted(n.x, n.y, peer.aoi, cell)) continue
+      const at = this.asked.get(n.prefix)
+      if (at !== undefined && now - at < ASK_AGAIN_MS) continue
+      this.asked.set(n.prefix, now)
+      missing.push(n.prefix)
+    }
+    if (missing.length > 0) this.ctx.links.send(from, PROTOCOL.VON, VonMsg.ASK, encodePrefixes(missing.slice(0, MAX_NODES)), Priority.MEDIUM)
+  }
+
+  /** A neighbour misses nodes our SYNC or SKETCH named: tell it of those we still hold and hear from. */
   onAsk(from: PeerId, payload: unknown): void {
     const peer = this.peer
     const links = this.ctx.links

@@ -215,6 +215,7 @@ export class VonPeer {
     on(VonMsg.BYE, (from, p) => this.stopped || neighbours.onBye(from, p === LEAVING))
     on(VonMsg.SYNC, (from, p) => this.stopped || neighbours.onSync(from, p))
     on(VonMsg.ASK, (from, p) => this.stopped || neighbours.onAsk(from, p))
+    on(VonMsg.SKETCH, (from, p) => this.stopped || neighbours.onSketch(from, p))
   }
 
   get buffer(): number {

@@ -5,7 +5,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { runVon } from '../sim/von-world.js'
 import { SimWorld, type SimLinkPeer } from '../sim/world.js'
-import { VonMsg, decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeState, encodeNodes, encodePrefixes, encodeState, idPrefix, knownBytes, knownPrefix, knows, readState, sortDigest } from './messages.js'
+import { VonMsg, decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeSketches, decodeState, encodeNodes, encodePrefixes, encodeSketches, encodeState, idPrefix, knownBytes, knownPrefix, knows, readState, sortDigest } from './messages.js'
 import { VonPeer, type VonInit } from './von-peer.js'
 
 const SEED = process.env.SEED ?? '5'
@@ -102,6 +102,9 @@ describe('VON messages', () => {
     expect(decodePrefixes(encodePrefixes(prefixes))).toEqual(prefixes)
     expect(decodePrefixes(encodePrefixes(prefixes).subarray(4))).toEqual(prefixes.slice(1))
     for (const bad of [null, [1, 2], new Uint8Array(5), new Uint8Array(4 * 257)]) expect(decodePrefixes(bad)).toBeNull()
+    const sketches = [{ prefix: 0xffffffff, x: 12, y: 1199 }, { prefix: 0, x: -3, y: 0 }]
+    expect(decodeSketches(encodeSketches([{ prefix: 0xffffffff, x: 12.4, y: 1198.6 }, { prefix: 0, x: -3, y: 0 }]))).toEqual(sketches)
+    for (const bad of [null, [1, 2], [1, 2, 3.5], [-1, 2, 3], [2 ** 32, 2, 3], [1, 2e7, 3], new Array(3 * 65).fill(1), [1, '2', 3]]) expect(decodeSketches(bad)).toBeNull()
   })
 
   it('carry a digest of the sender\'s table in moves, and reject a malformed one', () => {

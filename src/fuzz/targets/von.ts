@@ -1,6 +1,6 @@
 import {
   MAX_COORD, MAX_KNOWN, MAX_NODES, MAX_PATH, MAX_PREFIXES, NO_DIGEST,
-  decodeAccept, decodeNodes, decodePrefixes, decodeQuery, decodeState, encodeAccept, encodeNodes, encodeQuery, encodeState, readState,
+  decodeAccept, decodeNodes, decodePrefixes, decodeSketches, encodeSketches, decodeQuery, decodeState, encodeAccept, encodeNodes, encodeQuery, encodeState, readState,
   type NodeInfo, type State,
 } from '../../von/messages.js'
 import { isCoord, isHexId, isUintMax, needRoundTrip, sameValue } from '../bounds.js'
@@ -27,6 +27,10 @@ export const vonTargets: FuzzTarget[] = [
   valueTarget('von-prefixes', 'src/von/messages.ts decodePrefixes (SYNC, ASK)', (g) => () => vonPrefixes(g.r), decodePrefixes, (out, input) => {
     need(out.length * 4 === (input as Uint8Array).length, 'one prefix per 4 bytes')
     need(out.length <= MAX_PREFIXES && out.every((p) => isUintMax(p, 0xffffffff)), `at most ${MAX_PREFIXES} 32-bit prefixes`)
+  }),
+  valueTarget('von-sketches', 'src/von/messages.ts decodeSketches (SKETCH)', (g) => () => encodeSketches(Array.from({ length: g.r.int(6) }, () => ({ prefix: g.r.int(0x100000000), x: g.r.int(5000) - 100, y: g.r.int(5000) - 100 }))), decodeSketches, (out) => {
+    need(out.length <= MAX_NODES && out.every((n) => isUintMax(n.prefix, 0xffffffff) && Number.isInteger(n.x) && Number.isInteger(n.y) && Math.abs(n.x) <= MAX_COORD && Math.abs(n.y) <= MAX_COORD), `at most ${MAX_NODES} (prefix, x, y) in bounds`)
+    needRoundTrip(out, decodeSketches(encodeSketches(out)), 'sketches')
   }),
   valueTarget('von-state', 'src/von/messages.ts decodeState', (g) => () => vonState(g.r).slice(0, 6), decodeState, (s) => {
     needState(s, 'state')
