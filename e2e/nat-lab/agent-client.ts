@@ -59,7 +59,11 @@ export class AgentClient {
   /** Like {@link next}, but throws naming `what` when nothing came. */
   async waitFor(pred: (e: AgentEvent) => boolean, timeoutMs: number, what: string): Promise<AgentEvent> {
     const e = await this.next(pred, timeoutMs)
-    if (e === undefined) throw new Error(`agent in ${this.host.name}: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.trim().slice(-500)}`)
+    if (e === undefined) {
+      // What the agent said last (errors, the peer's own log lines) is the likeliest why.
+      const said = this.events.filter((x) => x.ev === 'error' || x.ev === 'log').slice(-8).map((x) => JSON.stringify(x)).join('; ')
+      throw new Error(`agent in ${this.host.name}: no ${what} within ${timeoutMs} ms; last said: ${said.slice(-1500) || 'nothing'}; stderr: ${this.stderr.trim().slice(-500)}`)
+    }
     return e
   }
 

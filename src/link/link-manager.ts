@@ -384,7 +384,8 @@ export class LinkManager {
     const data: SignalData = { ...raw, [ATTEMPT_KEY]: attempt }
     this.paths.tag(link, data, alt, initiator, attempt)
     const route = link.via ?? []
-    const frame = encodeSignalRelay(link.remote, this.localId, initiator, data, route)
+    // Our own signaling: the first hop knows it is ours from the link it comes over.
+    const frame = encodeSignalRelay(link.remote, null, initiator, data, route)
     if (frame.length > this.init.maxSignalBytes) {
       if (alt) return link.alt?.close()
       this.closeLink(link, 'signal-too-large')
@@ -473,7 +474,7 @@ export class LinkManager {
       case LinkMsg.SIGNAL:
         link.lastUseAt = now
         if (bytes.length > this.init.maxSignalBytes) return this.bad(link)
-        return this.onSignalRelay(link, frame.payload, bytes)
+        return this.onSignalRelay(link, frame.payload)
       case LinkMsg.NO_ROUTE: {
         const no = decodeNoRoute(frame.payload)
         if (no === null) return this.bad(link)
@@ -516,8 +517,8 @@ export class LinkManager {
     this.replaceConnection(link, true)
   }
 
-  private onSignalRelay(link: Link, payload: unknown, frameBytes: Uint8Array): void {
-    const relay = decodeSignalRelay(payload)
+  private onSignalRelay(link: Link, payload: unknown): void {
+    const relay = decodeSignalRelay(payload, this.localId, link.remote)
     if (relay === null) return this.bad(link)
     const step = relayStep(relay, this.localId, link.remote)
     if (step === 'bad') return this.bad(link)
@@ -535,7 +536,9 @@ export class LinkManager {
     }
     this.stats.relayed++
     const now = this.clock.now()
-    target.scheduler.enqueue(Priority.MEDIUM, frameBytes, now)
+    // Passed on naming its origin; the target's own id only when it is not the next hop.
+    const frame = encodeSignalRelay(step.next === relay.to ? null : relay.to, relay.from, relay.initiator, relay.data, relay.route)
+    target.scheduler.enqueue(Priority.MEDIUM, frame, now)
     target.pump(now)
   }
 

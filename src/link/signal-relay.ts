@@ -16,20 +16,29 @@ export interface SignalRelay {
   readonly route: readonly PeerId[]
 }
 
-export function encodeSignalRelay(to: PeerId, from: PeerId, initiator: boolean, data: SignalData, route: readonly PeerId[] = []): Uint8Array {
-  const payload: unknown[] = [idToBytes(to), idToBytes(from), initiator ? 1 : 0, data]
+/**
+ * A SIGNAL frame: [to, from, initiator, data, route?]. An id the receiver
+ * knows goes as nil (1 byte instead of 34): `from` when we are the origin (the
+ * first hop takes it from the link it came over), `to` when the receiver is
+ * the target. So an introduction's two hops carry one id each.
+ */
+export function encodeSignalRelay(to: PeerId | null, from: PeerId | null, initiator: boolean, data: SignalData, route: readonly PeerId[] = []): Uint8Array {
+  const payload: unknown[] = [to === null ? null : idToBytes(to), from === null ? null : idToBytes(from), initiator ? 1 : 0, data]
   if (route.length > 1) payload.push(route.map(idToBytes))
   return encodeFrame(LINK_PROTO, LinkMsg.SIGNAL, payload)
 }
 
-/** Validates a SIGNAL payload from a remote peer; null when malformed. */
-export function decodeSignalRelay(payload: unknown): SignalRelay | null {
+/**
+ * Validates a SIGNAL payload that came over the link to `linkPeer`; null when
+ * malformed. A nil `to` is us; a nil `from` is `linkPeer` (its own signaling).
+ */
+export function decodeSignalRelay(payload: unknown, local: PeerId, linkPeer: PeerId): SignalRelay | null {
   if (!Array.isArray(payload) || (payload.length !== 4 && payload.length !== 5)) return null
   const [to, from, initiator, data, rawRoute] = payload as [unknown, unknown, unknown, unknown, unknown]
-  if (!isBytes(to) || !isBytes(from) || (initiator !== 0 && initiator !== 1)) return null
+  if ((to !== null && !isBytes(to)) || (from !== null && !isBytes(from)) || (initiator !== 0 && initiator !== 1)) return null
   if (!isSignalData(data)) return null
-  const toId = peerIdFromBytes(to)
-  const fromId = peerIdFromBytes(from)
+  const toId = to === null ? local : peerIdFromBytes(to)
+  const fromId = from === null ? linkPeer : peerIdFromBytes(from)
   if (toId === null || fromId === null) return null
   let route: PeerId[] = []
   if (rawRoute !== undefined) {

@@ -1,4 +1,5 @@
 import { MAX_MESSAGE_BYTES, decodeFrame, encodeFrame } from '../../core/codec.js'
+import type { PeerId } from '../../core/id.js'
 import { LINK_PROTO, LinkMsg } from '../../link/link-messages.js'
 import { NAT_CLASSES, encodeReach, parseReach } from '../../link/nat.js'
 import { Link } from '../../link/link.js'
@@ -14,11 +15,17 @@ import { FakeCrypto } from '../fake-crypto.js'
 
 const keyPair = new FakeCrypto().keyPairFromSeed(new Uint8Array(32).fill(9))
 
+/** The receiver and the peer its link leads to, for SIGNAL frames whose ids are implied (nil). */
+const HERE = '11'.repeat(32) as PeerId
+const LINK_PEER = '22'.repeat(32) as PeerId
+
 function signalRelaySeed(gen: Gen): () => unknown {
   return () => {
     const r = gen.r
     const route = r.chance(0.3) ? Array.from({ length: r.chance(0.1) ? MAX_ROUTE_HOPS : r.range(2, 4) }, () => peerId(r)) : []
-    return decodeFrame(encodeSignalRelay(peerId(r), peerId(r), r.chance(0.5), signalData(r), route))!.payload
+    // Either id may be implied: the origin's own (from) and the last hop's (to).
+    const to = route.length === 0 && r.chance(0.3) ? null : peerId(r)
+    return decodeFrame(encodeSignalRelay(to, r.chance(0.3) ? null : peerId(r), r.chance(0.5), signalData(r), route))!.payload
   }
 }
 
@@ -135,14 +142,14 @@ function rttTarget(): FuzzTarget {
 }
 
 export const linkTargets: FuzzTarget[] = [
-  valueTarget('signal-relay', 'src/link/signal-relay.ts decodeSignalRelay', signalRelaySeed, decodeSignalRelay, (s) => {
+  valueTarget('signal-relay', 'src/link/signal-relay.ts decodeSignalRelay', signalRelaySeed, (p) => decodeSignalRelay(p, HERE, LINK_PEER), (s) => {
     need(isHexId(s.to) && isHexId(s.from), 'valid ids')
     need(s.route.length === 0 || (s.route.length >= 2 && s.route.length <= MAX_ROUTE_HOPS), `route empty or 2..${MAX_ROUTE_HOPS} hops`)
     need(s.route.every(isHexId) && new Set(s.route).size === s.route.length && !s.route.includes(s.to) && !s.route.includes(s.from), 'route of distinct ids, neither end on it')
     // The data is opaque here (parseWebRtcSignal reads it); the link manager bounds its frame's bytes.
     need(typeof s.data === 'object' && s.data !== null && !Array.isArray(s.data) && !(s.data instanceof Uint8Array), 'data an object')
     // Without the data: what a direct caller passes need not survive the codec (undefined, nesting past its depth).
-    const again = decodeSignalRelay(decodeFrame(encodeSignalRelay(s.to, s.from, s.initiator, {}, s.route))!.payload)
+    const again = decodeSignalRelay(decodeFrame(encodeSignalRelay(s.to, s.from, s.initiator, {}, s.route))!.payload, HERE, LINK_PEER)
     needRoundTrip({ ...s, data: {} }, again, 'signal relay')
   }),
   valueTarget('no-route', 'src/link/signal-relay.ts decodeNoRoute', (g) => () => decodeFrame(encodeNoRoute(peerId(g.r), g.r.int(1000) - 1))!.payload, decodeNoRoute, (n) => {
