@@ -61,10 +61,15 @@ export class AgentClient {
     const e = await this.next(pred, timeoutMs)
     if (e === undefined) {
       // What the agent said last (errors, the peer's own log lines) is the likeliest why.
-      const said = this.events.filter((x) => x.ev === 'error' || x.ev === 'log').slice(-8).map((x) => JSON.stringify(x)).join('; ')
-      throw new Error(`agent in ${this.host.name}: no ${what} within ${timeoutMs} ms; last said: ${said.slice(-1500) || 'nothing'}; stderr: ${this.stderr.trim().slice(-500)}`)
+      throw new Error(`agent in ${this.host.name}: no ${what} within ${timeoutMs} ms; last said: ${this.said()}; stderr: ${this.stderr.trim().slice(-500)}`)
     }
     return e
+  }
+
+  /** The agent's last errors and log lines (of peer `key`, or of all): why something did not come. */
+  said(key?: string): string {
+    const lines = this.events.filter((x) => (x.ev === 'error' || x.ev === 'log') && (key === undefined || x.key === key)).slice(-8)
+    return lines.map((x) => JSON.stringify(x)).join('; ').slice(-1500) || 'nothing'
   }
 
   async stop(): Promise<void> {
