@@ -9,7 +9,7 @@ export const LinkMsg = {
   PING: 1,
   /** One piece of a message larger than the fragment size: [class, last, bytes]. */
   FRAG: 2,
-  /** Signaling relayed through a linked peer: [to, from, initiator, data]. */
+  /** Signaling relayed through a linked peer: [to, from, initiator, data, route?] (see encodeSignalRelay: an id the receiver knows is nil). */
   SIGNAL: 3,
   /** Round-trip probe, sent HIGH: [seq, want]; `want` 1 also says "I want this link" (see rtt.ts). */
   PROBE: 4,

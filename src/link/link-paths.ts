@@ -261,10 +261,12 @@ export class LinkPaths {
     const mine = rerouting ? this.relays.homeRelays().filter((r) => fresh(r) && r !== link.remote && !theirs.includes(r)) : []
     const iOpen = (link.remoteRelays.length > 0 && (rerouting || link.initiator || link.localRelays.length === 0)) || mine.length > 0
     if (!iOpen) return
-    // Peers reaching the same target spread over its relays (by their own id).
+    // Through the nearest of its relays we are linked to (the remote ranked them by its own RTT
+    // among the least loaded, see byRank): the detour is our hop plus its. Else peers reaching
+    // the same target spread over its relays (by their own id).
     const linked = theirs.filter((r) => this.host.isOpen(r))
     const from = linked.length > 0 ? linked : mine.length > 0 ? mine : theirs
-    const relay = from[parseInt(this.host.localId.slice(0, 6), 16) % Math.max(1, from.length)]
+    const relay = linked.length > 1 ? this.nearest(linked) : from[parseInt(this.host.localId.slice(0, 6), 16) % Math.max(1, from.length)]
     if (relay === undefined) return
     link.relaysTried.set(relay, now)
     const events = this.host.events(link)
@@ -389,6 +391,18 @@ export class LinkPaths {
     events.conn = conn
     conn.attach(events)
     return true
+  }
+
+  /** Of linked peers, the one with the smallest RTT (the first of equals). */
+  private nearest(peers: readonly PeerId[]): PeerId | undefined {
+    let best: PeerId | undefined
+    let bestMs = Infinity
+    for (const p of peers) {
+      const link = this.host.links.get(p)
+      const ms = link === undefined ? Infinity : this.rttEstimate(link)
+      if (best === undefined || ms < bestMs) [best, bestMs] = [p, ms]
+    }
+    return best
   }
 
   /** The link's smoothed RTT, or before the first probe a third of its setup time (ICE, DTLS and SCTP take about three round trips). */

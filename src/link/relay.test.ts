@@ -95,13 +95,13 @@ describe('relayed links', () => {
     expect(far.links.relays!.stats.reservationsNow).toBe(0) // asked, then released
   })
 
-  it('of relays alike in load, prefers one whose link the overlay holds anyway, and lets the other link close', () => {
+  it('of relays alike in load and about as near, prefers one whose link the overlay holds anyway, and lets the other link close', () => {
     const w = new SimWorld({ seed: 1, link: { relay: { homeRelays: 1 }, gcIdleMs: 3000 }, network: { ice: { stun: true, turn: false } } })
     const [a, held, near] = (['symmetric', 'open', 'open'] as Nat[]).map((nat, i) => w.addPeer({ x: i * 10, y: 0, accessMs: 10, nat }))
     held!.links.register({ id: 98, insists: () => true })
-    // A's overlay wants the link to `held` only, which is the farther of the two.
+    // A's overlay wants the link to `held` only, which is a little farther (RTT 90 ms against 80: one 40-ms band).
     a!.links.register({ id: 98, insists: (p) => p === held!.id })
-    w.net.node(held!.id)!.spec.x = 200
+    w.net.node(held!.id)!.spec.x = 25
     a!.links.connect(held!.id)
     a!.links.connect(near!.id)
     w.sim.runUntil(4000)
@@ -109,6 +109,37 @@ describe('relayed links', () => {
     w.sim.runUntil(20_000)
     expect(a!.links.isOpen(near!.id)).toBe(false) // released, then closed as idle
     expect(a!.links.relays!.homeRelays()).toEqual([held!.id])
+  })
+
+  it('a held relay much farther away loses to a near one: every relayed frame would pay the difference', () => {
+    const w = new SimWorld({ seed: 1, link: { relay: { homeRelays: 1 } }, network: { ice: { stun: true, turn: false } } })
+    const [a, held, near] = (['symmetric', 'open', 'open'] as Nat[]).map((nat, i) => w.addPeer({ x: i * 10, y: 0, accessMs: 10, nat }))
+    held!.links.register({ id: 98, insists: () => true })
+    a!.links.register({ id: 98, insists: (p) => p === held!.id })
+    w.net.node(held!.id)!.spec.x = 200 // 180 ms farther one way
+    a!.links.connect(held!.id)
+    a!.links.connect(near!.id)
+    w.sim.runUntil(4000)
+    expect(a!.links.relays!.homeRelays()).toEqual([near!.id])
+  })
+
+  it('a dialler linked to several of the remote\'s relays goes through the nearest to itself', () => {
+    for (const farIndex of [0, 1]) {
+      const { world: w, peers } = world(['open', 'open', 'symmetric', 'symmetric'])
+      const [r1, r2, a, b] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer, SimLinkPeer]
+      const far = farIndex === 0 ? r1 : r2
+      // Far from the dialler, as far again from the target: the farther relay adds 2 x 60 ms a frame.
+      w.net.node(far.id)!.spec.y = 60
+      for (const p of [a, b]) {
+        p.links.connect(r1.id)
+        p.links.connect(r2.id)
+      }
+      w.sim.runUntil(3000)
+      expect(b.links.relays!.homeRelays().length).toBe(2)
+      a.links.connect(b.id, { via: r1.id })
+      w.sim.runUntil(6000)
+      expect(a.links.link(b.id)!.conn!.path!.relay).toBe((far === r1 ? r2 : r1).id)
+    }
   })
 
   it('two ends that dial each other at once end with one circuit', () => {

@@ -95,7 +95,7 @@ export interface RelayDirectory {
  * alone, and none kept open past its use), then the nearest.
  */
 function byRank(x: Ranked, y: Ranked): number {
-  return quarter(x) - quarter(y) || Number(y.held) - Number(x.held) || x.rttMs - y.rttMs || (x.id < y.id ? -1 : 1)
+  return quarter(x) - quarter(y) || band(x) - band(y) || Number(y.held) - Number(x.held) || x.rttMs - y.rttMs || (x.id < y.id ? -1 : 1)
 }
 
 interface Ranked {
@@ -103,6 +103,11 @@ interface Ranked {
   load: number
   rttMs: number
   held: boolean
+}
+
+/** RTT in 40 ms bands: a relay much farther away costs every relayed frame the difference, a held link saves only its keepalives. */
+function band(r: { rttMs: number }): number {
+  return Number.isFinite(r.rttMs) ? Math.floor(r.rttMs / 40) : 1e9
 }
 
 function quarter(r: { load: number }): number {
