@@ -46,8 +46,8 @@ describe(`hostile peers in a small VAST world (SEED=${SEED})`, () => {
     expect(num(m.closedFloodHostile) + num(m.closedViolationHostile)).toBeGreaterThan(0)
     expect(num(m.ignoringHostilePairs)).toBeGreaterThan(0)
     expect([m.closedFloodHonest, m.closedViolationHonest, m.ignoringHonestPairs]).toEqual([0, 0, 0])
-    // Short of 99 % (docs/results/adversaries.md): honest peers whose only neighbours are flooders lose the world.
-    expect(num(m.topologyConsistency)).toBeGreaterThanOrEqual(0.75)
+    // An honest peer that cut off the flooders it depended on finds the world again (82 % before, islands).
+    expect(num(m.topologyConsistency)).toBeGreaterThanOrEqual(0.99)
   }, 60_000)
 
   it('track: the AOI of 1e7 is clamped and counted, the tracker cut off', () => {

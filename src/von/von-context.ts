@@ -51,4 +51,6 @@ export interface VonContext {
   readonly rules: WorldRules
   /** Counts `count` broken rules in one message from `from` (and reports them to the link layer). */
   unlawful(from: PeerId, count: number): void
+  /** Looks for the world again from where we are, staying joined (see Joining.lookAgain). */
+  lookAgain(): void
 }

@@ -18,15 +18,84 @@ export class Joining {
   /** Sends the next query at once (its gateway's link failed). */
   private retryJoin: (() => void) | undefined
   private readonly joiners = new Map<PeerId, number>()
+  /** The gateways of the last join (see usableGateways). */
+  private gateways: readonly PeerId[] | (() => readonly PeerId[]) = []
+  /** Looks again left in the current chain (see lookAgain); 0: none pending. */
+  private looksLeft = 0
+  private looks = 0
 
   constructor(private readonly ctx: JoinContext) {}
 
+  /** The gateways of the last join but this peer, those the link layer ignores for misbehaving and (with `strangers`) our neighbours. */
+  usableGateways(strangers = false): PeerId[] {
+    const { peer, links } = this.ctx
+    const all = typeof this.gateways === 'function' ? this.gateways() : this.gateways
+    return all.filter((g) => g !== peer.localId && !links.isIgnored(g) && !(strangers && peer.table.has(g)))
+  }
+
+  /**
+   * Looks for the world again from where we are, after cutting off a
+   * neighbour that enclosed us for misbehaving: the nodes behind it may be
+   * known to nobody else we hold (issue 23: honest peers whose only way into
+   * the world was a flooder stayed an island of two or three, and one left
+   * with no neighbour stayed joined as a world of one that took joiners in).
+   *
+   * Staying joined, a query for our own position goes through a gateway of our
+   * last join that is neither our neighbour nor ignored; its answer is taken
+   * as a join's (the acceptor and the nodes around us: hints our own cell
+   * decides on). With no neighbour left, we are not in the world: we join
+   * again, one pass over those gateways, then are a world of one as before
+   * (our owner rejoins a peer left without links). While a query is out or no
+   * gateway is usable, tried again a few times; one chain at a time.
+   */
+  lookAgain(): void {
+    const pending = this.looksLeft > 0
+    this.looksLeft = LOOK_TRIES
+    // Not inside the link layer's close: the next event.
+    if (!pending) this.ctx.env.timers.setTimeout(() => this.lookNow(), 0)
+  }
+
+  private lookNow(): void {
+    const { peer, env, cfg } = this.ctx
+    if (this.looksLeft <= 0 || this.ctx.stopped() || !peer.joined) {
+      this.looksLeft = 0
+      return
+    }
+    this.looksLeft--
+    if (peer.table.size === 0) {
+      this.looksLeft = 0
+      if (this.usableGateways().length === 0) return
+      peer.stats.orphaned++
+      this.ctx.env.log.info('von: cut off from every neighbour, joining again', { peer: peer.localId.slice(0, 12) })
+      peer.joined = false
+      this.start(this.gateways, true)
+      return
+    }
+    if (this.query === undefined) {
+      const usable = this.usableGateways(true)
+      if (usable.length > 0) {
+        this.looksLeft = 0
+        peer.stats.looks++
+        this.sendQuery(usable[this.looks++ % usable.length]!, [])
+        const qid = this.query!.qid
+        // Unanswered (the gateway is gone, or the answer was lost): the next look may go.
+        env.timers.setTimeout(() => {
+          if (this.query?.qid === qid && peer.joined) this.query = undefined
+        }, cfg.joinTimeoutMs)
+        return
+      }
+    }
+    if (this.looksLeft > 0) env.timers.setTimeout(() => this.lookNow(), LOOK_AGAIN_MS)
+  }
+
   /**
    * Sends our query through the gateways in turn until an acceptor answers (see
-   * VonPeer.join); without any, this peer starts the world.
+   * VonPeer.join); without any, this peer starts the world. `once`: one pass
+   * over them, then this peer is a world of one.
    */
-  start(gateways: readonly PeerId[] | (() => readonly PeerId[])): void {
+  start(gateways: readonly PeerId[] | (() => readonly PeerId[]), once = false): void {
     this.query = undefined
+    this.gateways = gateways
     const ctx = this.ctx
     const peer = ctx.peer
     // Gateways the link layer ignores for misbehaving would cost a join timeout each: asked only when no other is left.
@@ -41,6 +110,7 @@ export class Joining {
     const round = ++this.joinRound
     const tryNext = (): void => {
       if (peer.joined || ctx.stopped() || round !== this.joinRound) return
+      if (once && attempt >= usable.length) return this.becomeJoined()
       if (attempt > 0 && attempt % usable.length === 0) {
         const fresh = fetch()
         if (fresh.length > 0) usable = fresh
@@ -96,6 +166,11 @@ export class Joining {
     const { peer, links } = this.ctx
     const m = decodeQuery(payload)
     if (m === null) return this.ctx.bad(from)
+    if (m.joiner === peer.localId && peer.joined && m.qid === this.query?.qid) {
+      // Our look (see lookAgain) came back to us: the world around us holds us.
+      this.query = undefined
+      return
+    }
     if (m.joiner === peer.localId || m.path.includes(peer.localId)) {
       peer.stats.joinLoops++
       return
@@ -142,7 +217,8 @@ export class Joining {
       this.sendQuery(m.acceptor.id, route)
       return
     }
-    this.becomeJoined()
+    if (peer.joined) this.query = undefined
+    else this.becomeJoined()
     this.ctx.insert(m.acceptor, route.length > 0 ? route : undefined)
     for (const n of m.nodes) if (n.id !== peer.localId) this.ctx.insert(n, [m.acceptor.id])
   }
@@ -178,6 +254,10 @@ export class Joining {
     return out.slice(0, MAX_NODES)
   }
 }
+
+/** Attempts of one look-again chain (see Joining.lookAgain), this far apart. */
+const LOOK_TRIES = 5
+const LOOK_AGAIN_MS = 2000
 
 /** Joins a peer serves as gateway at once (each holds a link until answered). */
 const MAX_PENDING_JOINERS = 32

@@ -7,7 +7,7 @@ import type { Housekeeping } from './von-housekeeping.js'
 import { NeighbourTable, type Neighbour } from './neighbour-table.js'
 import { enforce, onMap, SPEED_SLACK_MS } from './world-rules.js'
 
-export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'dropped' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello' | 'rules' | 'unlawful' | 'cfg'>
+export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'dropped' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello' | 'rules' | 'unlawful' | 'cfg' | 'lookAgain'>
 
 /**
  * What neighbours tell us: their links opening and closing, their moves and
@@ -38,6 +38,7 @@ export class NeighbourMessages {
   onLinkClosed(peer: PeerId, reason: string): void {
     const { gone } = this.ctx
     if (!this.peer.table.has(peer)) return
+    const enclosing = this.housekeeping.isEnclosing(peer)
     this.ctx.remove(peer)
     if (FAILED.has(reason)) {
       if (gone.size >= MAX_GONE) gone.delete(gone.keys().next().value!)
@@ -45,6 +46,8 @@ export class NeighbourMessages {
     }
     // A neighbour vanished: re-announce the enclosing view so the hole is filled.
     this.housekeeping.requestRepair()
+    // We cut off one that enclosed us (or our last): what lies behind it may be known to none of the others we hold.
+    if (PUNISHED.has(reason) && (enclosing || this.peer.table.size === 0)) this.ctx.lookAgain()
   }
 
   onHello(from: PeerId, payload: unknown): void {
@@ -272,6 +275,8 @@ const GONE_MS = 5000
 /** Link close reasons that say the peer may be gone (not that it closed the link). */
 const FAILED = new Set(['timeout', 'connect-timeout', 'unknown-peer', 'no-signaling-route'])
 const MAX_GONE = 256
+/** Link close reasons that say our link layer cut the peer off for misbehaving (see LinkManager.punish). */
+const PUNISHED = new Set(['flood', 'protocol-violation'])
 /**
  * What a planted node weighs against its teller's link (a link closes past 64):
  * an honest teller's word is a prediction a few units off, never two buffers,

@@ -94,6 +94,10 @@ export interface VonStats {
    * tries again. Not malformed, so not `badMessages`.
    */
   joinLoops: number
+  /** Joins again by itself after cutting off its last neighbour for misbehaving (see Joining.lookAgain). */
+  orphaned: number
+  /** Queries for its own position sent while joined, after cutting off an enclosing neighbour (see Joining.lookAgain). */
+  looks: number
 }
 
 /**
@@ -108,7 +112,7 @@ export interface VonStats {
  */
 export class VonPeer {
   readonly localId: PeerId
-  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0 }
+  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0, orphaned: 0, looks: 0 }
   x = 0
   y = 0
   /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
@@ -188,6 +192,7 @@ export class VonPeer {
       bad: (from) => this.bad(from),
       rules: { aoiMax: this.cfg.aoiRadius, width: this.cfg.width, height: this.cfg.height, speedMax: this.cfg.speedMax },
       unlawful: (from, count) => this.unlawful(from, count),
+      lookAgain: () => this.joining.lookAgain(),
     }
     this.joining = new Joining(ctx)
     this.housekeeping = new Housekeeping(ctx)
@@ -228,6 +233,9 @@ export class VonPeer {
    * bootstrap node and a query walks greedily to the acceptor; an unanswered
    * query is retried with the next gateway (asking a gateway function again once
    * all were tried). Without any, this peer starts the world.
+   *
+   * A joined peer that cuts off a neighbour for misbehaving looks for the
+   * world again through these gateways (see Joining.lookAgain).
    */
   join(x: number, y: number, gateways: readonly PeerId[] | (() => readonly PeerId[]) = []): void {
     if (this.stopped) throw P2PError.INVALID_ARGUMENT('this peer left the world; make a new VonPeer')
