@@ -145,7 +145,9 @@ export class Housekeeping {
       // peer at 20 peers an AOI). In sparse tables they go in full: a round trip
       // less for a newcomer, and after a mass failure the periodic resync in full
       // recovers sooner (by prefix: 5.2 s instead of 4.2 s at 1,000 peers).
-      const naming = (c.resync || !c.seen) && crowded
+      // A repair in a crowd too: it names our whole table to each enclosing neighbour, from each of
+      // theirs at once (in full that was 3 KB frames, cut in pieces, at every link a crowd closes).
+      const naming = (c.resync || !c.seen || repairing) && crowded
       // Without a digest yet, c hears what is relevant to it at its first tick
       // with us, then nothing until one comes (in its HELLO): it may not hold
       // us, and then it ignores what we say.
@@ -172,7 +174,7 @@ export class Housekeeping {
         const told = toldMap.get(d.id)
         // Told while they stayed relevant: c did not take d (it found d irrelevant, or the link failed).
         const toldLately = told !== undefined && now - told < RETELL_MS
-        if (repairing || (c.resync && !naming)) {
+        if ((repairing && !naming) || (c.resync && !naming)) {
           // After a loss, our enclosing neighbours hear of everyone we know: their
           // own cells decide who now encloses them across the hole (onNodes).
           if (!repairing && toldLately) continue

@@ -354,7 +354,9 @@ export class VonPeer {
     }
     for (const n of worst === undefined ? this.table.values() : []) {
       const d = (n.x - this.x) ** 2 + (n.y - this.y) ** 2
-      if (d > worstD && (!hint || !n.confirmed) && !this.housekeeping.isEnclosing(n.id)) {
+      // A hint may take the place of a neighbour that spoke for itself only when that one is out of our AOI
+      // (and not enclosing): invented ids near us cannot push out the neighbours we see.
+      if (d > worstD && (!hint || !n.confirmed || d > this.aoi * this.aoi) && !this.housekeeping.isEnclosing(n.id)) {
         worst = n
         worstD = d
       }
