@@ -1,7 +1,7 @@
 /**
  * npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace]
  *                [--workers N] [--event-costs] [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
- *                [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off]
+ *                [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off] [--sdp-bytes N]
  *                [--mobility NAME] [--tracks FILE] [--write-tracks FILE]
  *
  * Runs one scenario of the deterministic simulator with a progress bar, then
@@ -37,11 +37,12 @@ function parse(argv: readonly string[]): Map<string, string> {
 }
 
 /** The NAT flags of VON scenarios (src/sim/nat-model.ts, docs/nat-model.md). */
-const NAT_USAGE = `NATs and relaying (VON scenarios): [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off]
+const NAT_USAGE = `NATs and relaying (VON scenarios): [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off] [--sdp-bytes N]
   --nat open:0.1,eim:0.13,restricted:0.61,symmetric:0.16   shares of NAT classes (sum 1; a class left out is 0), or 'default' for
         the published shares (docs/nat-model.md); every peer public if left out (the nat and relay-failure scenarios: 'default')
   --stun (default on)  --turn (default off)  --turn-extra-ms: TURN's extra one-way delay (default 20)
-  --relay off: no peer relays for others (what relaying through peers saves: docs/relays.md)`
+  --relay off: no peer relays for others (what relaying through peers saves: docs/relays.md)
+  --sdp-bytes N: each offer and answer carries N bytes, as a browser's SDP (default 0: the simulator's dozen bytes)`
 
 /** The mobility flags of VON scenarios (src/sim/mobility.ts, src/sim/replay.ts, docs/mobility.md). */
 const MOBILITY_USAGE = `Mobility (VON scenarios): [--mobility NAME] [--tracks FILE] [--write-tracks FILE]

@@ -7,7 +7,7 @@ import { SimNetwork, type SimNat, type SimNetworkInit } from './network.js'
 import { SeededRng } from './rng.js'
 import type { ShardPort } from './shard-bus.js'
 import { Simulator } from './simulator.js'
-import { SimWorld } from './world.js'
+import { SimWorld, type SimLinkPeer } from './world.js'
 
 const A = 'a'.repeat(52) as PeerId
 const B = 'b'.repeat(52) as PeerId
@@ -195,7 +195,7 @@ describe('NAT classes: simulated links follow ICE', () => {
     net.addNode(B, { x: 1, y: 0 })
     expect(t.reach?.()).toEqual({ nat: 'open', turn: false })
     expect(net.outcome(A, B)).toBe('host')
-    expect(net.init.ice).toEqual({ stun: true, turn: false, turnExtraMs: 20 })
+    expect(net.init.ice).toEqual({ stun: true, turn: false, turnExtraMs: 20, sdpBytes: 0 })
     expect(net.init.iceFailMs).toBe(15_000)
   })
 })
@@ -221,13 +221,34 @@ describe('NAT shares', () => {
   })
 
   it('reads the scenario flags, with today\'s behaviour by default', () => {
-    expect(natOptions(new Map())).toEqual({ shares: ALL_OPEN, ice: { stun: true, turn: false, turnExtraMs: 20 } })
+    expect(natOptions(new Map())).toEqual({ shares: ALL_OPEN, ice: { stun: true, turn: false, turnExtraMs: 20, sdpBytes: 0 } })
     const o = natOptions(new Map([['nat', 'default'], ['stun', 'off'], ['turn', 'on'], ['turn-extra-ms', '40']]))
-    expect(o).toEqual({ shares: DEFAULT_NAT_SHARES, ice: { stun: false, turn: true, turnExtraMs: 40 } })
+    expect(o).toEqual({ shares: DEFAULT_NAT_SHARES, ice: { stun: false, turn: true, turnExtraMs: 40, sdpBytes: 0 } })
     expect(natOptions(new Map([['turn', 'true']])).ice.turn).toBe(true) // a bare --turn
     expect(() => natOptions(new Map([['nat', 'open:2']]))).toThrow(/^--nat: NAT shares: the share of "open"/)
     expect(() => natOptions(new Map([['stun', 'yes']]))).toThrow('--stun must be on or off, got "yes"')
     expect(() => natOptions(new Map([['turn-extra-ms', '-5']]))).toThrow(/--turn-extra-ms must be a number of ms, 0 or more, got "-5"/)
+    expect(natOptions(new Map([['sdp-bytes', '600']])).ice.sdpBytes).toBe(600)
+    for (const bad of ['-1', '1.5', 'x', '20000']) expect(() => natOptions(new Map([['sdp-bytes', bad]]))).toThrow(/--sdp-bytes must be a whole number of bytes/)
+  })
+
+  it('--sdp-bytes pads every offer and answer, and the link opens as before', () => {
+    for (const sdpBytes of [0, 600]) {
+      const w = new SimWorld({ seed: 1, network: { ice: { stun: true, turn: false, sdpBytes } } })
+      const [a, b] = [0, 1].map((i) => w.addPeer({ x: i * 10, y: 0, accessMs: 10 })) as [SimLinkPeer, SimLinkPeer]
+      const padding: number[] = []
+      for (const p of [a, b]) {
+        const receive = p.links.receiveSignal.bind(p.links)
+        p.links.receiveSignal = (from, initiator, data, route) => {
+          padding.push(data.s instanceof Uint8Array ? data.s.length : 0)
+          return receive(from, initiator, data, route)
+        }
+      }
+      a.links.connect(b.id)
+      w.sim.runUntil(2000)
+      expect(a.links.isOpen(b.id)).toBe(true)
+      expect(padding).toEqual([sdpBytes, sdpBytes]) // the offer, the answer
+    }
   })
 
   it('draws each class at its share (10,000 draws)', () => {

@@ -84,7 +84,8 @@ export interface NatOptions {
 /**
  * Reads `--nat SHARES` (see parseNatShares; default all open, as before NAT
  * classes), `--stun on|off` (default on), `--turn on|off` (default off) and
- * `--turn-extra-ms N` (default 20) from a scenario's options.
+ * `--turn-extra-ms N` (default 20) and `--sdp-bytes N` (default 0: see
+ * SimIceInit.sdpBytes) from a scenario's options.
  */
 export function natOptions(options: ReadonlyMap<string, string>): NatOptions {
   const raw = options.get('nat')
@@ -99,7 +100,10 @@ export function natOptions(options: ReadonlyMap<string, string>): NatOptions {
   const extraRaw = options.get('turn-extra-ms')
   const turnExtraMs = extraRaw === undefined ? 20 : Number(extraRaw)
   if (!Number.isFinite(turnExtraMs) || turnExtraMs < 0) throw new Error(`--turn-extra-ms must be a number of ms, 0 or more, got "${extraRaw}"`)
-  return { shares, ice: { stun: onOff(options, 'stun', true), turn: onOff(options, 'turn', false), turnExtraMs } }
+  const sdpRaw = options.get('sdp-bytes')
+  const sdpBytes = sdpRaw === undefined ? 0 : Number(sdpRaw)
+  if (!Number.isInteger(sdpBytes) || sdpBytes < 0 || sdpBytes > 16_384) throw new Error(`--sdp-bytes must be a whole number of bytes, 0 to 16384, got "${sdpRaw}"`)
+  return { shares, ice: { stun: onOff(options, 'stun', true), turn: onOff(options, 'turn', false), turnExtraMs, sdpBytes } }
 }
 
 function onOff(options: ReadonlyMap<string, string>, name: string, dflt: boolean): boolean {

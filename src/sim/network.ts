@@ -45,6 +45,14 @@ export interface SimIceInit {
    * @default 20
    */
   turnExtraMs?: number
+  /**
+   * Bytes of SDP each offer and answer carries (padding the protocol passes
+   * on unread), to count link setup as a browser pays it: an SDP offer or
+   * answer for one data channel is several hundred bytes, and trickled ICE
+   * candidates add about a hundred each. 0: the simulator's dozen bytes.
+   * @default 0
+   */
+  sdpBytes?: number
 }
 
 export interface SimNetworkInit {
@@ -153,7 +161,7 @@ export class SimNetwork {
       setupRtts: init.setupRtts ?? 3,
       setupFixedMs: init.setupFixedMs ?? 30,
       traceMessages: init.traceMessages ?? false,
-      ice: { stun: init.ice?.stun ?? true, turn: init.ice?.turn ?? false, turnExtraMs: init.ice?.turnExtraMs ?? 20 },
+      ice: { stun: init.ice?.stun ?? true, turn: init.ice?.turn ?? false, turnExtraMs: init.ice?.turnExtraMs ?? 20, sdpBytes: init.ice?.sdpBytes ?? 0 },
       iceFailMs: init.iceFailMs ?? 15_000,
     }
     this.rng = sim.rng('network')

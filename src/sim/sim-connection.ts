@@ -74,7 +74,13 @@ export class SimConnection implements Connection {
 
   /** Called once registered: the initiator gathers and emits its offer. */
   start(): void {
-    if (this.initiator) this.emit(() => this.events.onSignal({ t: 'offer', c: this.cid }))
+    if (this.initiator) this.emit(() => this.events.onSignal(this.sdp({ t: 'offer', c: this.cid })))
+  }
+
+  /** An offer or answer, padded to a browser's SDP size when the network models it (SimIceInit.sdpBytes). */
+  private sdp(data: SignalData): SignalData {
+    const n = this.net.init.ice.sdpBytes
+    return n > 0 ? { ...data, s: new Uint8Array(n) } : data
   }
 
   get bufferedAmount(): number {
@@ -110,7 +116,7 @@ export class SimConnection implements Connection {
     if (other === undefined || other.local.id !== this.remote || other.remote !== this.local.id) return
     if (data.t === 'offer' && !this.initiator && other.initiator && this.state === 'new' && other.state === 'new') {
       this.pair(other)
-      this.emit(() => this.events.onSignal({ t: 'answer', c: this.cid }))
+      this.emit(() => this.events.onSignal(this.sdp({ t: 'answer', c: this.cid })))
     } else if (data.t === 'answer' && this.initiator && this.peer === other && this.state === 'paired') {
       this.connect(other)
     }
@@ -273,7 +279,7 @@ export class SimConnection implements Connection {
     this.state = 'paired'
     if (type === 'offer') {
       this.startChecks()
-      this.emit(() => this.events.onSignal({ t: 'answer', c: this.cid }))
+      this.emit(() => this.events.onSignal(this.sdp({ t: 'answer', c: this.cid })))
     } else this.connect(undefined)
   }
 

@@ -39,7 +39,7 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     buffer: o.has('buffer') ? numberOption(o, 'buffer', 30) : undefined,
     von: o.has('max-aoi-neighbours') ? { maxAoiNeighbours: numberOption(o, 'max-aoi-neighbours', 40) } : undefined,
     // NAT classes only when asked for (--nat, --stun, --turn): without, every peer is public, as before.
-    ...(['nat', 'stun', 'turn', 'turn-extra-ms'].some((k) => o.has(k)) ? { nat: natOptions(o) } : {}),
+    ...(['nat', 'stun', 'turn', 'turn-extra-ms', 'sdp-bytes'].some((k) => o.has(k)) ? { nat: natOptions(o) } : {}),
     ...(o.has('relay') ? { relaying: onOff(o.get('relay')!, 'relay') } : {}),
     ...adversaries(o),
     trace: args.trace,
