@@ -56,8 +56,11 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
   const note = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
     if (/^(link |webrtc|introduction|peer:|signaling:)/.test(msg)) emit({ ev: 'log', key, level, msg, fields, t: wall() })
   }
+  const step = (msg: string, fields?: Record<string, unknown>): void => emit({ ev: 'log', key, level: 'info', msg: `agent: ${msg}`, fields, t: wall() })
+  step('peer starting', { world })
   const env = createNodeEnv({ log: { debug: note('debug'), info: note('info'), warn: note('warn'), error: note('error') } })
   const keyPair = await loadIdentity(env)
+  step('identity loaded')
   const servers = ice === 'node' ? undefined : parseIceServers(ice)
   if (servers === null) throw new Error(`bad ice for ${key}`)
   const net = await startNetworkPeer(
@@ -73,6 +76,7 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
     },
     { url, world, peer: { services: [], ...(anchor ? { link: { relay: ANCHOR_RELAY } } : {}) }, ...(servers === undefined ? {} : { ice: servers }) },
   )
+  step('network peer started', { signaling: net.signaling.state })
   const running: Running = { net, reported: new Set(), failures: 0, watch, tamper: false, flipped: 0 }
   peers.set(key, running)
   // The test relay: its link layer's relay passes frames on through this host; when told, it alters them.
@@ -90,6 +94,11 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
     }
   }
   net.peer.join(x, y)
+  step('join called', { state: net.peer.state, signaling: net.signaling.state })
+}
+
+function step0(key: string, msg: string, fields: Record<string, unknown>): void {
+  emit({ ev: 'log', key, level: 'info', msg: `agent: ${msg}`, fields, t: wall() })
 }
 
 /** Reports links as their path becomes known, and failed attempts, every 100 ms. */
@@ -138,6 +147,8 @@ async function handle(line: string): Promise<void> {
     }
     case 'info': {
       const links = peers.get(key)?.net.peer.links
+      const sig = peers.get(key)?.net.signaling
+      if (sig !== undefined) step0(key, 'signaling', { state: sig.state, hosts: sig.hosts.length })
       const info = links?.openPeers().map((id) => {
         const l = links.link(id)!
         return { peer: id.slice(0, 8), bytesSent: l.bytesSent, bytesReceived: l.bytesReceived, frames: l.framesReceived, rtt: links.rtt(id), path: l.conn?.path }

@@ -62,6 +62,8 @@ export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
       // within 30 s, and the agent's words were not kept: now a slow join is said with them, and fails at 60 s.
       const joined = (e: AgentEvent): boolean => e.ev === 'joined' && e.key === anchorKey
       if ((await init.anchor.agent.next(joined, 30_000)) === undefined) {
+        init.anchor.agent.send({ cmd: 'info', key: anchorKey })
+        await init.anchor.agent.next((e) => e.ev === 'info' && e.key === anchorKey, 2000)
         console.log(`[nat-lab] the anchor has not joined in 30 s; it said: ${init.anchor.agent.said(anchorKey)}`)
         await init.anchor.agent.waitFor(joined, 30_000, 'anchor joined')
       }
