@@ -56,7 +56,7 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
   const note = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
     if (/^(link |webrtc|introduction|peer:|signaling:)/.test(msg)) emit({ ev: 'log', key, level, msg, fields, t: wall() })
   }
-  const step = (msg: string, fields?: Record<string, unknown>): void => emit({ ev: 'log', key, level: 'info', msg: `agent: ${msg}`, fields, t: wall() })
+  const step = (msg: string, fields?: Record<string, unknown>): void => agentSays(key, msg, fields)
   step('peer starting', { world })
   const env = createNodeEnv({ log: { debug: note('debug'), info: note('info'), warn: note('warn'), error: note('error') } })
   const keyPair = await loadIdentity(env)
@@ -97,7 +97,8 @@ async function startPeer(key: string, world: string, ice: unknown, x: number, y:
   step('join called', { state: net.peer.state, signaling: net.signaling.state })
 }
 
-function step0(key: string, msg: string, fields: Record<string, unknown>): void {
+/** The agent's own word on peer `key` (where its start got to, its signaling), as a log event. */
+function agentSays(key: string, msg: string, fields?: Record<string, unknown>): void {
   emit({ ev: 'log', key, level: 'info', msg: `agent: ${msg}`, fields, t: wall() })
 }
 
@@ -148,7 +149,7 @@ async function handle(line: string): Promise<void> {
     case 'info': {
       const links = peers.get(key)?.net.peer.links
       const sig = peers.get(key)?.net.signaling
-      if (sig !== undefined) step0(key, 'signaling', { state: sig.state, hosts: sig.hosts.length })
+      if (sig !== undefined) agentSays(key, 'signaling', { state: sig.state, hosts: sig.hosts.length })
       const info = links?.openPeers().map((id) => {
         const l = links.link(id)!
         return { peer: id.slice(0, 8), bytesSent: l.bytesSent, bytesReceived: l.bytesReceived, frames: l.framesReceived, rtt: links.rtt(id), path: l.conn?.path }

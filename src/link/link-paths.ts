@@ -398,11 +398,16 @@ export class LinkPaths {
     let best: PeerId | undefined
     let bestMs = Infinity
     for (const p of peers) {
-      const link = this.host.links.get(p)
-      const ms = link === undefined ? Infinity : this.rttEstimate(link)
+      const ms = this.rttTo(p)
       if (best === undefined || ms < bestMs) [best, bestMs] = [p, ms]
     }
     return best
+  }
+
+  /** The RTT estimate of our link to `peer` (Infinity without one). */
+  private rttTo(peer: PeerId): number {
+    const link = this.host.links.get(peer)
+    return link === undefined ? Infinity : this.rttEstimate(link)
   }
 
   /** The link's smoothed RTT, or before the first probe a third of its setup time (ICE, DTLS and SCTP take about three round trips). */
@@ -464,10 +469,7 @@ export class LinkPaths {
         return out
       },
       held: (peer) => this.host.held(peer),
-      rttMs: (peer) => {
-        const link = this.host.links.get(peer)
-        return link === undefined ? Infinity : this.rttEstimate(link)
-      },
+      rttMs: (peer) => this.rttTo(peer),
     }
   }
 

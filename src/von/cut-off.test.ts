@@ -44,14 +44,20 @@ describe('a peer that cuts off its way into the world finds the world again (VON
     return { w, make }
   }
 
-  it('one whose only neighbour it cut off joins again through its other gateways, not as an island others join', () => {
+  /** The world (b and c) and, far from it, a world of one (f) that a peer may join alone. */
+  function twoWorlds() {
     const { w, make } = world()
     const b = make(100, 100, () => [])
     w.sim.runUntil(200)
     const c = make(160, 120, () => [b.id])
-    // A world of its own (a flooder that accepted the peer's join), and a peer that joined only it.
     const f = make(400, 400, () => [])
     w.sim.runUntil(2000)
+    return { w, make, b, c, f }
+  }
+
+  it('one whose only neighbour it cut off joins again through its other gateways, not as an island others join', () => {
+    // A world of its own (a flooder that accepted the peer's join), and a peer that joined only it.
+    const { w, make, b, c, f } = twoWorlds()
     const a = make(420, 380, () => [f.id, b.id])
     w.sim.runUntil(4000)
     expect([...a.von.table.keys()]).toEqual([f.id])
@@ -67,12 +73,7 @@ describe('a peer that cuts off its way into the world finds the world again (VON
   })
 
   it('peers left holding only each other look for the world through a gateway and merge with it', () => {
-    const { w, make } = world()
-    const b = make(100, 100, () => [])
-    w.sim.runUntil(200)
-    const c = make(160, 120, () => [b.id])
-    const f = make(400, 400, () => [])
-    w.sim.runUntil(2000)
+    const { w, make, b, c, f } = twoWorlds()
     const a1 = make(420, 380, () => [f.id, b.id])
     w.sim.runUntil(2500)
     const a2 = make(380, 420, () => [f.id, b.id])

@@ -174,7 +174,7 @@ export class Housekeeping {
         const told = toldMap.get(d.id)
         // Told while they stayed relevant: c did not take d (it found d irrelevant, or the link failed).
         const toldLately = told !== undefined && now - told < RETELL_MS
-        if ((repairing && !naming) || (c.resync && !naming)) {
+        if ((repairing || c.resync) && !naming) {
           // After a loss, our enclosing neighbours hear of everyone we know: their
           // own cells decide who now encloses them across the hole (onNodes).
           if (!repairing && toldLately) continue

@@ -26,11 +26,16 @@ export class Joining {
 
   constructor(private readonly ctx: JoinContext) {}
 
+  /** The gateways of the last join but this peer. */
+  private allGateways(): PeerId[] {
+    const all = typeof this.gateways === 'function' ? this.gateways() : this.gateways
+    return all.filter((g) => g !== this.ctx.peer.localId)
+  }
+
   /** The gateways of the last join but this peer, those the link layer ignores for misbehaving and (with `strangers`) our neighbours. */
   usableGateways(strangers = false): PeerId[] {
     const { peer, links } = this.ctx
-    const all = typeof this.gateways === 'function' ? this.gateways() : this.gateways
-    return all.filter((g) => g !== peer.localId && !links.isIgnored(g) && !(strangers && peer.table.has(g)))
+    return this.allGateways().filter((g) => !links.isIgnored(g) && !(strangers && peer.table.has(g)))
   }
 
   /**
@@ -100,9 +105,8 @@ export class Joining {
     const peer = ctx.peer
     // Gateways the link layer ignores for misbehaving would cost a join timeout each: asked only when no other is left.
     const fetch = (): PeerId[] => {
-      const all = (typeof gateways === 'function' ? gateways() : gateways).filter((g) => g !== peer.localId)
-      const fair = all.filter((g) => !ctx.links.isIgnored(g))
-      return fair.length > 0 ? fair : all
+      const fair = this.usableGateways()
+      return fair.length > 0 ? fair : this.allGateways()
     }
     let usable = fetch()
     if (usable.length === 0) return this.becomeJoined()
