@@ -93,6 +93,8 @@ export interface VonShardResult {
   /** States and named nodes that broke the world's rules (clamped or dropped). */
   readonly unlawful: number
   readonly joinLoops: number
+  /** Join queries refused as not for their joiner's own place (see Joining.onQuery). */
+  readonly refusedQueries: number
   readonly introduced: number
   readonly dialled: number
   readonly rejoins: number
@@ -506,6 +508,7 @@ export class VonShard {
       badMessages: vonStats.reduce((a, s) => a + s.badMessages, 0),
       unlawful: vonStats.reduce((a, s) => a + s.unlawful, 0),
       joinLoops: vonStats.reduce((a, s) => a + s.joinLoops, 0),
+      refusedQueries: vonStats.reduce((a, s) => a + s.refusedQueries, 0),
       introduced: linkStats.reduce((a, s) => a + s.introduced, 0),
       dialled: linkStats.reduce((a, s) => a + s.introduced + s.viaSignaling, 0),
       rejoins: this.rejoins,

@@ -270,6 +270,7 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     badMessages: sum((p) => p.badMessages),
     unlawfulStates: sum((p) => p.unlawful),
     joinLoops: sum((p) => p.joinLoops),
+    refusedQueries: sum((p) => p.refusedQueries),
     introducedLinkShare: dialled === 0 ? 0 : sum((p) => p.introduced) / dialled,
     rejoins: sum((p) => p.rejoins),
     bufferUnits: buffer,

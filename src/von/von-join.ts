@@ -4,8 +4,10 @@ import { Priority } from '../link/priority.js'
 import { LocalDiagram, jitterOf, type Site } from './geometry.js'
 import { MAX_NODES, MAX_PATH, VonMsg, decodeAccept, decodeQuery, encodeAccept, encodeQuery, type Accept, type NodeInfo, type Query } from './messages.js'
 import type { VonContext } from './von-context.js'
+import type { Neighbour } from './neighbour-table.js'
+import { reachSince, type Previous } from './world-rules.js'
 
-export type JoinContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'cfg' | 'stopped' | 'self' | 'info' | 'relevant' | 'insert' | 'bad'>
+export type JoinContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'cfg' | 'stopped' | 'self' | 'info' | 'relevant' | 'insert' | 'bad' | 'rules' | 'unlawful'>
 
 /**
  * Joining the overlay: our own join query and its retries, and the queries of
@@ -23,6 +25,8 @@ export class Joining {
   /** Looks again left in the current chain (see lookAgain); 0: none pending. */
   private looksLeft = 0
   private looks = 0
+  /** Where peers we removed while their link stayed open last said they were, oldest first (bounded; see ownPlace). */
+  private readonly places = new Map<PeerId, Previous>()
 
   constructor(private readonly ctx: JoinContext) {}
 
@@ -138,7 +142,21 @@ export class Joining {
     return this.query?.gateway === peer || this.joinerLinkWanted(peer)
   }
 
+  /**
+   * A neighbour left our table. If it keeps its link to us (we dropped it as
+   * far, or it said a plain BYE), where it was still bounds the queries it
+   * may ask (see ownPlace); one whose link closed, or that left the world,
+   * may come back anywhere.
+   */
+  forget(n: Neighbour): void {
+    if (!n.confirmed || !this.ctx.links.isOpen(n.id)) return
+    this.places.delete(n.id)
+    if (this.places.size >= MAX_PLACES) this.places.delete(this.places.keys().next().value!)
+    this.places.set(n.id, { x: n.bx, y: n.by, at: n.at })
+  }
+
   onLinkClosed(peer: PeerId): void {
+    this.places.delete(peer)
     if (this.query?.gateway === peer) {
       // The gateway is gone or unreachable: try the next one now, not after the timeout.
       this.query = undefined
@@ -177,6 +195,14 @@ export class Joining {
     }
     if (m.joiner === peer.localId || m.path.includes(peer.localId)) {
       peer.stats.joinLoops++
+      return
+    }
+    // A forwarded query comes from the last hop on its path (that hop is where its answer goes back to).
+    if (m.path.length > 0 && m.path[m.path.length - 1] !== from) return this.ctx.bad(from)
+    if (!this.ownPlace(m)) {
+      peer.stats.refusedQueries++
+      // Its joiner asked us itself: a lie of its own. Forwarded: the hop may have passed on what it was told.
+      if (from === m.joiner) this.ctx.unlawful(from, FORGED_WEIGHT)
       return
     }
     if (!peer.joined) {
@@ -227,6 +253,25 @@ export class Joining {
     for (const n of m.nodes) if (n.id !== peer.localId) this.ctx.insert(n, [m.acceptor.id])
   }
 
+  /**
+   * Whether a query may be for its joiner's own place (issue 23, finding 4).
+   * A peer only ever queries for where it stands: to join, to join again, or
+   * to look for the world around it (see lookAgain). One we hold as a
+   * neighbour that spoke for itself cannot be farther from where it last said
+   * it was than the world's speed limit carries it since (two buffers of
+   * slack, as for hints), nor can one we dropped that kept its link to us (see
+   * forget); a query for any other place is a tracker asking who is there. A
+   * joiner we do not know may be anywhere, and a world without a speed limit
+   * bounds nothing.
+   */
+  private ownPlace(m: Query): boolean {
+    const n = this.ctx.peer.table.get(m.joiner)
+    const at = n?.confirmed === true ? { x: n.bx, y: n.by, at: n.at } : this.places.get(m.joiner)
+    if (at === undefined) return true
+    const reach = reachSince(at, this.ctx.env.clock.now(), this.ctx.rules, 2 * this.ctx.cfg.buffer)
+    return (m.x - at.x) ** 2 + (m.y - at.y) ** 2 <= reach * reach
+  }
+
   /** The neighbour with an open link strictly closer to (x, y) than this peer; ties break on the smaller id. */
   private closestTo(x: number, y: number): PeerId | undefined {
     const { peer, links } = this.ctx
@@ -262,6 +307,12 @@ export class Joining {
 /** Attempts of one look-again chain (see Joining.lookAgain), this far apart. */
 const LOOK_TRIES = 5
 const LOOK_AGAIN_MS = 2000
+
+/** A query for a place its joiner cannot be counts as this many bad frames against it (as a planted hint does). */
+const FORGED_WEIGHT = 8
+
+/** Peers dropped with their link open whose place we keep (see Joining.forget). */
+const MAX_PLACES = 256
 
 /** Joins a peer serves as gateway at once (each holds a link until answered). */
 const MAX_PENDING_JOINERS = 32

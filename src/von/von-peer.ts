@@ -98,6 +98,8 @@ export interface VonStats {
   orphaned: number
   /** Queries for its own position sent while joined, after cutting off an enclosing neighbour (see Joining.lookAgain). */
   looks: number
+  /** Join queries for a place their joiner, a neighbour we hold, cannot be (issue 23, finding 4; see Joining.onQuery): dropped. */
+  refusedQueries: number
 }
 
 /**
@@ -112,7 +114,7 @@ export interface VonStats {
  */
 export class VonPeer {
   readonly localId: PeerId
-  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0, orphaned: 0, looks: 0 }
+  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0, orphaned: 0, looks: 0, refusedQueries: 0 }
   x = 0
   y = 0
   /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
@@ -376,6 +378,7 @@ export class VonPeer {
       n.toldEnclosing.delete(id)
     }
     this.housekeeping.forget(id)
+    this.joining.forget(n)
     if (n.confirmed) this.listener?.onLeave?.(id)
   }
 

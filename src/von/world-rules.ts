@@ -70,7 +70,7 @@ export function enforce(s: StateOut, prev: Previous | undefined, now: number, ru
     broken++
   }
   if (prev === undefined || rules.speedMax === Infinity) return broken
-  const reach = (rules.speedMax * (Math.max(0, now - prev.at) + SPEED_SLACK_MS)) / 1000 + SLACK_UNITS
+  const reach = reachSince(prev, now, rules, SLACK_UNITS)
   const d = Math.hypot(s.x - prev.x, s.y - prev.y)
   if (d > reach) {
     // As far towards the claimed place as the speed limit allows.
@@ -79,4 +79,13 @@ export function enforce(s: StateOut, prev: Previous | undefined, now: number, ru
     broken++
   }
   return broken
+}
+
+/**
+ * How far from `prev` a lawful peer may be at `now`: the speed limit over the
+ * time since, with a second's slack (see SPEED_SLACK_MS), plus `slackUnits`.
+ * Infinity without a speed limit.
+ */
+export function reachSince(prev: Previous, now: number, rules: WorldRules, slackUnits: number): number {
+  return (rules.speedMax * (Math.max(0, now - prev.at) + SPEED_SLACK_MS)) / 1000 + slackUnits
 }

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest'
+import type { PeerId } from '../core/id.js'
+import type { LinkManager } from '../link/link-manager.js'
+import { PROTOCOL } from '../link/link-messages.js'
+import { Priority } from '../link/priority.js'
+import { SimWorld } from '../sim/world.js'
+import { VonMsg, decodeAccept, decodeNodes, encodeQuery } from './messages.js'
+import { VonPeer } from './von-peer.js'
+
+const SEED = process.env.SEED ?? '6'
+const SPACING = 120
+const SIDE = 6
+
+/** `links`, with every node list that arrives noted in `seen` (ACCEPTs also in `answered`). */
+function reading(links: LinkManager, seen: Set<PeerId>, answered: Set<PeerId>): LinkManager {
+  const handle = (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void): void =>
+    links.handle(proto, type, (from, payload) => {
+      if (proto === PROTOCOL.VON && type === VonMsg.NODES) for (const n of decodeNodes(payload) ?? []) seen.add(n.id)
+      if (proto === PROTOCOL.VON && type === VonMsg.ACCEPT) {
+        for (const n of decodeAccept(payload)?.nodes ?? []) {
+          seen.add(n.id)
+          answered.add(n.id)
+        }
+      }
+      handler(from, payload)
+    })
+  return new Proxy(links, {
+    get(target, prop) {
+      if (prop === 'handle') return handle
+      const v = Reflect.get(target, prop, target) as unknown
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+    },
+  })
+}
+
+/** A SIDE x SIDE grid of peers SPACING apart (AOI 100, speed limit 50 units/s), and a tracker at (160, 160) whose node lists are read. */
+function world() {
+  const w = new SimWorld({ seed: SEED })
+  const init = { aoiRadius: 100, width: 1000, height: 1000, speedMax: 50 }
+  const at = (i: number): [number, number] => [100 + (i % SIDE) * SPACING, 100 + Math.floor(i / SIDE) * SPACING]
+  const make = (x: number, y: number, gateways: () => readonly PeerId[], links?: (l: LinkManager) => LinkManager) => {
+    const peer = w.addPeer({ x: 0, y: 0, accessMs: 5 })
+    const von = new VonPeer({ env: peer.env, links: links?.(peer.links) ?? peer.links, localId: peer.id }, init)
+    von.join(x, y, gateways)
+    return { id: peer.id, peer, von }
+  }
+  const first = make(...at(0), () => [])
+  w.sim.runUntil(200)
+  const honest = [first]
+  for (let i = 1; i < SIDE * SIDE; i++) honest.push(make(...at(i), () => [first.id]))
+  const seen = new Set<PeerId>()
+  const answered = new Set<PeerId>()
+  const tracker = make(160, 160, () => [first.id], (l) => reading(l, seen, answered))
+  w.sim.runUntil(8000)
+  return { w, honest, tracker, seen, answered, at }
+}
+
+describe('one identity gets only its own AOI (issue 23, finding 4)', () => {
+  it('ten forged join queries from a joined tracker are refused and counted: it learns only the nodes around it', () => {
+    const { w, honest, tracker, seen, answered } = world()
+    const holders = honest.filter((h) => h.von.table.get(tracker.id)?.confirmed === true && tracker.peer.links.isOpen(h.id))
+    expect(holders.length).toBeGreaterThan(0)
+    seen.clear()
+    // Finding 4: ten join queries for places all over the grid, with its own id as joiner, to the neighbours that hold it.
+    for (let q = 0; q < 10; q++) {
+      const to = holders[q % holders.length]!.id
+      const x = 100 + ((q * 7) % SIDE) * SPACING + 30
+      const y = 100 + ((q * 5 + 3) % SIDE) * SPACING + 30
+      const query = { qid: 1_000_000 + q, joiner: tracker.id, x, y, aoi: 100, path: [] }
+      tracker.peer.links.send(to, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
+      w.sim.runUntil(w.sim.now + 500)
+    }
+    w.sim.runUntil(w.sim.now + 2000)
+    expect(answered.size, `SEED=${SEED}`).toBe(0)
+    // What it was told since is what its own place shows: its range and the enclosing ring (on a grid, up to three apart; see world-rules.test.ts).
+    const far = honest.filter((h) => seen.has(h.id) && Math.hypot(h.von.x - tracker.von.x, h.von.y - tracker.von.y) > 3 * SPACING)
+    expect(far.map((h) => [h.von.x, h.von.y]), `SEED=${SEED}`).toEqual([])
+    expect(honest.reduce((a, h) => a + h.von.stats.refusedQueries, 0)).toBe(10)
+    expect(holders.some((h) => h.von.stats.unlawful > 0)).toBe(true)
+  })
+
+  it('the same queries from a joiner nobody holds are answered (a stranger may join anywhere)', () => {
+    const { w, honest, seen, answered } = world()
+    const stranger = w.addPeer({ x: 0, y: 0, accessMs: 5 })
+    const gateway = honest[SIDE * SIDE - 1]!
+    stranger.links.connect(gateway.id)
+    w.sim.runUntil(w.sim.now + 1000)
+    void seen
+    const got = new Set<PeerId>()
+    stranger.links.handle(PROTOCOL.VON, VonMsg.ACCEPT, (_from, payload) => {
+      for (const n of decodeAccept(payload)?.nodes ?? []) got.add(n.id)
+    })
+    const query = { qid: 1, joiner: stranger.id, x: 400, y: 400, aoi: 100, path: [] }
+    stranger.links.send(gateway.id, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
+    w.sim.runUntil(w.sim.now + 2000)
+    expect(got.size).toBeGreaterThan(0)
+    expect(answered.size).toBe(0)
+    expect(honest.reduce((a, h) => a + h.von.stats.refusedQueries, 0)).toBe(0)
+  })
+
+  it('honest queries are never refused: a walker looking again while others hold it, and one joining again after cutting off every neighbour', () => {
+    const { w, honest, at } = world()
+    // A peer near the far corner walks at the speed limit for 3 s (moves every 100 ms), neighbours predicting it.
+    const walker = honest[SIDE * SIDE - 2]!
+    const [x0, y0] = at(SIDE * SIDE - 2)
+    for (let t = 1; t <= 30; t++) {
+      walker.von.move(x0 - 5 * t, y0, -50, 0)
+      w.sim.runUntil(w.sim.now + 100)
+    }
+    // It cuts off a neighbour that encloses it: it looks for the world again through its gateway, a query for its own place.
+    const enclosing = [...walker.von.table.keys()].find((id) => walker.von.isEnclosing(id))!
+    expect(enclosing).toBeDefined()
+    walker.peer.links.misbehaved(enclosing, 1_000)
+    w.sim.runUntil(w.sim.now + 3000)
+    expect(walker.von.stats.looks).toBe(1)
+    // Another, in the far corner, cuts off every neighbour: left with none, it joins again through its gateway.
+    const again = honest[SIDE * SIDE - 1]!
+    for (const id of [...again.von.table.keys()]) again.peer.links.misbehaved(id, 1_000)
+    w.sim.runUntil(w.sim.now + 8000)
+    expect(again.von.stats.orphaned).toBe(1)
+    expect(again.von.joined).toBe(true)
+    expect(honest.reduce((a, h) => a + h.von.stats.refusedQueries, 0), `SEED=${SEED}`).toBe(0)
+  })
+})
