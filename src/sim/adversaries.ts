@@ -18,12 +18,14 @@ import type { SeededRng } from './rng.js'
  * - flood: valid-looking MOVEs or frames of an unknown type, over budget, written
  *   straight onto its connections (finding 3);
  * - track: an AOI of 1e7 and forged join queries all over the map (finding 4);
+ * - track-path: the world's AOI, and join queries all over the map that it
+ *   passes on as a gateway would, for invented joiners (finding 4, the path trick);
  * - teleport: jumps across and off the map (finding 6);
  * - sybil-eclipse: k identities on a ring around one honest victim that withhold
  *   every notice from it and feed it invented and planted nodes instead;
  * - silent: joins, keeps its links, then never says or handles a VON word.
  */
-export const ATTACK_KINDS = ['plant', 'fabricate', 'flood', 'track', 'teleport', 'sybil-eclipse', 'silent'] as const
+export const ATTACK_KINDS = ['plant', 'fabricate', 'flood', 'track', 'track-path', 'teleport', 'sybil-eclipse', 'silent'] as const
 export type AttackKind = (typeof ATTACK_KINDS)[number]
 /** A hostile peer with nothing to do: a sybil left over when fewer than k remain for another victim. */
 export type HostileRole = AttackKind | 'idle'
@@ -124,6 +126,8 @@ export const TRACKER_AOI = 1e7
 export class Adversary {
   /** Honest ids this peer was told of (trackers: NODES and ACCEPT it received). */
   readonly learned = new Set<PeerId>()
+  /** Of those, the ones the answers to its forged queries named. */
+  readonly learnedByQuery = new Set<PeerId>()
   private flooding: PeerId[] = []
   private floods = 0
   private queries = 0
@@ -151,7 +155,7 @@ export class Adversary {
   /** Starts its timers (call once, at its join). */
   start(): void {
     if (this.role === 'idle' || this.role === 'silent' || this.role === 'teleport') return
-    const every = this.role === 'flood' ? FLOOD_BATCH_MS : this.role === 'track' ? QUERY_EVERY_MS : LIE_EVERY_MS
+    const every = this.role === 'flood' ? FLOOD_BATCH_MS : this.tracks() ? QUERY_EVERY_MS : LIE_EVERY_MS
     const tick = (): void => {
       if (this.von.joined) this.act()
       this.timers.setTimeout(tick, every)
@@ -175,7 +179,7 @@ export class Adversary {
       handle: (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void) =>
         links.handle(proto, type, (from, payload) => {
           if (proto === PROTOCOL.VON && this.role === 'silent' && this.von.joined) return
-          if (this.role === 'track') this.read(type, payload)
+          if (this.tracks()) this.read(type, payload)
           handler(from, payload)
         }),
     } as Record<string | symbol, unknown>
@@ -223,7 +227,14 @@ export class Adversary {
         return this.flood()
       case 'track':
         return this.forgeQuery()
+      case 'track-path':
+        return this.forgePassedQuery()
     }
+  }
+
+  /** A tracker: reads every node list it gets. */
+  tracks(): boolean {
+    return this.role === 'track' || this.role === 'track-path'
   }
 
   /** Sends each open neighbour (up to LIE_TARGETS) the nodes `make` invents for it. */
@@ -255,9 +266,12 @@ export class Adversary {
   private invented(t: { x: number; y: number }, count: number, radius: number): NodeInfo[] {
     return Array.from({ length: count }, () => {
       const a = this.rng.next() * 2 * Math.PI
-      const hex = Array.from(this.rng.bytes(32), (b) => b.toString(16).padStart(2, '0')).join('') as PeerId
-      return this.node(hex, t.x + radius * Math.cos(a), t.y + radius * Math.sin(a))
+      return this.node(this.inventedId(), t.x + radius * Math.cos(a), t.y + radius * Math.sin(a))
     })
+  }
+
+  private inventedId(): PeerId {
+    return Array.from(this.rng.bytes(32), (b) => b.toString(16).padStart(2, '0')).join('') as PeerId
   }
 
   private node(id: PeerId, x: number, y: number): NodeInfo {
@@ -298,10 +312,41 @@ export class Adversary {
     this.links.send(to, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
   }
 
-  /** A tracker notes every id it is told of. */
+  /**
+   * The path trick: a query for a random point of the map from an invented
+   * joiner, passed on as a gateway passes on a joiner's (itself the first hop
+   * of its path) to its open neighbour nearest the point, as greedy
+   * forwarding would. The acceptor's answer comes back through it.
+   */
+  private forgePassedQuery(): void {
+    const x = this.rng.next() * this.view.width
+    const y = this.rng.next() * this.view.height
+    let to: PeerId | undefined
+    let best = Infinity
+    for (const n of this.von.table.values()) {
+      const d = (n.x - x) ** 2 + (n.y - y) ** 2
+      if (d < best && this.links.isOpen(n.id)) [to, best] = [n.id, d]
+    }
+    if (to === undefined) return
+    const query = { qid: FORGED_QID + this.queries++, joiner: this.inventedId(), x, y, aoi: this.view.aoi, path: [this.von.localId] }
+    this.links.send(to, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
+  }
+
+  /** A tracker notes every id it is told of (and which its forged queries' answers named). */
   private read(type: number, payload: unknown): void {
-    const nodes = type === VonMsg.NODES ? decodeNodes(payload) : type === VonMsg.ACCEPT ? decodeAccept(payload)?.nodes : undefined
-    for (const n of nodes ?? []) this.learned.add(n.id)
+    if (type === VonMsg.NODES) {
+      for (const n of decodeNodes(payload) ?? []) this.learned.add(n.id)
+      return
+    }
+    if (type !== VonMsg.ACCEPT) return
+    const m = decodeAccept(payload)
+    if (m === null) return
+    // Its own join's answer names what any joiner there is told; a forged query's, what it asked for.
+    const forged = m.joiner !== this.von.localId || m.qid >= FORGED_QID
+    for (const n of m.nodes) {
+      this.learned.add(n.id)
+      if (forged) this.learnedByQuery.add(n.id)
+    }
   }
 }
 

@@ -28,6 +28,8 @@ export interface AdversaryCounts {
   /** Trackers of this shard, and the honest ids they were told of, summed. */
   readonly trackers: number
   readonly trackerLearned: number
+  /** Of those, named by the answers to their forged queries. */
+  readonly trackerLearnedByQuery: number
 }
 
 /** Counts the honest peers' link closures by reason and far end (a LinkProtocol that only listens). */
@@ -59,7 +61,7 @@ export class AdversaryTally {
         for (const id of honestIds) if (l.isIgnored(id)) ignoringHonest++
       }
     }
-    const trackers = adversaries.filter((a) => a.role === 'track')
+    const trackers = adversaries.filter((a) => a.tracks())
     return {
       closedFloodHostile: this.closed.floodHostile,
       closedViolationHostile: this.closed.violationHostile,
@@ -75,6 +77,7 @@ export class AdversaryTally {
       ignoringHonest,
       trackers: trackers.length,
       trackerLearned: trackers.reduce((a, t) => a + [...t.learned].filter((id) => honestIds.has(id)).length, 0),
+      trackerLearnedByQuery: trackers.reduce((a, t) => a + [...t.learnedByQuery].filter((id) => honestIds.has(id)).length, 0),
     }
   }
 }
@@ -116,5 +119,6 @@ export function adversaryMetrics(
     ignoringHostilePairs: sum((c) => c.ignoringHostile),
     ignoringHonestPairs: sum((c) => c.ignoringHonest),
     trackerLearnedShare: trackers === 0 ? null : sum((c) => c.trackerLearned) / trackers / (init.peers - hostile),
+    trackerQueryShare: trackers === 0 ? null : sum((c) => c.trackerLearnedByQuery) / trackers / (init.peers - hostile),
   }
 }
