@@ -167,6 +167,61 @@ describe('LinkManager', () => {
     expect(closed[0]!.at - 10_000).toBeLessThanOrEqual(3000 + 1000)
   })
 
+  it('probes a link that went quiet and closes it when the probe goes unanswered, well before the dead interval', () => {
+    for (const suspectAfterMs of [1000, 0]) {
+      const { world, peers } = makeWorld(2, { deadAfterMs: 5000, suspectAfterMs })
+      const [a, b] = peers as [SimLinkPeer, SimLinkPeer]
+      const closed: { reason: string; at: number }[] = []
+      a.links.register({ id: T, insists: () => true, onLinkClosed: (_p, reason) => closed.push({ reason, at: world.sim.now }) })
+      a.links.connect(b.id)
+      world.sim.runUntil(10_000)
+      expect(a.links.isOpen(b.id)).toBe(true)
+      world.crash(b)
+      world.sim.runUntil(20_000)
+      expect(closed.map((c) => c.reason)).toEqual(['timeout'])
+      const after = closed[0]!.at - 10_000
+      // Quiet 1 s (keepalives come every 500-750 ms), then one RTO for the echo (at least 300 ms), on 250-ms ticks.
+      if (suspectAfterMs > 0) expect(after).toBeLessThanOrEqual(1000 + 400 + 2 * 250)
+      else expect(after).toBeGreaterThan(5000 - 1000)
+    }
+  })
+
+  it('a busy link (a relay carrying circuits) is suspected after a few of its usual gaps, and closes sooner still', () => {
+    const { world, peers } = makeWorld(2)
+    const [a, b] = peers as [SimLinkPeer, SimLinkPeer]
+    const closed: number[] = []
+    a.links.register({ id: T, insists: () => true, onLinkClosed: () => closed.push(world.sim.now) })
+    a.links.handle(T, 1, () => {})
+    a.links.connect(b.id)
+    const chatter = (): void => {
+      b.links.send(a.id, T, 1, 'frame', Priority.HIGH)
+      b.env.timers.setTimeout(chatter, 20)
+    }
+    b.env.timers.setTimeout(chatter, 1000)
+    world.sim.runUntil(10_000)
+    expect(a.links.isOpen(b.id)).toBe(true)
+    world.crash(b)
+    world.sim.runUntil(20_000)
+    expect(closed).toHaveLength(1)
+    // 50 frames a second: quiet after 300 ms (the floor), one RTO (300 ms) for the echo, on 250-ms ticks.
+    expect(closed[0]! - 10_000).toBeLessThanOrEqual(300 + 300 + 2 * 250)
+  })
+
+  it('a quiet but live remote (its timers slow, like a background tab) answers the probe and keeps its link', () => {
+    const { world, peers } = makeWorld(1)
+    const a = peers[0]!
+    // b's keepalives come every 1.2-1.8 s: past suspectAfterMs, short of deadAfterMs.
+    const b = world.addPeer({ x: 10, y: 0, accessMs: 10 }, { keepaliveMs: 1200, deadAfterMs: 60_000, rttProbeMs: 0 })
+    const closed: string[] = []
+    a.links.register({ id: T, insists: () => true, onLinkClosed: (_p, reason) => closed.push(reason) })
+    b.links.register({ id: T, insists: () => true })
+    a.links.connect(b.id)
+    world.sim.runUntil(30_000)
+    expect(closed).toEqual([])
+    expect(a.links.isOpen(b.id)).toBe(true)
+    expect(a.links.link(b.id)!.suspectProbeAt).toBeGreaterThan(20_000) // it was probed, and answered
+  })
+
   it('lets a link nobody wants go quiet and close after gcIdleMs, on both sides', () => {
     const { world, peers } = makeWorld(2, { gcIdleMs: 5000 })
     const [a, b] = peers as [SimLinkPeer, SimLinkPeer]

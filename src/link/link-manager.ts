@@ -79,6 +79,8 @@ export class LinkManager {
   private readonly protocols: LinkProtocol[] = []
   private readonly handlers = new Map<number, MessageHandler>()
   private tickTimer: unknown = undefined
+  /** When the last tick ran (a tick much later than its period means our timers are throttled). */
+  private lastTickAt = -Infinity
   private nextAttempt = 1
   private closed = false
 
@@ -90,7 +92,7 @@ export class LinkManager {
     this.signaling = components.signaling
     this.frameCache = components.frameCache
     this.init = resolveLinkInit(init)
-    this.relayedInit = { ...this.init, deadAfterMs: this.init.deadAfterMs + RELAYED_DEAD_EXTRA_MS }
+    this.relayedInit = { ...this.init, deadAfterMs: this.init.deadAfterMs + RELAYED_DEAD_EXTRA_MS, suspectAfterMs: 0 }
     const { agingBoundMs, bounds, mode } = init
     this.schedulerInit = { agingBoundMs, bounds, mode }
     this.pacing = init
@@ -435,6 +437,7 @@ export class LinkManager {
 
   private onData(link: Link, bytes: Uint8Array): void {
     const now = this.clock.now()
+    link.recvGapMs += (Math.min(now - link.lastRecvAt, 2000) - link.recvGapMs) / 8
     link.lastRecvAt = now
     link.bytesReceived += bytes.length
     link.framesReceived++
@@ -675,9 +678,13 @@ export class LinkManager {
     }
   }
 
+  private tickPeriod(): number {
+    return Math.max(50, Math.min(this.init.keepaliveMs, this.init.deadAfterMs) / 2)
+  }
+
   private ensureTicking(): void {
     if (this.tickTimer !== undefined || this.closed) return
-    const period = Math.max(50, Math.min(this.init.keepaliveMs, this.init.deadAfterMs) / 2)
+    const period = this.tickPeriod()
     const linkTick = (): void => {
       this.tickTimer = undefined
       this.tick()
@@ -688,6 +695,9 @@ export class LinkManager {
 
   private tick(): void {
     const now = this.clock.now()
+    // Our own timers ran late (a throttled tab, a long task): what we have not heard may be waiting in our queue.
+    const onTime = now - this.lastTickAt <= 2 * this.tickPeriod()
+    this.lastTickAt = now
     this.paths.tick(now)
     for (const link of [...this.links.values()]) {
       if (link.circuitAt > 0 && now >= link.circuitAt && link.state !== 'closed') this.paths.tryCircuit(link)
@@ -705,7 +715,7 @@ export class LinkManager {
       } else {
         if (this.paths.tickOpen(link, now)) continue
         const relayed = link.conn === undefined || link.conn instanceof CircuitConnection
-        const dead = checkLiveness(link, now, relayed ? this.relayedInit : this.init, this.insisted(link))
+        const dead = checkLiveness(link, now, relayed ? this.relayedInit : this.init, this.insisted(link), onTime)
         if (dead !== undefined) this.closeLink(link, dead)
       }
     }

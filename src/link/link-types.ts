@@ -73,6 +73,17 @@ export interface LinkManagerInit extends PacingInit, SchedulerInit {
    * so its keepalives keep it alive. @default 2000
    */
   deadAfterMs?: number
+  /**
+   * A wanted link quiet this long (the remote's keepalives come every 500-750 ms),
+   * or for six of its usual gaps between frames when it is busier (a relay's link
+   * carrying circuits: at least 300 ms), is probed at once; when the probe is not
+   * answered within one RTO (srtt + 4 rttvar, at least 300 ms) the link is dead
+   * before deadAfterMs. A crashed peer is known 0.5-1 s sooner, at the cost of a
+   * probe when a link goes quiet; a live remote whose timers are slow (a
+   * background tab) still echoes at once. Not used on circuits (their relay's
+   * loss reroutes them) nor while our own ticks run late. 0 turns it off. @default 800
+   */
+  suspectAfterMs?: number
   /** Give up on a connection attempt after this long. @default 10000 */
   connectTimeoutMs?: number
   /**
@@ -152,6 +163,7 @@ export function resolveLinkInit(init: LinkManagerInit): ResolvedLinkInit {
     gcIdleMs: init.gcIdleMs ?? 10_000,
     keepaliveMs: init.keepaliveMs ?? 500,
     deadAfterMs: init.deadAfterMs ?? 2000,
+    suspectAfterMs: init.suspectAfterMs ?? 800,
     connectTimeoutMs: init.connectTimeoutMs ?? 10_000,
     introTimeoutMs: init.introTimeoutMs ?? 1500,
     maxSignalBytes: init.maxSignalBytes ?? 16 * 1024,

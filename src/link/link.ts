@@ -102,6 +102,10 @@ export class Link {
   /** Wanted by a protocol of ours at the last tick, and since when (the dead timer starts there). */
   wanted = false
   wantedSince = 0
+  /** When we last probed because the link went quiet (see LinkManagerInit.suspectAfterMs). */
+  suspectProbeAt = -Infinity
+  /** The usual gap between frames received (a moving average, ms): a busy link is suspected sooner. */
+  recvGapMs = 500
   bytesSent = 0
   bytesReceived = 0
   framesReceived = 0

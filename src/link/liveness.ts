@@ -9,14 +9,23 @@ const PING_FRAME = encodeFrame(LINK_PROTO, LinkMsg.PING, null)
 /** A keepalive that says "I still want this link". */
 const WANTED_PING = encodeFrame(LINK_PROTO, LinkMsg.PING, 1)
 
+/** The least time a probe sent to a quiet link is given to be answered. */
+export const SUSPECT_MIN_WAIT_MS = 300
+/** A busy link (a relay's, carrying circuits) is quiet after this many of its usual gaps between frames... */
+const SUSPECT_GAPS = 6
+/** ...but never sooner than this. */
+const SUSPECT_FLOOR_MS = 300
+
 /**
  * Keeps an open link alive, or says why it is dead: 'timeout' (silent too long
  * while we or the remote want it) or 'idle' (nobody wants it and it lingered).
  * A link someone insists on gets keepalives (an RTT probe while in use) and is
- * declared dead after deadAfterMs of silence. One nobody wants gets none and
- * closes after gcIdleMs of silence: recently used links linger a while.
+ * declared dead after deadAfterMs of silence, or sooner when it has been quiet
+ * for suspectAfterMs and a probe sent then goes unanswered (only when `onTime`:
+ * our own ticks are not running late). One nobody wants gets none and closes
+ * after gcIdleMs of silence: recently used links linger a while.
  */
-export function checkLiveness(link: Link, now: number, init: ResolvedLinkInit, wanted: boolean): 'timeout' | 'idle' | undefined {
+export function checkLiveness(link: Link, now: number, init: ResolvedLinkInit, wanted: boolean, onTime = true): 'timeout' | 'idle' | undefined {
   const remoteWants = now < link.remoteWantsUntil
   // A lingering idle link that a protocol takes up again has heard nothing for a
   // while: its dead timer starts when it became wanted, not at the last frame.
@@ -25,6 +34,16 @@ export function checkLiveness(link: Link, now: number, init: ResolvedLinkInit, w
   if (wanted || remoteWants) {
     const heard = wanted ? Math.max(link.lastRecvAt, link.wantedSince) : link.lastRecvAt
     if (now - heard > init.deadAfterMs) return 'timeout'
+    if (init.suspectAfterMs > 0 && now - heard >= Math.min(init.suspectAfterMs, Math.max(SUSPECT_FLOOR_MS, SUSPECT_GAPS * link.recvGapMs))) {
+      if (link.suspectProbeAt < heard) {
+        if (onTime) {
+          link.suspectProbeAt = now
+          sendProbe(link, now, wanted)
+        }
+      } else if (onTime && now - link.suspectProbeAt >= probeWaitMs(link)) {
+        return 'timeout'
+      }
+    }
   } else if (now - Math.max(link.lastRecvAt, link.lastUseAt) > Math.max(init.deadAfterMs, init.gcIdleMs)) {
     return 'idle'
   }
@@ -35,4 +54,10 @@ export function checkLiveness(link: Link, now: number, init: ResolvedLinkInit, w
     link.pump(now)
   }
   return undefined
+}
+
+/** How long a probe to a quiet link may take: one retransmission timeout (RFC 6298), at least SUSPECT_MIN_WAIT_MS. */
+function probeWaitMs(link: Link): number {
+  const { srttMs, rttvarMs } = link.rtt
+  return srttMs === undefined ? 2 * SUSPECT_MIN_WAIT_MS : Math.max(SUSPECT_MIN_WAIT_MS, srttMs + 4 * rttvarMs)
 }

@@ -161,6 +161,12 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
   let lastBytes = 0
   let recoveryMs: number | null = null
   let recovery100Ms: number | null = null
+  /** First sample back at 99 % after one below it. */
+  let recoveryFirstMs: number | null = null
+  let dipped = false
+  /** Back at 99 % and staying, on the mean of the last second's samples (one sample's noise aside). */
+  let recoveryMeanMs: number | null = null
+  const lastSecond: number[] = []
   let minTcAfterFailure = 1
   let shownHits = 0
   const victim = { hits: 0, shown: 0, truth: 0, minShare: 1 }
@@ -208,6 +214,13 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
       if (failAt !== undefined && now > failAt) {
         minTcAfterFailure = Math.min(minTcAfterFailure, value)
         if (recoveryMs === null && value >= 0.99) recoveryMs = now - failAt
+        if (value < 0.99) dipped = true
+        else if (dipped && recoveryFirstMs === null) recoveryFirstMs = now - failAt
+        lastSecond.push(value)
+        if (lastSecond.length > Math.max(1, Math.round(1000 / sampleMs))) lastSecond.shift()
+        const mean = lastSecond.reduce((a, b) => a + b, 0) / lastSecond.length
+        if (mean < 0.99) recoveryMeanMs = null
+        else if (recoveryMeanMs === null) recoveryMeanMs = now - failAt
         if (recovery100Ms === null && value >= 1) recovery100Ms = now - failAt
         if (value < 0.99) recoveryMs = null
         if (value < 1) recovery100Ms = null
@@ -260,6 +273,10 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     joinedPeers: sum((p) => p.joinedPeers),
     recoveryMs: failAt === undefined ? null : recoveryMs,
     recoveryTo100Ms: failAt === undefined ? null : recovery100Ms,
+    /** The first sample back at 99 % after the failure's dip. */
+    recoveryFirstMs: failAt === undefined ? null : recoveryFirstMs ?? (dipped ? null : 0),
+    /** Back at 99 % and staying, on the mean of the last second's samples. */
+    recoveryMeanMs: failAt === undefined ? null : recoveryMeanMs,
     minConsistencyAfterFailure: failAt === undefined ? null : minTcAfterFailure,
     failedPeers: parts[0]!.failed.length,
     graphConnected: isConnected(alive.map((a) => a.index), edges),
