@@ -39,7 +39,7 @@ export { CircuitConnection }
 export interface RelayInit {
   /** Relay for others when this peer's NAT allows (not symmetric). @default true */
   volunteer?: boolean
-  /** Circuits relayed at once. @default 128 */
+  /** Circuits relayed at once. @default 256 */
   maxCircuits?: number
   /** Of which opened by one peer (a peer reached through us has as many as its links need, within maxCircuits). @default 16 */
   maxCircuitsPerPeer?: number
@@ -57,8 +57,14 @@ export interface RelayInit {
 
 export type ResolvedRelayInit = Required<RelayInit>
 
-/** A browser tab relays a little: 128 circuits, 16 opened by one peer, 128 KiB/s (a VON neighbour's moves are a few hundred bytes/s each way). */
-export const BROWSER_RELAY: RelayInit = { maxCircuits: 128, maxCircuitsPerPeer: 16, maxBytesPerSec: 128 * 1024 }
+/**
+ * A browser tab relays a little: 256 circuits, 16 opened by one peer, 128 KiB/s (a VON neighbour's
+ * moves are a few hundred bytes/s each way, so the byte cap is what bounds the tab's cost; a circuit
+ * costs a few hundred bytes of state). The circuit cap also sets when a relay stops taking new peers
+ * (three quarters full) and how loaded it looks to peers choosing one: at 128, after 30 % of the
+ * relays failed the world took longer to find its neighbours again (docs/results/relays.md, 2026-12-06).
+ */
+export const BROWSER_RELAY: RelayInit = { maxCircuits: 256, maxCircuitsPerPeer: 16, maxBytesPerSec: 128 * 1024 }
 
 /**
  * An anchor is a server: it relays by default with room for many (512
@@ -70,7 +76,7 @@ export const ANCHOR_RELAY: RelayInit = { maxCircuits: 512, maxCircuitsPerPeer: 3
 export function resolveRelayInit(init: RelayInit = {}): ResolvedRelayInit {
   return {
     volunteer: init.volunteer ?? true,
-    maxCircuits: init.maxCircuits ?? 128,
+    maxCircuits: init.maxCircuits ?? 256,
     maxCircuitsPerPeer: init.maxCircuitsPerPeer ?? 16,
     maxBytesPerSec: init.maxBytesPerSec ?? 128 * 1024,
     maxReservations: init.maxReservations ?? 64,
