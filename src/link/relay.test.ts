@@ -95,6 +95,20 @@ describe('relayed links', () => {
     expect(far.links.relays!.stats.reservationsNow).toBe(0) // asked, then released
   })
 
+  it('a peer left with no home relay asks a relay that refused it again within seconds, not after 30 s', () => {
+    const { world: w, peers } = world(['open', 'symmetric', 'symmetric'], { relay: { homeRelays: 1, maxReservations: 1 } })
+    const [r, c, a] = peers as [SimLinkPeer, SimLinkPeer, SimLinkPeer]
+    c.links.connect(r.id)
+    w.sim.runUntil(1000)
+    a.links.connect(r.id)
+    w.sim.runUntil(3000)
+    expect(c.links.relays!.homeRelays()).toEqual([r.id])
+    expect(a.links.relays!.homeRelays()).toEqual([]) // the relay holds its one reservation
+    w.crash(c)
+    w.sim.runUntil(12_000)
+    expect(a.links.relays!.homeRelays()).toEqual([r.id]) // asked again 5 s after the refusal
+  })
+
   it('of relays alike in load and about as near, prefers one whose link the overlay holds anyway, and lets the other link close', () => {
     const w = new SimWorld({ seed: 1, link: { relay: { homeRelays: 1 }, gcIdleMs: 3000 }, network: { ice: { stun: true, turn: false } } })
     const [a, held, near] = (['symmetric', 'open', 'open'] as Nat[]).map((nat, i) => w.addPeer({ x: i * 10, y: 0, accessMs: 10, nat }))

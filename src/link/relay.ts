@@ -167,6 +167,10 @@ export interface RelayStats {
 export type VolunteerInfo = readonly [number, number]
 
 const CLOSE_REASON_MAX = 40
+/** A relay that refused us, or that we asked, is not asked again for this long... */
+const RETRY_MS = 30_000
+/** ...or this long while we have no home relay at all (the directory is asked again every sixth of it). */
+const HOMELESS_RETRY_MS = 5000
 
 interface Served {
   /** Opener (leg 0) and target (leg 1), with each leg's cid. */
@@ -367,7 +371,9 @@ export class RelayLayer implements CircuitCarrier {
       for (const id of [...this.homes.keys()]) this.release(id)
       return
     }
-    const linked = this.linkedCandidates(now)
+    // With no home relay at all nobody can reach us through one: ask again sooner.
+    const holdOff = reserved.length === 0 ? HOMELESS_RETRY_MS : RETRY_MS
+    const linked = this.linkedCandidates(now, holdOff)
     const pending = this.homes.size - reserved.length
     // Short of home relays: one candidate more than needed, and of those that accept the
     // best stay (releaseExtra). With enough: one more only when a linked volunteer beats
@@ -376,7 +382,7 @@ export class RelayLayer implements CircuitCarrier {
     const better = linked[0] !== undefined && worst !== undefined && (quarter(linked[0]) < quarter(worst) || (quarter(linked[0]) === quarter(worst) && linked[0].held && !worst.held))
     let missing = reserved.length < this.homesWanted ? this.homesWanted + 1 - this.homes.size : pending === 0 && better ? 1 : 0
     if (missing <= 0) return
-    const fresh = (id: PeerId): boolean => !this.homes.has(id) && this.since(this.asked, id, now) >= 30_000 && this.since(this.refused, id, now) >= 30_000
+    const fresh = (id: PeerId): boolean => !this.homes.has(id) && this.since(this.asked, id, now) >= holdOff && this.since(this.refused, id, now) >= holdOff
     for (const id of [...linked.map((c) => c.id), ...this.found.filter(fresh)]) {
       if (missing <= 0) break
       if (this.homes.has(id)) continue
@@ -386,7 +392,7 @@ export class RelayLayer implements CircuitCarrier {
       if (this.host.isOpen(id)) this.host.sendLink(id, LinkMsg.RESERVE, 1, Priority.MEDIUM)
       else this.host.connect(id)
     }
-    if (missing > 0 && this.homeRelays().length < this.homesWanted && this.directory !== undefined && !this.finding && now - this.findAt >= 5000) {
+    if (missing > 0 && this.homeRelays().length < this.homesWanted && this.directory !== undefined && !this.finding && now - this.findAt >= holdOff / 6) {
       this.finding = true
       this.findAt = now
       this.directory.find((relays) => {
@@ -423,19 +429,20 @@ export class RelayLayer implements CircuitCarrier {
 
   /**
    * Linked volunteers to ask, best first (byRank): none refused us in the last
-   * 30 s, none asked in the last 30 s, except that while a home relay's link is
-   * ours alone, one the overlay holds is asked again after 5 s (one that looked
-   * held when we chose may have stopped being a neighbour since).
+   * `holdOff` (30 s; 5 s while we have no home relay), none asked in it, except
+   * that while a home relay's link is ours alone, one the overlay holds is asked
+   * again after 5 s (one that looked held when we chose may have stopped being a
+   * neighbour since).
    */
-  private linkedCandidates(now: number): Ranked[] {
+  private linkedCandidates(now: number, holdOff: number): Ranked[] {
     let swap = -1 // the load quarter of the worst home relay whose link is ours alone
     for (const [id, h] of this.homes) if (h.state === 'reserved' && !this.host.held(id)) swap = Math.max(swap, quarter(h))
     return this.host
       .volunteers()
       .filter((v) => {
-        if (v.load >= 1 || this.homes.has(v.id) || this.since(this.refused, v.id, now) < 30_000) return false
+        if (v.load >= 1 || this.homes.has(v.id) || this.since(this.refused, v.id, now) < holdOff) return false
         const asked = this.since(this.asked, v.id, now)
-        return asked >= 30_000 || (v.held && quarter(v) <= swap && asked >= 5000)
+        return asked >= holdOff || (v.held && quarter(v) <= swap && asked >= 5000)
       })
       .sort(byRank)
   }
