@@ -169,7 +169,7 @@ export type VolunteerInfo = readonly [number, number]
 const CLOSE_REASON_MAX = 40
 /** A relay that refused us, or that we asked, is not asked again for this long... */
 const RETRY_MS = 30_000
-/** ...or this long while we have no home relay at all (the directory is asked again every sixth of it). */
+/** ...or this long while we have no home relay at all (the directory is asked every 5 s either way: a world with no volunteer must not cost a lookup a second). */
 const HOMELESS_RETRY_MS = 5000
 
 interface Served {
@@ -392,7 +392,7 @@ export class RelayLayer implements CircuitCarrier {
       if (this.host.isOpen(id)) this.host.sendLink(id, LinkMsg.RESERVE, 1, Priority.MEDIUM)
       else this.host.connect(id)
     }
-    if (missing > 0 && this.homeRelays().length < this.homesWanted && this.directory !== undefined && !this.finding && now - this.findAt >= holdOff / 6) {
+    if (missing > 0 && this.homeRelays().length < this.homesWanted && this.directory !== undefined && !this.finding && now - this.findAt >= 5000) {
       this.finding = true
       this.findAt = now
       this.directory.find((relays) => {
