@@ -10,7 +10,7 @@ const PING_FRAME = encodeFrame(LINK_PROTO, LinkMsg.PING, null)
 const WANTED_PING = encodeFrame(LINK_PROTO, LinkMsg.PING, 1)
 
 /** The least time a probe sent to a quiet link is given to be answered. */
-export const SUSPECT_MIN_WAIT_MS = 300
+const SUSPECT_MIN_WAIT_MS = 300
 /** A busy link (a relay's, carrying circuits) is quiet after this many of its usual gaps between frames... */
 const SUSPECT_GAPS = 6
 /** ...but never sooner than this. */

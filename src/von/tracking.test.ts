@@ -80,12 +80,11 @@ describe('one identity gets only its own AOI (issue 23, finding 4)', () => {
   })
 
   it('the same queries from a joiner nobody holds are answered (a stranger may join anywhere)', () => {
-    const { w, honest, seen, answered } = world()
+    const { w, honest, answered } = world()
     const stranger = w.addPeer({ x: 0, y: 0, accessMs: 5 })
     const gateway = honest[SIDE * SIDE - 1]!
     stranger.links.connect(gateway.id)
     w.sim.runUntil(w.sim.now + 1000)
-    void seen
     const got = new Set<PeerId>()
     stranger.links.handle(PROTOCOL.VON, VonMsg.ACCEPT, (_from, payload) => {
       for (const n of decodeAccept(payload)?.nodes ?? []) got.add(n.id)
