@@ -6,6 +6,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { VonMsg, decodeAccept, decodeNodes, encodeNodes, encodeQuery, encodeState, type NodeInfo } from '../von/messages.js'
 import type { VonPeer } from '../von/von-peer.js'
+import type { JoinTicket, JoinTickets } from '../von/join-tickets.js'
 import type { Point } from './mobility.js'
 import type { SeededRng } from './rng.js'
 
@@ -17,7 +18,8 @@ import type { SeededRng } from './rng.js'
  * - fabricate: NODES of 64 invented ids around the receiver (finding 2);
  * - flood: valid-looking MOVEs or frames of an unknown type, over budget, written
  *   straight onto its connections (finding 3);
- * - track: an AOI of 1e7 and forged join queries all over the map (finding 4);
+ * - track: an AOI of 1e7 and forged join queries all over the map (finding 4),
+ *   with the tickets the node gives it for those places (if any);
  * - track-path: the world's AOI, and join queries all over the map that it
  *   passes on as a gateway would, for invented joiners (finding 4, the path trick);
  * - teleport: jumps across and off the map (finding 6);
@@ -135,6 +137,10 @@ export class Adversary {
   private nextTeleportAt = 0
   /** Its VonPeer (see attach): made after the gate it sends through. */
   private von!: VonPeer
+  /** The bootstrap node's join tickets, as its VonPeer has them (undefined: a world without). */
+  private tickets: JoinTickets | undefined
+  /** The last ticket the node gave it for a place of its choosing. */
+  private ticket: JoinTicket | undefined
 
   constructor(
     readonly role: HostileRole,
@@ -148,8 +154,9 @@ export class Adversary {
   ) {}
 
   /** The VonPeer made with `gate()` as its links. */
-  attach(von: VonPeer): void {
+  attach(von: VonPeer, tickets?: JoinTickets): void {
     this.von = von
+    this.tickets = tickets
   }
 
   /** Starts its timers (call once, at its join). */
@@ -309,7 +316,16 @@ export class Adversary {
     if (open.length === 0) return
     const to = open[this.rng.int(open.length)]!
     const query = { qid: FORGED_QID + this.queries++, joiner: this.von.localId, x: this.rng.next() * this.view.width, y: this.rng.next() * this.view.height, aoi: TRACKER_AOI, path: [] }
-    this.links.send(to, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
+    const send = (): void => {
+      const ticket = this.ticket === undefined ? {} : { ticket: this.ticket }
+      this.links.send(to, PROTOCOL.VON, VonMsg.QUERY, encodeQuery({ ...query, ...ticket }), Priority.MEDIUM)
+    }
+    if (this.tickets === undefined) return send()
+    // It asks the node for a ticket there (refused beyond the speed limit from its last), and sends what it holds.
+    this.tickets.fetch(query.x, query.y, (got) => {
+      if (got !== undefined) this.ticket = got
+      send()
+    })
   }
 
   /**

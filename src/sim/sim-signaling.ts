@@ -1,4 +1,5 @@
 import type { PeerId } from '../core/id.js'
+import type { JoinTicket, TicketIssuer } from '../von/join-tickets.js'
 import type { SignalingChannel } from '../link/link-manager.js'
 import type { SignalData } from '../link/transport.js'
 import type { SimNetwork } from './network.js'
@@ -31,6 +32,8 @@ export class SimSignalingServer {
   private readonly x: number
   private readonly y: number
   private readonly accessMs: number
+  /** Signs join tickets (see join-tickets.ts); undefined: this node issues none. */
+  tickets: TicketIssuer | undefined
 
   constructor(
     private readonly net: SimNetwork,
@@ -80,6 +83,16 @@ export class SimSignalingServer {
     }
     this.net.sim.after(delay, () => this.deliver(from, to, initiator, data))
     return true
+  }
+
+  /**
+   * A join ticket for `from` at (x, y), a round trip to the node later:
+   * undefined while the node is down, and when it refuses (too far from the
+   * id's last ticket, or too soon after it).
+   */
+  ticket(from: PeerId, x: number, y: number, done: (ticket: JoinTicket | undefined) => void): void {
+    const issued = this.up && this.tickets !== undefined && this.net.node(from)?.crashed !== true ? this.tickets.issue(from, x, y) : undefined
+    this.net.sim.after(2 * this.legMs(from), () => done(typeof issued === 'object' ? issued : undefined))
   }
 
   private deliver(from: PeerId, to: PeerId, initiator: boolean, data: SignalData): void {

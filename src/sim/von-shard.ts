@@ -1,5 +1,6 @@
 import type { PeerId } from '../core/id.js'
 import { VonPeer } from '../von/von-peer.js'
+import { TicketChecker, TicketIssuer, type JoinTickets } from '../von/join-tickets.js'
 import { NeighbourTable } from '../von/neighbour-table.js'
 import { massFailure } from './churn.js'
 import { EventCosts, type EventCostRow } from './event-costs.js'
@@ -95,6 +96,13 @@ export interface VonShardResult {
   readonly joinLoops: number
   /** Join queries refused as not for their joiner's own place (see Joining.onQuery). */
   readonly refusedQueries: number
+  /** Strangers' HELLOs from where the receiver did not need them (see NeighbourMessages.onHello). */
+  readonly strangersRefused: number
+  /** Join queries an acceptor did not answer without a ticket reaching their place (see join-tickets.ts). */
+  readonly unticketed: number
+  /** Tickets the node issued, and refused as too far from the id's last. */
+  readonly ticketsIssued: number
+  readonly ticketsTooFar: number
   readonly introduced: number
   readonly dialled: number
   readonly rejoins: number
@@ -198,6 +206,9 @@ export class VonShard {
     const sim = world.sim
     if (init.eventClock !== undefined) sim.costs = new EventCosts(init.eventClock, measureStart)
     const rng = sim.rng('von-world')
+    // The world's rules every receiver enforces (replayed tracks may move at any speed).
+    const speedMax = typeof init.mobility === 'object' ? Infinity : init.speed * init.stepsPerSec
+    const tickets = init.tickets === false ? undefined : this.ticketsOf(world, speedMax)
     const replay = typeof init.mobility === 'object' ? init.mobility.replay : undefined
     if (replay !== undefined && replay.tracks.length !== init.peers) throw new Error(`invariant: ${init.peers} peers but ${replay.tracks.length} tracks`)
     let mobility = makeMobility(init, { width: init.width, height: init.height }, sim.rng('mobility'), () => sim.now)
@@ -228,12 +239,13 @@ export class VonShard {
         const peer = world.addPeer(spec)
         const listener = { onMove: (from: PeerId, x: number, y: number) => this.moved(i, from, x, y) }
         // The world's rules every receiver enforces (replayed tracks may move at any speed).
-        const rules = { width: init.width, height: init.height, speedMax: replay === undefined ? init.speed * init.stepsPerSec : Infinity }
+        const rules = { width: init.width, height: init.height, speedMax }
         if (role !== undefined) adversary = new Adversary(role, i, peer.links, view, sim.rng(`adversary:${i}`), peer.env.timers, () => sim.now, ring)
         else if (cast !== undefined) this.tally.watch(peer.links, (id) => this.members[this.byId.get(id) ?? -1]?.role !== undefined)
         const aoiRadius = role === 'track' ? TRACKER_AOI : init.aoi
-        const von = new VonPeer({ env: peer.env, links: adversary?.gate() ?? peer.links, localId: peer.id, listener }, { buffer, ...rules, ...init.von, aoiRadius })
-        adversary?.attach(von)
+        const ticketing = tickets?.(peer.id)
+        const von = new VonPeer({ env: peer.env, links: adversary?.gate() ?? peer.links, localId: peer.id, listener, tickets: ticketing }, { buffer, ...rules, ...init.von, aoiRadius })
+        adversary?.attach(von, ticketing)
         local = { peer, von }
         id = peer.id
       } else {
@@ -337,6 +349,24 @@ export class VonShard {
         this.snapshotStart.set(m.index, { sent: node.bytesSent, received: node.bytesReceived, datagrams: node.messagesSent, wire: node.wireBytesSent })
         node.traffic = new TrafficCounter()
       }
+    })
+  }
+
+  /**
+   * The bootstrap node signs join tickets with one key in every shard (drawn
+   * from the seed); each peer asks it for its own and checks others' with it.
+   */
+  private ticketsOf(world: SimWorld, speedMax: number): (id: PeerId) => JoinTickets {
+    const sim = world.sim
+    const clock = { now: () => sim.now }
+    const issuer = new TicketIssuer(world.crypto.keyPairFromSeed(sim.rng('node-key').bytes(32)), clock, { speedMax })
+    world.signaling.tickets = issuer
+    const checker = new TicketChecker(world.crypto, issuer.publicKey, clock, { speedMax })
+    return (id) => ({
+      fetch: (x, y, done) => world.signaling.ticket(id, x, y, done),
+      required: () => world.signaling.up,
+      covers: (joiner, ticket, x, y) => checker.covers(joiner, ticket, x, y),
+      fresh: (ticket, got, x, y) => checker.fresh(ticket, got, x, y),
     })
   }
 
@@ -509,6 +539,10 @@ export class VonShard {
       unlawful: vonStats.reduce((a, s) => a + s.unlawful, 0),
       joinLoops: vonStats.reduce((a, s) => a + s.joinLoops, 0),
       refusedQueries: vonStats.reduce((a, s) => a + s.refusedQueries, 0),
+      strangersRefused: vonStats.reduce((a, s) => a + s.strangersRefused, 0),
+      unticketed: vonStats.reduce((a, s) => a + s.unticketed, 0),
+      ticketsIssued: this.world.signaling.tickets?.stats.issued ?? 0,
+      ticketsTooFar: this.world.signaling.tickets?.stats.tooFar ?? 0,
       introduced: linkStats.reduce((a, s) => a + s.introduced, 0),
       dialled: linkStats.reduce((a, s) => a + s.introduced + s.viaSignaling, 0),
       rejoins: this.rejoins,

@@ -47,6 +47,8 @@ export interface VonRunInit {
   nat?: NatOptions
   /** Relaying through peers. @default true */
   relaying?: boolean
+  /** Join tickets from the bootstrap node (von/join-tickets.ts): an acceptor tells a joiner of the nodes around a place only if its ticket reaches there. @default true */
+  tickets?: boolean
   von?: VonInit
   /**
    * What the bootstrap node's host cache hands a joiner: three live peers nearest
@@ -288,6 +290,10 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     unlawfulStates: sum((p) => p.unlawful),
     joinLoops: sum((p) => p.joinLoops),
     refusedQueries: sum((p) => p.refusedQueries),
+    strangersRefused: sum((p) => p.strangersRefused),
+    unticketedQueries: sum((p) => p.unticketed),
+    ticketsIssued: sum((p) => p.ticketsIssued),
+    ticketsTooFar: sum((p) => p.ticketsTooFar),
     introducedLinkShare: dialled === 0 ? 0 : sum((p) => p.introduced) / dialled,
     rejoins: sum((p) => p.rejoins),
     bufferUnits: buffer,

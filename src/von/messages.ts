@@ -1,5 +1,6 @@
 import { isBytes, isUint } from '../core/codec.js'
 import { idToBytes, peerIdFromBytes, type PeerId } from '../core/id.js'
+import type { JoinTicket } from './join-tickets.js'
 
 /** VON message types (protocol 1). Moves go HIGH, everything else MEDIUM. */
 export const VonMsg = {
@@ -85,6 +86,8 @@ export interface Query {
   readonly y: number
   readonly aoi: number
   readonly path: readonly PeerId[]
+  /** The node's ticket for the joiner's place (see join-tickets.ts); absent while the node cannot be reached. */
+  readonly ticket?: JoinTicket
 }
 
 export interface Accept {
@@ -305,18 +308,31 @@ function decodePath(p: unknown): PeerId[] | null {
 }
 
 export function encodeQuery(m: Query): unknown[] {
-  return [m.qid, idToBytes(m.joiner), q(m.x), q(m.y), q(m.aoi), m.path.map(idToBytes)]
+  const out: unknown[] = [m.qid, idToBytes(m.joiner), q(m.x), q(m.y), q(m.aoi), m.path.map(idToBytes)]
+  if (m.ticket !== undefined) out.push([q(m.ticket.x), q(m.ticket.y), m.ticket.t, m.ticket.sig])
+  return out
 }
 
 export function decodeQuery(p: unknown): Query | null {
-  if (!Array.isArray(p) || p.length !== 6 || !isUint(p[0])) return null
+  if (!Array.isArray(p) || (p.length !== 6 && p.length !== 7) || !isUint(p[0])) return null
   const joiner = isBytes(p[1], 32) ? peerIdFromBytes(p[1]) : null
   const x = coord(p[2])
   const y = coord(p[3])
   const aoi = radius(p[4])
   const path = decodePath(p[5])
   if (joiner === null || x === null || y === null || aoi === null || path === null) return null
-  return { qid: p[0], joiner, x, y, aoi, path }
+  if (p.length === 6) return { qid: p[0], joiner, x, y, aoi, path }
+  const ticket = decodeTicket(p[6])
+  return ticket === null ? null : { qid: p[0], joiner, x, y, aoi, path, ticket }
+}
+
+function decodeTicket(p: unknown): JoinTicket | null {
+  if (!Array.isArray(p) || p.length !== 4) return null
+  const x = coord(p[0])
+  const y = coord(p[1])
+  const t = p[2]
+  if (x === null || y === null || typeof t !== 'number' || !Number.isFinite(t) || !isBytes(p[3], 64) || p[3].length !== 64) return null
+  return { x, y, t, sig: p[3] }
 }
 
 export function encodeAccept(m: Accept): unknown[] {

@@ -6,6 +6,7 @@ import { Priority } from '../link/priority.js'
 import { SimWorld } from '../sim/world.js'
 import { VonMsg, decodeAccept, decodeNodes, encodeQuery } from './messages.js'
 import { VonPeer } from './von-peer.js'
+import { TicketChecker, TicketIssuer, type JoinTicket, type JoinTickets } from './join-tickets.js'
 
 const SEED = process.env.SEED ?? '6'
 const SPACING = 120
@@ -33,14 +34,28 @@ function reading(links: LinkManager, seen: Set<PeerId>, answered: Set<PeerId>): 
   })
 }
 
-/** A SIDE x SIDE grid of peers SPACING apart (AOI 100, speed limit 50 units/s), and a tracker at (160, 160) whose node lists are read. */
-function world() {
+/**
+ * A SIDE x SIDE grid of peers SPACING apart (AOI 100, speed limit 50 units/s),
+ * and a tracker at (160, 160) whose node lists are read. `tickets`: the node
+ * issues join tickets and every peer asks for and checks them.
+ */
+function world(tickets = false) {
   const w = new SimWorld({ seed: SEED })
   const init = { aoiRadius: 100, width: 1000, height: 1000, speedMax: 50 }
+  const clock = { now: () => w.sim.now }
+  const issuer = new TicketIssuer(w.crypto.keyPairFromSeed(new Uint8Array(32).fill(7)), clock, init)
+  const checker = new TicketChecker(w.crypto, issuer.publicKey, clock, init)
+  if (tickets) w.signaling.tickets = issuer
+  const ticketsFor = (id: PeerId): JoinTickets => ({
+    fetch: (x, y, done) => w.signaling.ticket(id, x, y, done),
+    required: () => w.signaling.up,
+    covers: (joiner, t, x, y) => checker.covers(joiner, t, x, y),
+    fresh: (t, got, x, y) => checker.fresh(t, got, x, y),
+  })
   const at = (i: number): [number, number] => [100 + (i % SIDE) * SPACING, 100 + Math.floor(i / SIDE) * SPACING]
   const make = (x: number, y: number, gateways: () => readonly PeerId[], links?: (l: LinkManager) => LinkManager) => {
     const peer = w.addPeer({ x: 0, y: 0, accessMs: 5 })
-    const von = new VonPeer({ env: peer.env, links: links?.(peer.links) ?? peer.links, localId: peer.id }, init)
+    const von = new VonPeer({ env: peer.env, links: links?.(peer.links) ?? peer.links, localId: peer.id, ...(tickets ? { tickets: ticketsFor(peer.id) } : {}) }, init)
     von.join(x, y, gateways)
     return { id: peer.id, peer, von }
   }
@@ -52,7 +67,7 @@ function world() {
   const answered = new Set<PeerId>()
   const tracker = make(160, 160, () => [first.id], (l) => reading(l, seen, answered))
   w.sim.runUntil(8000)
-  return { w, honest, tracker, seen, answered, at }
+  return { w, honest, tracker, seen, answered, at, ticketsFor }
 }
 
 describe('one identity gets only its own AOI (issue 23, finding 4)', () => {
@@ -119,5 +134,75 @@ describe('one identity gets only its own AOI (issue 23, finding 4)', () => {
     expect(again.von.stats.orphaned).toBe(1)
     expect(again.von.joined).toBe(true)
     expect(honest.reduce((a, h) => a + h.von.stats.refusedQueries, 0), `SEED=${SEED}`).toBe(0)
+  })
+})
+
+describe('join tickets: no identity learns who stands where it cannot walk to (issue 23, finding 4)', () => {
+  /** A query from `from` for (x, y) with `ticket`, as joiner `joiner` with `path`, sent to `to`. */
+  const ask = (from: { peer: { links: LinkManager } }, to: PeerId, joiner: PeerId, x: number, y: number, ticket: JoinTicket | undefined, path: PeerId[] = []) => {
+    const query = { qid: 1_000_000 + x, joiner, x, y, aoi: 100, path, ...(ticket === undefined ? {} : { ticket }) }
+    from.peer.links.send(to, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
+  }
+
+  it('every honest peer joins with its ticket; a tracker asking far away, with any ticket the node gives it, or for an invented joiner, hears of nobody', () => {
+    const { w, honest, tracker, answered, ticketsFor } = world(true)
+    expect(honest.every((h) => h.von.joined) && tracker.von.joined, `SEED=${SEED}`).toBe(true)
+    expect(honest.reduce((a, h) => a + h.von.stats.unticketed, 0), `SEED=${SEED}`).toBe(0)
+    expect(honest.every((h) => h.von.table.size > 0)).toBe(true)
+    // Far peers that do not hold it, linked to directly (a stranger may join anywhere: only the ticket tells).
+    const far = honest.filter((h) => Math.hypot(h.von.x - tracker.von.x, h.von.y - tracker.von.y) > 3 * SPACING && !h.von.table.has(tracker.id)).slice(0, 5)
+    expect(far.length).toBe(5)
+    for (const h of far) tracker.peer.links.connect(h.id)
+    w.sim.runUntil(w.sim.now + 1000)
+    answered.clear()
+    // Its last ticket is for where it stands (an identity idle for t seconds may ask as far as it could walk in t).
+    const tickets = ticketsFor(tracker.id)
+    tickets.fetch(tracker.von.x, tracker.von.y, () => {})
+    w.sim.runUntil(w.sim.now + 200)
+    let granted: JoinTicket | undefined
+    for (const h of far) {
+      // It asks the node for a ticket where it asks about: too far from its last one.
+      tickets.fetch(h.von.x + 10, h.von.y, (t) => (granted = t ?? granted))
+      w.sim.runUntil(w.sim.now + 200)
+      ask(tracker, h.id, tracker.id, h.von.x + 10, h.von.y, granted)
+      // The path trick: an invented joiner, itself the first hop.
+      ask(tracker, h.id, ('ab'.repeat(31) + h.id.slice(0, 2)) as PeerId, h.von.x + 10, h.von.y, undefined, [tracker.id])
+      w.sim.runUntil(w.sim.now + 500)
+    }
+    w.sim.runUntil(w.sim.now + 2000)
+    expect(granted, 'the node gave no ticket for a place 360+ units away').toBeUndefined()
+    const { tooFar, tooSoon } = w.signaling.tickets!.stats
+    expect(tooFar + tooSoon).toBe(5)
+    expect(tooFar).toBeGreaterThan(0)
+    expect(answered.size, `SEED=${SEED}`).toBe(0)
+    expect(honest.reduce((a, h) => a + h.von.stats.unticketed, 0), `SEED=${SEED}`).toBe(10)
+  })
+
+  it('a joiner with its ticket hears of the nodes around it; with the node down, one without a ticket is answered too', () => {
+    const { w, honest, ticketsFor } = world(true)
+    const newcomer = w.addPeer({ x: 0, y: 0, accessMs: 5 })
+    const gateway = honest[SIDE * SIDE - 1]!
+    newcomer.links.connect(gateway.id)
+    w.sim.runUntil(w.sim.now + 1000)
+    const got = new Set<PeerId>()
+    newcomer.links.handle(PROTOCOL.VON, VonMsg.ACCEPT, (_from, payload) => {
+      for (const n of decodeAccept(payload)?.nodes ?? []) got.add(n.id)
+    })
+    const me = { peer: newcomer }
+    ask(me, gateway.id, newcomer.id, 400, 400, undefined)
+    w.sim.runUntil(w.sim.now + 1000)
+    expect(got.size).toBe(0)
+    let ticket: JoinTicket | undefined
+    ticketsFor(newcomer.id).fetch(400, 400, (t) => (ticket = t))
+    w.sim.runUntil(w.sim.now + 200)
+    expect(ticket).toBeDefined()
+    ask(me, gateway.id, newcomer.id, 401, 400, ticket)
+    w.sim.runUntil(w.sim.now + 1000)
+    expect(got.size).toBeGreaterThan(0)
+    got.clear()
+    w.signaling.up = false
+    ask(me, gateway.id, newcomer.id, 402, 400, undefined)
+    w.sim.runUntil(w.sim.now + 1000)
+    expect(got.size).toBeGreaterThan(0)
   })
 })

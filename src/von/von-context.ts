@@ -1,6 +1,7 @@
 import type { PeerId } from '../core/id.js'
 import type { LinkManager } from '../link/link-manager.js'
 import type { Site } from './geometry.js'
+import type { JoinTickets } from './join-tickets.js'
 import type { NodeInfo } from './messages.js'
 import type { WorldRules } from './world-rules.js'
 import type { VonComponents, VonInit, VonListener, VonPeer } from './von-peer.js'
@@ -51,4 +52,6 @@ export interface VonContext {
   unlawful(from: PeerId, count: number): void
   /** Looks for the world again from where we are, staying joined (see Joining.lookAgain). */
   lookAgain(): void
+  /** Join tickets from the bootstrap node (see join-tickets.ts); undefined: a world without them. */
+  readonly tickets: JoinTickets | undefined
 }

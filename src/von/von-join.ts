@@ -5,9 +5,10 @@ import { LocalDiagram, jitterOf, type Site } from './geometry.js'
 import { MAX_NODES, MAX_PATH, VonMsg, decodeAccept, decodeQuery, encodeAccept, encodeQuery, type Accept, type NodeInfo, type Query } from './messages.js'
 import type { VonContext } from './von-context.js'
 import type { Neighbour } from './neighbour-table.js'
+import type { JoinTicket } from './join-tickets.js'
 import { reachSince, type Previous } from './world-rules.js'
 
-export type JoinContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'cfg' | 'stopped' | 'self' | 'info' | 'relevant' | 'insert' | 'bad' | 'rules' | 'unlawful'>
+export type JoinContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'cfg' | 'stopped' | 'self' | 'info' | 'relevant' | 'insert' | 'bad' | 'rules' | 'unlawful' | 'tickets'>
 
 /**
  * Joining the overlay: our own join query and its retries, and the queries of
@@ -27,6 +28,8 @@ export class Joining {
   private looks = 0
   /** Where peers we removed while their link stayed open last said they were, oldest first (bounded; see ownPlace). */
   private readonly places = new Map<PeerId, Previous>()
+  /** Our last join ticket from the node, and when we got it (our clock). */
+  private ticket: { ticket: JoinTicket; got: number } | undefined
 
   constructor(private readonly ctx: JoinContext) {}
 
@@ -171,8 +174,23 @@ export class Joining {
     this.query = { qid, gateway }
     if (path.length === 0) links.connect(gateway)
     else links.connect(gateway, { via: path })
-    const msg: Query = { qid, joiner: peer.localId, x: peer.x, y: peer.y, aoi: peer.aoi, path: [] }
-    links.send(gateway, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(msg), Priority.MEDIUM)
+    this.withTicket((ticket) => {
+      if (this.query?.qid !== qid || this.ctx.stopped()) return
+      const msg: Query = { qid, joiner: peer.localId, x: peer.x, y: peer.y, aoi: peer.aoi, path: [], ...(ticket === undefined ? {} : { ticket }) }
+      links.send(gateway, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(msg), Priority.MEDIUM)
+    })
+  }
+
+  /** Calls `then` with a ticket for our place: the one we hold if fresh, else a new one from the node (or the stale one, or none, if it has none for us). */
+  private withTicket(then: (ticket: JoinTicket | undefined) => void): void {
+    const { tickets, peer, env } = this.ctx
+    if (tickets === undefined) return then(undefined)
+    const held = this.ticket
+    if (held !== undefined && tickets.fresh(held.ticket, held.got, peer.x, peer.y)) return then(held.ticket)
+    tickets.fetch(peer.x, peer.y, (got) => {
+      if (got !== undefined) this.ticket = { ticket: got, got: env.clock.now() }
+      then(this.ticket?.ticket)
+    })
   }
 
   /** Joiners whose query we took directly: keep their link until the answer is back. */
@@ -220,6 +238,12 @@ export class Joining {
     }
     // This peer's cell holds the position (or the path is long: answer as a waypoint).
     const final = next === undefined
+    // The nodes around a place go only to a joiner whose ticket from the node reaches it (see join-tickets.ts).
+    const tickets = this.ctx.tickets
+    if (final && tickets !== undefined && tickets.required() && (m.ticket === undefined || !tickets.covers(m.joiner, m.ticket, m.x, m.y))) {
+      peer.stats.unticketed++
+      return
+    }
     if (final) peer.stats.accepted++
     // A joiner hears of what a joiner at its place needs: no more than the world's AOI reaches.
     const nodes = final ? this.relevantTo(m.joiner, m.x, m.y, Math.min(m.aoi, this.ctx.cfg.aoiRadius)) : []

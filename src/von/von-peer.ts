@@ -11,6 +11,7 @@ import type { VonContext } from './von-context.js'
 import { CROWDED_TABLE, Housekeeping } from './von-housekeeping.js'
 import { Joining } from './von-join.js'
 import { NeighbourMessages } from './von-neighbours.js'
+import type { JoinTickets } from './join-tickets.js'
 
 export interface VonInit {
   /** AOI radius (world units). @default 200 */
@@ -76,6 +77,8 @@ export interface VonComponents {
   links: LinkManager
   localId: PeerId
   listener?: VonListener
+  /** Join tickets from the bootstrap node (issue 23; see join-tickets.ts). Without them, any joiner hears of the nodes around any place. */
+  tickets?: JoinTickets
 }
 
 export interface VonStats {
@@ -102,6 +105,8 @@ export interface VonStats {
   refusedQueries: number
   /** HELLOs from peers we did not hold, from where we do not need them (issue 23, finding 4; see NeighbourMessages.onHello): ignored. */
   strangersRefused: number
+  /** Join queries we would have answered as acceptor, without a ticket that reaches their place while tickets are required: dropped. */
+  unticketed: number
 }
 
 /**
@@ -116,7 +121,7 @@ export interface VonStats {
  */
 export class VonPeer {
   readonly localId: PeerId
-  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0, orphaned: 0, looks: 0, refusedQueries: 0, strangersRefused: 0 }
+  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0, orphaned: 0, looks: 0, refusedQueries: 0, strangersRefused: 0, unticketed: 0 }
   x = 0
   y = 0
   /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
@@ -196,6 +201,7 @@ export class VonPeer {
       rules: { aoiMax: this.cfg.aoiRadius, width: this.cfg.width, height: this.cfg.height, speedMax: this.cfg.speedMax },
       unlawful: (from, count) => this.unlawful(from, count),
       lookAgain: () => this.joining.lookAgain(),
+      tickets: components.tickets,
     }
     this.joining = new Joining(ctx)
     this.housekeeping = new Housekeeping(ctx)

@@ -86,6 +86,6 @@ export function enforce(s: StateOut, prev: Previous | undefined, now: number, ru
  * time since, with a second's slack (see SPEED_SLACK_MS), plus `slackUnits`.
  * Infinity without a speed limit.
  */
-export function reachSince(prev: Previous, now: number, rules: WorldRules, slackUnits: number): number {
+export function reachSince(prev: Previous, now: number, rules: Pick<WorldRules, 'speedMax'>, slackUnits: number): number {
   return (rules.speedMax * (Math.max(0, now - prev.at) + SPEED_SLACK_MS)) / 1000 + slackUnits
 }

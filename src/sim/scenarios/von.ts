@@ -41,6 +41,7 @@ function base(args: ScenarioArgs, d: { world: number; aoi: number; speed: number
     // NAT classes only when asked for (--nat, --stun, --turn): without, every peer is public, as before.
     ...(['nat', 'stun', 'turn', 'turn-extra-ms', 'sdp-bytes'].some((k) => o.has(k)) ? { nat: natOptions(o) } : {}),
     ...(o.has('relay') ? { relaying: onOff(o.get('relay')!, 'relay') } : {}),
+    ...(o.has('tickets') ? { tickets: onOff(o.get('tickets')!, 'tickets') } : {}),
     ...adversaries(o),
     trace: args.trace,
     progress: (f) => args.progress(f),
