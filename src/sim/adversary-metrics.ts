@@ -1,6 +1,7 @@
 import type { PeerId } from '../core/id.js'
 import type { LinkManager } from '../link/link-manager.js'
 import { PROTOCOL } from '../link/link-messages.js'
+import { VonMsg, decodeAccept, decodeNodes } from '../von/messages.js'
 import type { Adversary } from './adversaries.js'
 import type { MetricValue } from './scenario.js'
 import type { VonRunInit } from './von-world.js'
@@ -30,11 +31,37 @@ export interface AdversaryCounts {
   readonly trackerLearned: number
   /** Of those, named by the answers to their forged queries. */
   readonly trackerLearnedByQuery: number
+  /** Honest peers of this shard whose node lists are read as a tracker's are (the baseline: what walking the world tells), and the honest ids they were told of, summed. */
+  readonly witnesses: number
+  readonly witnessLearned: number
 }
 
 /** Counts the honest peers' link closures by reason and far end (a LinkProtocol that only listens). */
 export class AdversaryTally {
   private readonly closed = { floodHostile: 0, violationHostile: 0, floodHonest: 0, violationHonest: 0 }
+  private readonly witnessed: Set<PeerId>[] = []
+
+  /**
+   * `links` (an honest peer's, as its VonPeer gets them), with every id a node
+   * list (NODES, ACCEPT) names noted: what an honest peer is told as it walks,
+   * to hold a tracker's figures against.
+   */
+  witness(links: LinkManager): LinkManager {
+    const learned = new Set<PeerId>()
+    this.witnessed.push(learned)
+    const handle = (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void): void =>
+      links.handle(proto, type, (from, payload) => {
+        if (proto === PROTOCOL.VON) for (const id of namedIn(type, payload)) learned.add(id)
+        handler(from, payload)
+      })
+    return new Proxy(links, {
+      get(target, prop) {
+        if (prop === 'handle') return handle
+        const v = Reflect.get(target, prop, target) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      },
+    })
+  }
 
   /** Listens to `links` (an honest peer's) closing links; `hostile` says who the far end is. */
   watch(links: LinkManager, hostile: (id: PeerId) => boolean): void {
@@ -78,6 +105,8 @@ export class AdversaryTally {
       trackers: trackers.length,
       trackerLearned: trackers.reduce((a, t) => a + [...t.learned].filter((id) => honestIds.has(id)).length, 0),
       trackerLearnedByQuery: trackers.reduce((a, t) => a + [...t.learnedByQuery].filter((id) => honestIds.has(id)).length, 0),
+      witnesses: this.witnessed.length,
+      witnessLearned: this.witnessed.reduce((a, w) => a + [...w].filter((id) => honestIds.has(id)).length, 0),
     }
   }
 }
@@ -120,5 +149,13 @@ export function adversaryMetrics(
     ignoringHonestPairs: sum((c) => c.ignoringHonest),
     trackerLearnedShare: trackers === 0 ? null : sum((c) => c.trackerLearned) / trackers / (init.peers - hostile),
     trackerQueryShare: trackers === 0 ? null : sum((c) => c.trackerLearnedByQuery) / trackers / (init.peers - hostile),
+    honestLearnedShare: sum((c) => c.witnesses) === 0 ? null : sum((c) => c.witnessLearned) / sum((c) => c.witnesses) / (init.peers - hostile),
   }
+}
+
+/** The ids a VON node list names (NODES, ACCEPT); none for other messages. */
+export function namedIn(type: number, payload: unknown): PeerId[] {
+  if (type === VonMsg.NODES) return (decodeNodes(payload) ?? []).map((n) => n.id)
+  if (type === VonMsg.ACCEPT) return (decodeAccept(payload)?.nodes ?? []).map((n) => n.id)
+  return []
 }

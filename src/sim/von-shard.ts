@@ -242,9 +242,11 @@ export class VonShard {
         const rules = { width: init.width, height: init.height, speedMax }
         if (role !== undefined) adversary = new Adversary(role, i, peer.links, view, sim.rng(`adversary:${i}`), peer.env.timers, () => sim.now, ring)
         else if (cast !== undefined) this.tally.watch(peer.links, (id) => this.members[this.byId.get(id) ?? -1]?.role !== undefined)
+        // Every WITNESS_EVERY-th honest peer's node lists are read: what an honest walker is told, beside what trackers are.
+        const read = role === undefined && cast !== undefined && i % WITNESS_EVERY === 0 ? this.tally.witness(peer.links) : undefined
         const aoiRadius = role === 'track' ? TRACKER_AOI : init.aoi
         const ticketing = tickets?.(peer.id)
-        const von = new VonPeer({ env: peer.env, links: adversary?.gate() ?? peer.links, localId: peer.id, listener, tickets: ticketing }, { buffer, ...rules, ...init.von, aoiRadius })
+        const von = new VonPeer({ env: peer.env, links: adversary?.gate() ?? read ?? peer.links, localId: peer.id, listener, tickets: ticketing }, { buffer, ...rules, ...init.von, aoiRadius })
         adversary?.attach(von, ticketing)
         local = { peer, von }
         id = peer.id
@@ -633,3 +635,6 @@ function traceRecord(o: Observed): unknown {
   const r = (v: number): number => Math.round(v * 100) / 100
   return { p: o.index, x: r(o.x), y: r(o.y), r: r(o.aoi), known: [...o.known].map(([q, b]) => [q, r(b.x), r(b.y)]) }
 }
+
+/** One honest peer in this many reads its node lists (see AdversaryTally.witness). */
+const WITNESS_EVERY = 10
