@@ -96,8 +96,6 @@ export interface VonShardResult {
   readonly joinLoops: number
   /** Join queries refused as not for their joiner's own place (see Joining.onQuery). */
   readonly refusedQueries: number
-  /** Strangers' HELLOs from where the receiver did not need them (see NeighbourMessages.onHello). */
-  readonly strangersRefused: number
   /** Join queries an acceptor did not answer without a ticket reaching their place (see join-tickets.ts). */
   readonly unticketed: number
   /** Tickets the node issued, and refused as too far from the id's last. */
@@ -541,7 +539,6 @@ export class VonShard {
       unlawful: vonStats.reduce((a, s) => a + s.unlawful, 0),
       joinLoops: vonStats.reduce((a, s) => a + s.joinLoops, 0),
       refusedQueries: vonStats.reduce((a, s) => a + s.refusedQueries, 0),
-      strangersRefused: vonStats.reduce((a, s) => a + s.strangersRefused, 0),
       unticketed: vonStats.reduce((a, s) => a + s.unticketed, 0),
       ticketsIssued: this.world.signaling.tickets?.stats.issued ?? 0,
       ticketsTooFar: this.world.signaling.tickets?.stats.tooFar ?? 0,

@@ -290,7 +290,6 @@ export function mergeVon(init: VonRunInit, parts: readonly VonShardResult[]): Sc
     unlawfulStates: sum((p) => p.unlawful),
     joinLoops: sum((p) => p.joinLoops),
     refusedQueries: sum((p) => p.refusedQueries),
-    strangersRefused: sum((p) => p.strangersRefused),
     unticketedQueries: sum((p) => p.unticketed),
     ticketsIssued: sum((p) => p.ticketsIssued),
     ticketsTooFar: sum((p) => p.ticketsTooFar),

@@ -46,8 +46,6 @@ export interface Neighbour extends NodeInfo {
   resync: boolean
   /** When it was first seen out of range and not enclosing; -1 while relevant. */
   farSince: number
-  /** Until when a BYE from it while we need it gets no HELLO of ours again (see NeighbourMessages.onBye). */
-  rehelloAt: number
   /** When we last told it about each other current neighbour in range of it (forgotten when out of range). */
   told: Map<PeerId, number>
   /** When we last told it about each other current neighbour that encloses it in our diagram, out of its range. */
@@ -112,7 +110,6 @@ export class NeighbourTable extends Map<PeerId, Neighbour> {
       changed: true,
       resync: false,
       farSince: -1,
-      rehelloAt: 0,
       told: new Map(),
       toldEnclosing: new Map(),
       known: EMPTY,

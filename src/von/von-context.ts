@@ -25,6 +25,8 @@ export interface VonContext {
    * notices would bring it back as a zombie that distorts our cell.
    */
   readonly gone: Map<PeerId, number>
+  /** Neighbours we dropped as far, until when their HELLO must show we need them (see onHello). Bounded. */
+  readonly dropped: Map<PeerId, number>
   /** The peer left the world. */
   stopped(): boolean
   /** This peer as a diagram site. */

@@ -6,7 +6,7 @@ import { VonMsg, encodeNodes, encodePrefixes, encodeSketches, knows, type NodeIn
 import { DIGEST } from './neighbour-table.js'
 import type { VonContext } from './von-context.js'
 
-export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'cfg' | 'gone' | 'stopped' | 'self' | 'relevant' | 'reach' | 'remove' | 'broadcastState' | 'tickDigest'>
+export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'cfg' | 'gone' | 'dropped' | 'stopped' | 'self' | 'relevant' | 'reach' | 'remove' | 'broadcastState' | 'tickDigest'>
 
 /**
  * The tick's per-site scratch, one for every peer (a tick runs to its end before
@@ -228,6 +228,7 @@ export class Housekeeping {
   private dropFar(now: number): void {
     const { peer } = this.ctx
     for (const [id, until] of this.ctx.gone) if (until <= now) this.ctx.gone.delete(id)
+    for (const [id, until] of this.ctx.dropped) if (until <= now) this.ctx.dropped.delete(id)
     for (const n of [...peer.table.values()]) {
       if (this.selfEnclosing.has(n.id) || this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1.25)) {
         n.farSince = -1
@@ -237,6 +238,9 @@ export class Housekeeping {
         peer.stats.dropped++
         this.ctx.links.send(n.id, PROTOCOL.VON, VonMsg.BYE, null, Priority.MEDIUM)
         this.ctx.remove(n.id)
+        const dropped = this.ctx.dropped
+        if (dropped.size >= MAX_DROPPED) dropped.delete(dropped.keys().next().value!)
+        dropped.set(n.id, now + DROPPED_MS)
       }
     }
   }
@@ -272,6 +276,9 @@ export class Housekeeping {
  * node irrelevant by its own fuller diagram, or the link failed.
  */
 const RETELL_MS = 10_000
+/** A neighbour dropped as far must show we need it to be taken back by its HELLO this long (see NeighbourMessages.onHello). */
+const DROPPED_MS = 10_000
+const MAX_DROPPED = 256
 
 /** A table larger than this is a crowd: news to neighbours goes as SYNC (see tick). */
 export const CROWDED_TABLE = 24

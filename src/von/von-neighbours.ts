@@ -7,7 +7,7 @@ import type { Housekeeping } from './von-housekeeping.js'
 import { NeighbourTable, type Neighbour } from './neighbour-table.js'
 import { enforce, onMap, SPEED_SLACK_MS } from './world-rules.js'
 
-export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello' | 'rules' | 'unlawful' | 'cfg' | 'lookAgain'>
+export type NeighbourContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'listener' | 'gone' | 'dropped' | 'relevant' | 'insert' | 'remove' | 'bad' | 'hello' | 'rules' | 'unlawful' | 'cfg' | 'lookAgain'>
 
 /**
  * What neighbours tell us: their links opening and closing, their moves and
@@ -35,18 +35,15 @@ export class NeighbourMessages {
     if (this.peer.table.has(peer)) this.ctx.links.send(peer, PROTOCOL.VON, VonMsg.HELLO, this.ctx.hello(), Priority.MEDIUM)
   }
 
-  /** Notices naming `peer` are ignored for GONE_MS. */
-  private forget(peer: PeerId): void {
-    const { gone } = this.ctx
-    if (gone.size >= MAX_GONE) gone.delete(gone.keys().next().value!)
-    gone.set(peer, this.clock.now() + GONE_MS)
-  }
-
   onLinkClosed(peer: PeerId, reason: string): void {
+    const { gone } = this.ctx
     if (!this.peer.table.has(peer)) return
     const enclosing = this.housekeeping.isEnclosing(peer)
     this.ctx.remove(peer)
-    if (FAILED.has(reason)) this.forget(peer)
+    if (FAILED.has(reason)) {
+      if (gone.size >= MAX_GONE) gone.delete(gone.keys().next().value!)
+      gone.set(peer, this.clock.now() + GONE_MS)
+    }
     // A neighbour vanished: re-announce the enclosing view so the hole is filled.
     this.housekeeping.requestRepair()
     // We cut off one that enclosed us (or our last): what lies behind it may be known to none of the others we hold.
@@ -62,14 +59,10 @@ export class NeighbourMessages {
     let n = table.get(from)
     const lawful = this.lawful(from, s, n)
     if (n === undefined) {
-      // A stranger (or one we dropped as far) is taken only if we need it too: in range, or taking a piece
-      // of our cell. Whoever was told of us rightly is; a peer that dials everyone it hears of (an AOI
-      // beyond the world's, issue 23 finding 4) is not held, and hears nothing of our neighbours, from afar.
-      if (!this.wanted(s.x, s.y, s.aoi, this.housekeeping.ownCell())) {
-        this.peer.stats.strangersRefused++
-        this.pointOn(from, s.x, s.y, s.aoi)
-        return
-      }
+      // One we dropped as far lately says "I hold you" again: taken back only if we need it too. A peer
+      // that holds everyone (an AOI beyond the world's, issue 23 finding 4) is not held back by all for it.
+      const dropped = this.ctx.dropped.get(from)
+      if (dropped !== undefined && dropped > this.clock.now() && !this.wanted(s.x, s.y, s.aoi, this.housekeeping.ownCell())) return
       this.ctx.insert({ id: from, x: s.x, y: s.y, aoi: s.aoi, seq: s.seq }, undefined)
       n = table.get(from)
     } else {
@@ -185,50 +178,17 @@ export class NeighbourMessages {
     return this.ctx.relevant(peer.x, peer.y, peer.aoi, x, y, aoi, 1) || cell.length === 0 || cell.some(takes)
   }
 
-  /**
-   * A stranger that we do not need: not held, and told only of those we hold
-   * nearer its place than we are (the few nearest, and those in its range), so
-   * that one told of us wrongly (an acceptor's view of a sparse world is not
-   * ours) still finds its way; then BYE, and it stops waiting for our word.
-   * A peer that dials all it hears of from afar learns a path back towards
-   * its own place, never our neighbourhood.
-   */
-  private pointOn(to: PeerId, x: number, y: number, aoi: number): void {
-    const peer = this.peer
-    const mine = (peer.x - x) ** 2 + (peer.y - y) ** 2
-    const nearer: { n: Neighbour; d: number }[] = []
-    for (const n of peer.table.values()) {
-      if (!n.confirmed || n.id === to) continue
-      const d = (n.x - x) ** 2 + (n.y - y) ** 2
-      if (d < mine) nearer.push({ n, d })
-    }
-    nearer.sort((a, b) => a.d - b.d)
-    const told = nearer.filter((c, i) => i < POINTERS || this.ctx.relevant(x, y, aoi, c.n.x, c.n.y, c.n.aoi, 1)).slice(0, MAX_NODES)
-    const links = this.ctx.links
-    if (told.length > 0) links.send(to, PROTOCOL.VON, VonMsg.NODES, encodeNodes(told.map((c) => c.n)), Priority.MEDIUM)
-    links.send(to, PROTOCOL.VON, VonMsg.BYE, null, Priority.MEDIUM)
-  }
-
   onBye(from: PeerId, leaving: boolean): void {
     const peer = this.peer
     const n = peer.table.get(from)
     if (n === undefined) return
-    if (!n.confirmed) {
-      // A hint that says it does not need us (see onHello): not asked again for a while, whoever names it.
-      this.ctx.remove(from)
-      this.forget(from)
-      return
-    }
     if (leaving) {
       this.ctx.remove(from)
       this.housekeeping.requestRepair()
       return
     }
     if (this.housekeeping.isEnclosing(from) || this.ctx.relevant(peer.x, peer.y, peer.aoi, n.x, n.y, n.aoi, 1)) {
-      // We still need it: say so, and it inserts us again (if it needs us too: once a while, see onHello).
-      const now = this.clock.now()
-      if (n.rehelloAt > now) return
-      n.rehelloAt = now + REHELLO_MS
+      // We still need it: say so, and it inserts us again.
       this.ctx.links.send(from, PROTOCOL.VON, VonMsg.HELLO, this.ctx.hello(), Priority.MEDIUM)
       return
     }
@@ -323,10 +283,6 @@ const PUNISHED = new Set(['flood', 'protocol-violation'])
  * so a few plants are proof enough (an honest teller may pass on a jump it was told).
  */
 const PLANTED_WEIGHT = 8
-/** A stranger we do not need hears of this many of our neighbours nearest its place, besides those in its range (see pointOn). */
-const POINTERS = 4
-/** A neighbour that says BYE while we need it hears our HELLO again at most this often (it may not need us: see onHello). */
-const REHELLO_MS = 2000
 /** Most hints one neighbour may have in our table at once (see onNodes). */
 const HINTS_PER_TELLER = 8
 /** Most hints in our table at once (see onNodes). */

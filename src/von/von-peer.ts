@@ -103,8 +103,6 @@ export interface VonStats {
   looks: number
   /** Join queries for a place their joiner, a neighbour we hold, cannot be (issue 23, finding 4; see Joining.onQuery): dropped. */
   refusedQueries: number
-  /** HELLOs from peers we did not hold, from where we do not need them (issue 23, finding 4; see NeighbourMessages.onHello): ignored. */
-  strangersRefused: number
   /** Join queries we would have answered as acceptor, without a ticket that reaches their place while tickets are required: dropped. */
   unticketed: number
 }
@@ -121,7 +119,7 @@ export interface VonStats {
  */
 export class VonPeer {
   readonly localId: PeerId
-  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0, orphaned: 0, looks: 0, refusedQueries: 0, strangersRefused: 0, unticketed: 0 }
+  readonly stats: VonStats = { queriesForwarded: 0, accepted: 0, notificationsSent: 0, dropped: 0, aoiShrinks: 0, badMessages: 0, unlawful: 0, joinLoops: 0, orphaned: 0, looks: 0, refusedQueries: 0, unticketed: 0 }
   x = 0
   y = 0
   /** Current AOI radius: `aoiRadius` unless crowding control shrank it. */
@@ -187,6 +185,7 @@ export class VonPeer {
       listener: this.listener,
       cfg: this.cfg,
       gone: new Map(),
+      dropped: new Map(),
       stopped: () => this.stopped,
       self: () => this.self(),
       info: () => this.info(),
