@@ -52,11 +52,13 @@ export interface SignalingServerStats {
   /** Idle sockets challenged again, and those closed for not answering. */
   idleProbes: number
   idleTimeouts: number
+  /** Join tickets issued. */
+  tickets: number
 }
 
 export function newStats(): SignalingServerStats {
   return {
     connections: 0, authenticated: 0, relayed: 0, badFrames: 0, rateLimited: 0, heartbeatTimeouts: 0, iceRenewals: 0,
-    refusedOrigin: 0, refusedAddress: 0, authRateLimited: 0, evicted: 0, idleProbes: 0, idleTimeouts: 0,
+    refusedOrigin: 0, refusedAddress: 0, authRateLimited: 0, evicted: 0, idleProbes: 0, idleTimeouts: 0, tickets: 0,
   }
 }

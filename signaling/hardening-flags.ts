@@ -10,16 +10,17 @@ export const HARDENING_FLAGS = {
   'max-per-address': { type: 'string' },
   'auths-per-minute': { type: 'string' },
   'idle-timeout-ms': { type: 'string' },
+  'ticket-speed': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
   'trust-proxy': { type: 'string', multiple: true },
   'exempt-address': { type: 'string', multiple: true },
 } as const
 
-export const HARDENING_USAGE = `[--max-per-address ${D.maxSocketsPerAddress}] [--auths-per-minute ${D.authsPerMinutePerAddress}] [--idle-timeout-ms ${D.idleTimeoutMs}] [--allow-origin ORIGIN]... [--trust-proxy ADDR]... [--exempt-address ADDR|none]...`
+export const HARDENING_USAGE = `[--max-per-address ${D.maxSocketsPerAddress}] [--auths-per-minute ${D.authsPerMinutePerAddress}] [--idle-timeout-ms ${D.idleTimeoutMs}] [--ticket-speed ${D.ticketSpeed}] [--allow-origin ORIGIN]... [--trust-proxy ADDR]... [--exempt-address ADDR|none]...`
 
 export type HardeningOptions = Pick<
   SignalingServerInit,
-  'maxSocketsPerAddress' | 'authsPerMinutePerAddress' | 'idleTimeoutMs' | 'allowedOrigins' | 'trustProxy' | 'exemptAddresses'
+  'maxSocketsPerAddress' | 'authsPerMinutePerAddress' | 'idleTimeoutMs' | 'ticketSpeed' | 'allowedOrigins' | 'trustProxy' | 'exemptAddresses'
 >
 
 /**
@@ -59,5 +60,7 @@ export function hardeningFromFlags(flags: Record<string, unknown>, ctx: { host: 
   if (perAddress !== undefined) out.maxSocketsPerAddress = perAddress
   if (auths !== undefined) out.authsPerMinutePerAddress = auths
   if (idle !== undefined) out.idleTimeoutMs = idle
+  const speed = int('ticket-speed', 0, 1_000_000)
+  if (speed !== undefined) out.ticketSpeed = speed
   return out
 }

@@ -63,6 +63,13 @@ export interface SignalingServerInit {
    * @default 120000
    */
   idleTimeoutMs?: number
+  /**
+   * The world's speed limit (units/s) the node holds join tickets to: an id
+   * gets a ticket for a place only if it could have walked there from its last
+   * (src/von/join-tickets.ts). 0: the node issues no tickets (and peers take
+   * any joiner). @default 50 (the game's walking speed, src/ui/movement.ts)
+   */
+  ticketSpeed?: number
   /** Sustained messages per second per connection. @default 50 */
   messagesPerSec?: number
   /** @default 200 */
@@ -105,6 +112,7 @@ export function resolveOptions(init: SignalingServerInit): SignalingServerOption
     heartbeatMs: init.heartbeatMs ?? 30_000,
     authTimeoutMs: init.authTimeoutMs ?? 10_000,
     idleTimeoutMs: init.idleTimeoutMs ?? 120_000,
+    ticketSpeed: init.ticketSpeed ?? 50,
     messagesPerSec: init.messagesPerSec ?? 50,
     burstMessages: init.burstMessages ?? 200,
     bytesPerSec: init.bytesPerSec ?? 256 * 1024,

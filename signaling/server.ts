@@ -16,6 +16,7 @@ import { IdleProbe } from './idle-probe.js'
 import { describeLimits, resolveOptions, type SignalingServerInit, type SignalingServerOptions } from './options.js'
 import { TokenBucket } from './token-bucket.js'
 import { Worlds } from './worlds.js'
+import { TicketIssuer } from '../src/von/join-tickets.js'
 
 export type { SignalingServerStats } from './client-state.js'
 export type { SignalingServerInit } from './options.js'
@@ -48,6 +49,8 @@ export class SignalingServer {
   private readonly clients = new Set<Client>()
   private readonly byId = new Map<PeerId, Client>()
   private readonly worlds: Worlds
+  /** Signs join tickets (undefined: ticketSpeed 0); a new key each start: peers learn it in every welcome. */
+  private readonly tickets: TicketIssuer | undefined
   private wss: WebSocketServer | undefined
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private startedAt = 0
@@ -59,6 +62,7 @@ export class SignalingServer {
     this.external = init.server
     this.init = resolveOptions(init)
     this.worlds = new Worlds(this.init, components.random ?? Math.random)
+    if (this.init.ticketSpeed > 0) this.tickets = new TicketIssuer(this.crypto.keyPairFromSeed(new Uint8Array(randomBytes(32))), this.clock, { speedMax: this.init.ticketSpeed })
     this.admission = new Admission({ clock: this.clock, log: this.log, stats: this.stats }, this.init)
     this.idle = new IdleProbe({
       clock: this.clock, crypto: this.crypto, stats: this.stats, live: (c) => this.clients.has(c),
@@ -213,6 +217,7 @@ export class SignalingServer {
     if (msg.t === 'auth') return c.id === undefined ? this.auth(c, msg.key, msg.sig) : this.reauth(c, c.id, msg.key, msg.sig)
     if (c.id === undefined) return this.bad(c, 'authenticate first', 'not-authenticated')
     if (msg.t === 'join') return this.join(c, c.id, msg.world)
+    if (msg.t === 'ticket') return this.ticket(c, c.id, msg.x, msg.y)
     if (c.world === undefined) return this.bad(c, 'join a world first', 'not-joined')
     const target = this.byId.get(msg.to)
     if (target === undefined || target.world !== c.world || target === c) {
@@ -221,6 +226,16 @@ export class SignalingServer {
     if (target.ws.bufferedAmount > this.init.maxBufferedBytes) return this.reject(c, 'peer-busy', 'peer is not reading', msg.to)
     this.send(target, { t: 'signal', from: c.id, initiator: msg.initiator, data: msg.data })
     this.stats.relayed++
+  }
+
+  /** A join ticket for `id` at (x, y), if it could have walked there from its last one (see src/von/join-tickets.ts). */
+  private ticket(c: Client, id: PeerId, x: number, y: number): void {
+    if (this.tickets === undefined) return this.reject(c, 'ticket-refused', 'this node issues no join tickets')
+    const t = this.tickets.issue(id, x, y)
+    if (t === 'too-soon') return this.reject(c, 'ticket-refused', 'one join ticket a second: ask again later')
+    if (t === 'too-far') return this.reject(c, 'ticket-refused', 'too far from where your last join ticket put you for the world\'s speed limit')
+    this.stats.tickets++
+    this.send(c, { t: 'ticket', x: t.x, y: t.y, at: t.t, sig: t.sig })
   }
 
   private auth(c: Client, key: Uint8Array, sig: Uint8Array): void {
@@ -242,7 +257,8 @@ export class SignalingServer {
     this.byId.set(id, c)
     this.stats.authenticated++
     this.log.info('authenticated', { addr: c.addr, peer: id.slice(0, 12) })
-    this.send(c, { t: 'welcome', id, ice: this.grantIce(c, id) })
+    const tickets = this.tickets === undefined ? {} : { tk: this.tickets.publicKey, now: this.clock.now() }
+    this.send(c, { t: 'welcome', id, ice: this.grantIce(c, id), ...tickets })
     this.idle.watch(c)
   }
 

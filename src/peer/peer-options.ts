@@ -6,6 +6,7 @@ import type { Transport } from '../link/transport.js'
 import type { VonInit, VonListener } from '../von/von-peer.js'
 import type { PeerCacheInit } from './peer-cache.js'
 import type { DialledLinks, PeerServiceFactory } from './session.js'
+import type { JoinTickets } from '../von/join-tickets.js'
 
 /**
  * idle: built, not in the world. waiting: wants in, but the bootstrap node is not
@@ -25,6 +26,8 @@ export interface BootstrapNode extends SignalingChannel {
   readonly hosts: readonly PeerId[]
   /** Asks for a fresh host cache; false when the node is unreachable. */
   refreshHosts(): boolean
+  /** Its join tickets (von/join-tickets.ts); a node without them lets the world take any joiner. */
+  readonly tickets?: JoinTickets
 }
 
 /** Neighbour events (from the overlay) and the peer's own state changes. */

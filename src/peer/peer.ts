@@ -313,6 +313,7 @@ export class Peer {
         keyPair: this.c.keyPair,
         transport: this.c.transport,
         signaling: this.c.node,
+        tickets: this.c.node?.tickets,
         von: {
           onEnter: (id, x, y) => {
             // The acceptor is the first neighbour a joiner inserts: the join is complete.

@@ -5,6 +5,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import type { Transport } from '../link/transport.js'
 import { VonPeer, type VonInit, type VonListener } from '../von/von-peer.js'
 import { NeighbourEvents } from './neighbour-events.js'
+import type { JoinTickets } from '../von/join-tickets.js'
 
 /**
  * A protocol or service that shares the peer's links. The Kademlia DHT and the
@@ -47,6 +48,8 @@ export interface SessionComponents {
   transport: Transport
   signaling: SignalingChannel | undefined
   von: VonListener
+  /** The node's join tickets (von/join-tickets.ts), if it issues them. */
+  tickets?: JoinTickets | undefined
 }
 
 export interface SessionInit {
@@ -92,7 +95,7 @@ export class Session {
         neighbours.leave(id)
       },
     }
-    this.von = new VonPeer({ env: c.env, links: this.links, localId: c.localId, listener }, init.von)
+    this.von = new VonPeer({ env: c.env, links: this.links, localId: c.localId, listener, ...(c.tickets === undefined ? {} : { tickets: c.tickets }) }, init.von)
     const built: PeerService[] = []
     const ctx: PeerServiceContext = {
       env: c.env,

@@ -68,7 +68,7 @@ export async function startNetworkPeer(c: NetworkPeerComponents, init: NetworkPe
   const { env, keyPair } = c
   const box: { peer?: Peer } = {}
   const signaling = new SignalingClient(
-    { keyPair, crypto: env.crypto, timers: env.timers, rng: env.rng, log: env.log, WebSocket: c.WebSocket },
+    { keyPair, crypto: env.crypto, clock: env.clock, timers: env.timers, rng: env.rng, log: env.log, WebSocket: c.WebSocket },
     {
       ...init.signaling,
       url: init.url,

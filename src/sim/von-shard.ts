@@ -361,12 +361,12 @@ export class VonShard {
     const clock = { now: () => sim.now }
     const issuer = new TicketIssuer(world.crypto.keyPairFromSeed(sim.rng('node-key').bytes(32)), clock, { speedMax })
     world.signaling.tickets = issuer
-    const checker = new TicketChecker(world.crypto, issuer.publicKey, clock, { speedMax })
+    const checker = new TicketChecker(world.crypto, issuer.publicKey, clock)
     return (id) => ({
       fetch: (x, y, done) => world.signaling.ticket(id, x, y, done),
       required: () => world.signaling.up,
-      covers: (joiner, ticket, x, y) => checker.covers(joiner, ticket, x, y),
-      fresh: (ticket, got, x, y) => checker.fresh(ticket, got, x, y),
+      covers: (joiner, ticket, x, y, rules) => checker.covers(joiner, ticket, x, y, rules),
+      fresh: (ticket, got, x, y, rules) => checker.fresh(ticket, got, x, y, rules),
     })
   }
 

@@ -32,10 +32,10 @@ export interface JoinTickets {
   fetch(x: number, y: number, done: (ticket: JoinTicket | undefined) => void): void
   /** Whether a join query without a ticket that reaches its place is refused now (the node issues them and is up). */
   required(): boolean
-  /** Whether `ticket` is the node's for `joiner`, fresh, and reaches (x, y) now. */
-  covers(joiner: PeerId, ticket: JoinTicket, x: number, y: number): boolean
+  /** Whether `ticket` is the node's for `joiner`, fresh, and reaches (x, y) now under our world's rules. */
+  covers(joiner: PeerId, ticket: JoinTicket, x: number, y: number, rules: TicketRules): boolean
   /** Whether a ticket of ours (got at `got`, our clock) still reaches (x, y) with room to spare: no need to ask again. */
-  fresh(ticket: JoinTicket, got: number, x: number, y: number): boolean
+  fresh(ticket: JoinTicket, got: number, x: number, y: number, rules: TicketRules): boolean
 }
 
 /** The world's speed limit, as the node and every acceptor enforce it. */
@@ -121,23 +121,22 @@ export class TicketChecker {
     private readonly crypto: Pick<Crypto, 'verify'>,
     private readonly nodeKey: Uint8Array,
     private readonly clock: Clock,
-    private readonly rules: TicketRules,
   ) {}
 
-  covers(joiner: PeerId, ticket: JoinTicket, x: number, y: number): boolean {
+  covers(joiner: PeerId, ticket: JoinTicket, x: number, y: number, rules: TicketRules): boolean {
     const now = this.clock.now() + this.offsetMs
     const age = now - ticket.t
     // A second of clock skew either way.
     if (age < -1000 || age > TICKET_TTL_MS) return false
-    const reach = reachSince({ x: ticket.x, y: ticket.y, at: ticket.t }, now, this.rules, SLACK_UNITS)
+    const reach = reachSince({ x: ticket.x, y: ticket.y, at: ticket.t }, now, rules, SLACK_UNITS)
     if ((x - ticket.x) ** 2 + (y - ticket.y) ** 2 > reach * reach) return false
     return this.crypto.verify(this.nodeKey, ticketMessage(joiner, ticket.x, ticket.y, ticket.t), ticket.sig)
   }
 
-  fresh(ticket: JoinTicket, got: number, x: number, y: number): boolean {
+  fresh(ticket: JoinTicket, got: number, x: number, y: number, rules: TicketRules): boolean {
     if (this.clock.now() - got > REFRESH_MS) return false
     // Half the slack: a query it carries reaches an acceptor a moment later.
-    const reach = reachSince({ x: ticket.x, y: ticket.y, at: got }, this.clock.now(), this.rules, SLACK_UNITS / 2)
+    const reach = reachSince({ x: ticket.x, y: ticket.y, at: got }, this.clock.now(), rules, SLACK_UNITS / 2)
     return (x - ticket.x) ** 2 + (y - ticket.y) ** 2 <= reach * reach
   }
 }

@@ -44,13 +44,13 @@ function world(tickets = false) {
   const init = { aoiRadius: 100, width: 1000, height: 1000, speedMax: 50 }
   const clock = { now: () => w.sim.now }
   const issuer = new TicketIssuer(w.crypto.keyPairFromSeed(new Uint8Array(32).fill(7)), clock, init)
-  const checker = new TicketChecker(w.crypto, issuer.publicKey, clock, init)
+  const checker = new TicketChecker(w.crypto, issuer.publicKey, clock)
   if (tickets) w.signaling.tickets = issuer
   const ticketsFor = (id: PeerId): JoinTickets => ({
     fetch: (x, y, done) => w.signaling.ticket(id, x, y, done),
     required: () => w.signaling.up,
-    covers: (joiner, t, x, y) => checker.covers(joiner, t, x, y),
-    fresh: (t, got, x, y) => checker.fresh(t, got, x, y),
+    covers: (joiner, t, x, y, rules) => checker.covers(joiner, t, x, y, rules),
+    fresh: (t, got, x, y, rules) => checker.fresh(t, got, x, y, rules),
   })
   const at = (i: number): [number, number] => [100 + (i % SIDE) * SPACING, 100 + Math.floor(i / SIDE) * SPACING]
   const make = (x: number, y: number, gateways: () => readonly PeerId[], links?: (l: LinkManager) => LinkManager) => {

@@ -186,7 +186,7 @@ export class Joining {
     const { tickets, peer, env } = this.ctx
     if (tickets === undefined) return then(undefined)
     const held = this.ticket
-    if (held !== undefined && tickets.fresh(held.ticket, held.got, peer.x, peer.y)) return then(held.ticket)
+    if (held !== undefined && tickets.fresh(held.ticket, held.got, peer.x, peer.y, this.ctx.rules)) return then(held.ticket)
     tickets.fetch(peer.x, peer.y, (got) => {
       if (got !== undefined) this.ticket = { ticket: got, got: env.clock.now() }
       then(this.ticket?.ticket)
@@ -240,7 +240,7 @@ export class Joining {
     const final = next === undefined
     // The nodes around a place go only to a joiner whose ticket from the node reaches it (see join-tickets.ts).
     const tickets = this.ctx.tickets
-    if (final && tickets !== undefined && tickets.required() && (m.ticket === undefined || !tickets.covers(m.joiner, m.ticket, m.x, m.y))) {
+    if (final && tickets !== undefined && tickets.required() && (m.ticket === undefined || !tickets.covers(m.joiner, m.ticket, m.x, m.y, this.ctx.rules))) {
       peer.stats.unticketed++
       return
     }

@@ -7,6 +7,7 @@ import type { SignalData } from '../../link/transport.js'
 import { NodeCrypto } from '../node/node-crypto.js'
 import { NodeRng } from '../node/node-rng.js'
 import { SignalingClient, type SignalingClientInit } from './signaling-client.js'
+import type { JoinTicket } from '../../von/join-tickets.js'
 
 const crypto = new NodeCrypto()
 const rng = new NodeRng()
@@ -151,5 +152,35 @@ describe('SignalingClient', () => {
     // Each attempt arms a join timeout (10 s) and, once refused, a backoff.
     const backoffs = delays.filter((d) => d !== 10_000).map(Math.round)
     expect(backoffs).toEqual([100, 200, 400, 800, 1000, 1000])
+  })
+
+  it('join tickets from a real node: signed for our place, checked by another peer against the welcome\'s key, refused too far or too soon (issue 23)', async () => {
+    const s = await server()
+    const url = `ws://127.0.0.1:${s.port}`
+    const a = client(url)
+    const b = client(url)
+    await until(() => a.c.state === 'joined' && b.c.state === 'joined')
+    expect(a.c.tickets.required()).toBe(true)
+    const rules = { speedMax: 50 }
+    const ask = (x: number, y: number) => new Promise<JoinTicket | undefined>((resolve) => a.c.tickets.fetch(x, y, resolve))
+    const t = await ask(100, 100)
+    expect(t).toBeDefined()
+    // B checks A's ticket: A's place, and no farther than the speed limit carries it since.
+    expect(b.c.tickets.covers(a.c.id, t!, 120, 100, rules)).toBe(true)
+    expect(b.c.tickets.covers(a.c.id, t!, 900, 100, rules)).toBe(false)
+    expect(b.c.tickets.covers(b.c.id, t!, 100, 100, rules)).toBe(false)
+    // Again within the second, and then far away: refused, with a reason.
+    expect(await ask(100, 100)).toBeUndefined()
+    await new Promise((r) => setTimeout(r, 1100))
+    expect(await ask(5000, 100)).toBeUndefined()
+    expect(a.c.stats).toMatchObject({ tickets: 1, ticketsRefused: 2 })
+    // A node that issues none: no ticket, none required.
+    const off = new SignalingServer({ crypto, log: SILENT_LOG }, { port: 0, ticketSpeed: 0 })
+    await off.start()
+    cleanup.push(() => off.stop())
+    const c = client(`ws://127.0.0.1:${off.port}`)
+    await until(() => c.c.state === 'joined')
+    expect(c.c.tickets.required()).toBe(false)
+    expect(await new Promise((resolve) => c.c.tickets.fetch(1, 1, resolve))).toBeUndefined()
   })
 })

@@ -1,4 +1,6 @@
-import type { Crypto, KeyPair, Log, Rng, TimerHandle, Timers } from '../../core/env.js'
+import type { Clock, Crypto, KeyPair, Log, Rng, TimerHandle, Timers } from '../../core/env.js'
+import type { JoinTicket } from '../../von/join-tickets.js'
+import { NodeTickets } from './node-tickets.js'
 import { peerIdFromPublicKey, type PeerId } from '../../core/id.js'
 import type { SignalingChannel } from '../../link/link-manager.js'
 import type { SignalData } from '../../link/transport.js'
@@ -29,6 +31,8 @@ export interface SignalingClientComponents {
   log: Log
   /** A WebSocket class with the browser's API: `globalThis.WebSocket`, or `WebSocket` from `ws` in Node. */
   WebSocket: new (url: string) => object
+  /** The peer's clock (join tickets carry the node's: see NodeTickets). @default performance.now() */
+  clock?: Clock
 }
 
 export interface SignalingClientInit {
@@ -70,6 +74,10 @@ export type SignalingState = 'idle' | 'connecting' | 'joined' | 'backoff' | 'rep
 /** The close code the node sends to the older of two connections of one identity. */
 export const CLOSE_REPLACED = 4000
 
+/** A ticket the node has not sent by then is given up on (the join goes on without). */
+const TICKET_WAIT_MS = 3000
+const MAX_PENDING_TICKETS = 4
+
 /**
  * A peer's connection to the signaling node: proves its id, joins a world, keeps
  * the host cache, and relays signaling both ways for the link layer (it is the
@@ -83,7 +91,11 @@ export class SignalingClient implements SignalingChannel {
   hosts: readonly PeerId[] = []
   /** The ICE servers the node handed out last; undefined before a welcome (or from a node that hands none). */
   iceServers: readonly IceServer[] | undefined
-  readonly stats = { connects: 0, joins: 0, sent: 0, received: 0 }
+  readonly stats = { connects: 0, joins: 0, sent: 0, received: 0, tickets: 0, ticketsRefused: 0 }
+  /** The node's join tickets, as this peer asks for and checks them (see von/join-tickets.ts). */
+  readonly tickets: NodeTickets
+  /** Ticket requests awaiting the node's answer, oldest first (it answers in order). */
+  private readonly pendingTickets: { done: (t: JoinTicket | undefined) => void; timer: TimerHandle }[] = []
   private readonly c: SignalingClientComponents
   private readonly init: SignalingClientInit & Required<Pick<SignalingClientInit, 'backoffMinMs' | 'backoffMaxMs' | 'joinTimeoutMs' | 'maxFrameBytes'>>
   private current: SignalingState = 'idle'
@@ -101,6 +113,32 @@ export class SignalingClient implements SignalingChannel {
       joinTimeoutMs: init.joinTimeoutMs ?? 10_000,
       maxFrameBytes: init.maxFrameBytes ?? MAX_SIGNALING_FRAME_BYTES,
     }
+    this.tickets = new NodeTickets(this, components.crypto, components.clock ?? { now: () => performance.now() })
+  }
+
+  /**
+   * Asks the node for a join ticket for us at (x, y): `done` gets it, or
+   * undefined when the node refuses, does not answer within TICKET_WAIT_MS,
+   * or is not reachable.
+   */
+  requestTicket(x: number, y: number, done: (ticket: JoinTicket | undefined) => void): void {
+    if (this.current !== 'joined' || this.pendingTickets.length >= MAX_PENDING_TICKETS || !this.write({ t: 'ticket', x, y })) return done(undefined)
+    const entry = {
+      done,
+      timer: this.c.timers.setTimeout(() => {
+        const i = this.pendingTickets.indexOf(entry)
+        if (i >= 0) this.pendingTickets.splice(i, 1)
+        done(undefined)
+      }, TICKET_WAIT_MS),
+    }
+    this.pendingTickets.push(entry)
+  }
+
+  private answerTicket(ticket: JoinTicket | undefined): void {
+    const entry = this.pendingTickets.shift()
+    if (entry === undefined) return
+    this.c.timers.clearTimeout(entry.timer)
+    entry.done(ticket)
   }
 
   get state(): SignalingState {
@@ -177,6 +215,7 @@ export class SignalingClient implements SignalingChannel {
       case 'welcome':
         if (msg.id !== this.id) return this.lost('node derived another peer id')
         if (msg.ice !== undefined) this.setIce(msg.ice)
+        this.tickets.welcome(msg.tk, msg.now)
         this.write({ t: 'join', world: this.init.world })
         return
       case 'ice':
@@ -197,7 +236,15 @@ export class SignalingClient implements SignalingChannel {
         this.stats.received++
         this.init.onSignal(msg.from, msg.initiator, msg.data)
         return
+      case 'ticket':
+        this.stats.tickets++
+        this.tickets.heard(msg.at)
+        return this.answerTicket({ x: msg.x, y: msg.y, t: msg.at, sig: msg.sig })
       case 'error':
+        if (msg.code === 'ticket-refused') {
+          this.stats.ticketsRefused++
+          this.answerTicket(undefined)
+        }
         this.c.log.debug('signaling: node reported an error', { code: msg.code, message: msg.message, to: msg.to?.slice(0, 12) })
         this.init.onError?.(msg.code, msg.message, msg.to)
     }
@@ -223,6 +270,7 @@ export class SignalingClient implements SignalingChannel {
 
   private lost(reason: string): void {
     if (this.current === 'closed') return
+    while (this.pendingTickets.length > 0) this.answerTicket(undefined)
     this.c.log.info('signaling: connection lost', { reason, peer: this.id.slice(0, 12) })
     this.clearTimer()
     this.detach()?.close(1000, 'retry')

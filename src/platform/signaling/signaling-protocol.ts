@@ -37,6 +37,8 @@ export type ClientMessage =
   | { t: 'auth'; key: Uint8Array; sig: Uint8Array }
   | { t: 'join'; world: string }
   | { t: 'signal'; to: PeerId; initiator: boolean; data: SignalData }
+  /** A join ticket for the place we join at (see von/join-tickets.ts). */
+  | { t: 'ticket'; x: number; y: number }
 
 export type ServerErrorCode =
   | 'bad-frame'
@@ -46,10 +48,13 @@ export type ServerErrorCode =
   | 'unknown-peer'
   | 'peer-busy'
   | 'rate-limited'
+  | 'ticket-refused'
 
 export type ServerMessage =
   | { t: 'challenge'; v: number; nonce: Uint8Array }
-  | { t: 'welcome'; id: PeerId; ice?: IceServer[] }
+  /** `tk`: the key the node signs join tickets with, and `now` its clock then (ms); absent from a node that issues none. */
+  | { t: 'welcome'; id: PeerId; ice?: IceServer[]; tk?: Uint8Array; now?: number }
+  | { t: 'ticket'; x: number; y: number; at: number; sig: Uint8Array }
   | { t: 'ice'; ice: IceServer[] }
   | { t: 'peers'; world: string; peers: PeerId[] }
   | { t: 'signal'; from: PeerId; initiator: boolean; data: SignalData }
@@ -79,6 +84,16 @@ function hexBytes(v: unknown, length: number): Uint8Array | null {
   return fromHex(v)
 }
 
+/** A position on any map the world may have (the VON wire's range). */
+function isCoord(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 1e7
+}
+
+/** A node's clock reading (ms). */
+function isTime(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0
+}
+
 function isData(v: unknown): v is SignalData {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
@@ -100,6 +115,8 @@ export function parseClientMessage(text: unknown, maxBytes = MAX_SIGNALING_FRAME
       if (to === null || typeof m.initiator !== 'boolean' || !isData(m.data)) return null
       return { t: 'signal', to, initiator: m.initiator, data: m.data }
     }
+    case 'ticket':
+      return isCoord(m.x) && isCoord(m.y) ? { t: 'ticket', x: m.x, y: m.y } : null
     default:
       return null
   }
@@ -117,9 +134,23 @@ export function parseServerMessage(text: unknown, maxBytes = MAX_SIGNALING_FRAME
     case 'welcome': {
       const id = parsePeerId(m.id)
       if (id === null) return null
-      if (m.ice === undefined) return { t: 'welcome', id }
-      const ice = parseIceServers(m.ice)
-      return ice === null ? null : { t: 'welcome', id, ice }
+      const out: ServerMessage & { t: 'welcome' } = { t: 'welcome', id }
+      if (m.ice !== undefined) {
+        const ice = parseIceServers(m.ice)
+        if (ice === null) return null
+        out.ice = ice
+      }
+      if (m.tk !== undefined || m.now !== undefined) {
+        const tk = hexBytes(m.tk, 32)
+        if (tk === null || !isTime(m.now)) return null
+        out.tk = tk
+        out.now = m.now
+      }
+      return out
+    }
+    case 'ticket': {
+      const sig = hexBytes(m.sig, 64)
+      return sig !== null && isCoord(m.x) && isCoord(m.y) && isTime(m.at) ? { t: 'ticket', x: m.x, y: m.y, at: m.at, sig } : null
     }
     case 'ice': {
       const ice = parseIceServers(m.ice)
