@@ -63,7 +63,8 @@ export function vonPrefixes(r: FuzzRng): Uint8Array {
 }
 
 export function vonQuery(r: FuzzRng): unknown[] {
-  return encodeQuery({ qid: seq(r), joiner: peerId(r), x: coord(r), y: coord(r), aoi: radius(r), path: ids(r, count(r, 24)) })
+  const ticket = r.chance(0.5) ? { ticket: { x: coord(r), y: coord(r), t: r.chance(0.5) ? r.u32() : r.next() * 1e9, sig: r.bytes(64) } } : {}
+  return encodeQuery({ qid: seq(r), joiner: peerId(r), x: coord(r), y: coord(r), aoi: radius(r), path: ids(r, count(r, 24)), ...ticket })
 }
 
 export function vonAccept(r: FuzzRng): unknown[] {

@@ -20,7 +20,7 @@ const HEX_ID = '0123456789abcdef'.repeat(4)
 export const STRINGS: readonly string[] = [
   '', ' ', 'a', '\0', '\0\0\0', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'length',
   'offer', 'answer', 'candidate', 'pranswer', 'rollback', 'renegotiate', 'transceiverRequest', 'type', 'sdp', 'sdpMid', 'sdpMLineIndex',
-  'auth', 'join', 'signal', 'challenge', 'welcome', 'ice', 'peers', 'error', 't', 'v', 'to', 'from', 'urls', 'username', 'credential',
+  'auth', 'join', 'signal', 'challenge', 'welcome', 'ice', 'peers', 'error', 't', 'v', 'to', 'from', 'urls', 'username', 'credential', 'ticket', 'tk', 'now', 'at', 'sig',
   'open', 'eim', 'restricted', 'symmetric', 'unknown', 'player/', 'main', '_n', '_r', '_v',
   '\u202e', '\u200b', '\u2028', '\ufeff', '\ud800', '\udc00', '\ud83d\ude00', 'é', 'e\u0301', '\n', '\r\n', '\t', '\u0085', '\u00a0',
   'a'.repeat(31), 'a'.repeat(32), 'a'.repeat(33), 'a'.repeat(40), 'a'.repeat(41), 'a'.repeat(64), 'a'.repeat(65), 'a'.repeat(128), 'a'.repeat(129),

@@ -36,11 +36,13 @@ export const platformTargets: FuzzTarget[] = [
       { t: 'auth', key: r.bytes(32), sig: r.bytes(64) },
       { t: 'join', world: r.pick(['main', 'Tokyo 東京', 'a.b_c-d', 'x'.repeat(64)]) },
       { t: 'signal', to: peerId(r), initiator: r.chance(0.5), data: signalData(r) },
+      { t: 'ticket', x: r.next() * 4000, y: r.chance(0.1) ? -1e7 : r.next() * 4000 },
     ])
   }, (text) => parseClientMessage(text), (m, text) => {
     need(text.length <= MAX_SIGNALING_FRAME_BYTES, 'a frame within the size limit')
     if (m.t === 'auth') need(isBytesOf(m.key, 32) && isBytesOf(m.sig, 64), 'a 32-byte key and a 64-byte signature')
     else if (m.t === 'join') need(isWorldName(m.world), 'a valid world name')
+    else if (m.t === 'ticket') need(Number.isFinite(m.x) && Number.isFinite(m.y) && Math.abs(m.x) <= 1e7 && Math.abs(m.y) <= 1e7, 'a place on a map')
     else need(m.t === 'signal' && isHexId(m.to) && typeof m.initiator === 'boolean', 'a signal to a valid id')
     if (m.t === 'signal') needData(m.data)
   }),
@@ -48,7 +50,8 @@ export const platformTargets: FuzzTarget[] = [
     const r = g.r
     return r.pick([
       { t: 'challenge', v: 1, nonce: r.bytes(32) },
-      { t: 'welcome', id: peerId(r), ...(r.chance(0.5) ? { ice: ice() } : {}) },
+      { t: 'welcome', id: peerId(r), ...(r.chance(0.5) ? { ice: ice() } : {}), ...(r.chance(0.5) ? { tk: r.bytes(32), now: r.next() * 1e9 } : {}) },
+      { t: 'ticket', x: r.next() * 4000, y: r.next() * 4000, at: r.next() * 1e9, sig: r.bytes(64) },
       { t: 'ice', ice: ice() },
       { t: 'peers', world: 'main', peers: Array.from({ length: r.chance(0.1) ? 256 : r.int(8) }, () => peerId(r)) },
       { t: 'signal', from: peerId(r), initiator: r.chance(0.5), data: signalData(r) },
@@ -60,7 +63,10 @@ export const platformTargets: FuzzTarget[] = [
         return need(isBytesOf(m.nonce, 32) && typeof m.v === 'number', 'a version and a 32-byte nonce')
       case 'welcome':
         need(isHexId(m.id), 'a valid id')
+        need((m.tk === undefined) === (m.now === undefined) && (m.tk === undefined || (isBytesOf(m.tk, 32) && Number.isFinite(m.now) && m.now! >= 0)), 'a ticket key with the node\'s clock, or neither')
         return m.ice === undefined ? undefined : needIce(m.ice)
+      case 'ticket':
+        return need(isBytesOf(m.sig, 64) && Number.isFinite(m.at) && m.at >= 0 && Math.abs(m.x) <= 1e7 && Math.abs(m.y) <= 1e7, 'a place, a time and a 64-byte signature')
       case 'ice':
         return needIce(m.ice)
       case 'peers':

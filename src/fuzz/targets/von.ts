@@ -3,7 +3,7 @@ import {
   decodeAccept, decodeNodes, decodePrefixes, decodeSketches, encodeSketches, decodeQuery, decodeState, encodeAccept, encodeNodes, encodeQuery, encodeState, readState,
   type NodeInfo, type State,
 } from '../../von/messages.js'
-import { isCoord, isHexId, isUintMax, needRoundTrip, sameValue } from '../bounds.js'
+import { isBytesOf, isCoord, isHexId, isUintMax, needRoundTrip, sameValue } from '../bounds.js'
 import { vonAccept, vonNodes, vonPrefixes, vonQuery, vonState } from '../seeds.js'
 import { fuzzCase, need, valueTarget, type FuzzTarget } from '../target.js'
 
@@ -69,6 +69,7 @@ export const vonTargets: FuzzTarget[] = [
     need(isUintMax(q.qid, Number.MAX_SAFE_INTEGER) && isHexId(q.joiner), 'query id and joiner')
     needState({ ...q, seq: 0 }, 'query')
     needPath(q.path)
+    if (q.ticket !== undefined) need(Number.isFinite(q.ticket.t) && isBytesOf(q.ticket.sig, 64) && Math.abs(q.ticket.x) <= MAX_COORD && Math.abs(q.ticket.y) <= MAX_COORD, 'a ticket: a place, a time and a 64-byte signature')
     needRoundTrip(q, decodeQuery(encodeQuery(q)), 'query')
   }),
   valueTarget('von-accept', 'src/von/messages.ts decodeAccept (ACCEPT)', (g) => () => vonAccept(g.r), decodeAccept, (a) => {
