@@ -25,6 +25,8 @@ export function explainBadFrame(text: string): string {
       return `malformed join: world must be ${WORLD_NAME_RULE}, in Unicode NFC`
     case 'signal':
       return 'malformed signal: needs to (a peer id, 64 hex digits), initiator (true or false) and data (an object)'
+    case 'ticket':
+      return 'malformed ticket: needs x and y (finite numbers within ±1e7)'
     default:
       return `unknown message type ${JSON.stringify(t.length > ECHO_CHARS ? `${t.slice(0, ECHO_CHARS)}…` : t)}`
   }
