@@ -217,8 +217,8 @@ export class SignalingServer {
     if (msg.t === 'auth') return c.id === undefined ? this.auth(c, msg.key, msg.sig) : this.reauth(c, c.id, msg.key, msg.sig)
     if (c.id === undefined) return this.bad(c, 'authenticate first', 'not-authenticated')
     if (msg.t === 'join') return this.join(c, c.id, msg.world)
-    if (msg.t === 'ticket') return this.ticket(c, c.id, msg.x, msg.y)
     if (c.world === undefined) return this.bad(c, 'join a world first', 'not-joined')
+    if (msg.t === 'ticket') return this.ticket(c, c.id, c.world, msg.x, msg.y)
     const target = this.byId.get(msg.to)
     if (target === undefined || target.world !== c.world || target === c) {
       return this.reject(c, 'unknown-peer', 'no such peer in your world', msg.to)
@@ -228,10 +228,11 @@ export class SignalingServer {
     this.stats.relayed++
   }
 
-  /** A join ticket for `id` at (x, y), if it could have walked there from its last one (see src/von/join-tickets.ts). */
-  private ticket(c: Client, id: PeerId, x: number, y: number): void {
+  /** A join ticket for `id` at (x, y) in `world`, if it could have walked there from its last one there (see src/von/join-tickets.ts). */
+  private ticket(c: Client, id: PeerId, world: string, x: number, y: number): void {
     if (this.tickets === undefined) return this.reject(c, 'ticket-refused', 'this node issues no join tickets')
-    const t = this.tickets.issue(id, x, y)
+    // Each world is its own map: a player who switches worlds may stand anywhere in the next.
+    const t = this.tickets.issue(id, x, y, world)
     if (t === 'too-soon') return this.reject(c, 'ticket-refused', 'one join ticket a second: ask again later')
     if (t === 'too-far') return this.reject(c, 'ticket-refused', 'too far from where your last join ticket put you for the world\'s speed limit')
     this.stats.tickets++

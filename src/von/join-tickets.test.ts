@@ -55,9 +55,11 @@ describe('join tickets (issue 23, finding 4)', () => {
     expect(typeof issuer.issue(joiner, 250, 100)).toBe('object')
     clock.t += 2000
     expect(issuer.issue(joiner, 100, 1000)).toBe('too-far')
+    // In another world (another map) it may stand anywhere.
+    expect(typeof issuer.issue(joiner, 100, 1000, 'elsewhere')).toBe('object')
     // A new id may start anywhere (what it costs is the node's per-address caps on authentication).
     expect(typeof issuer.issue(idOf(3), 900, 900)).toBe('object')
-    expect(issuer.stats).toEqual({ issued: 3, tooFar: 2, tooSoon: 1 })
+    expect(issuer.stats).toEqual({ issued: 4, tooFar: 2, tooSoon: 1 })
   })
 
   it('a query carries its ticket on the wire; a malformed ticket makes the query malformed', () => {

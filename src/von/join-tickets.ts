@@ -70,7 +70,7 @@ const q = (v: number): number => Math.round(v * 100) / 100
  * ids are forgotten first, and may then ask from anywhere, as a new id may).
  */
 export class TicketIssuer {
-  private readonly last = new Map<PeerId, { x: number; y: number; t: number }>()
+  private readonly last = new Map<string, { x: number; y: number; t: number }>()
   readonly stats = { issued: 0, tooFar: 0, tooSoon: 0 }
 
   constructor(
@@ -84,11 +84,13 @@ export class TicketIssuer {
     return this.keyPair.publicKey
   }
 
-  issue(joiner: PeerId, rawX: number, rawY: number): JoinTicket | 'too-far' | 'too-soon' {
+  /** `scope`: the map the id asks in (a node serving several worlds remembers each apart). */
+  issue(joiner: PeerId, rawX: number, rawY: number, scope = ''): JoinTicket | 'too-far' | 'too-soon' {
     const now = this.clock.now()
     const x = q(rawX)
     const y = q(rawY)
-    const prev = this.last.get(joiner)
+    const key = scope === '' ? joiner : `${scope}\n${joiner}`
+    const prev = this.last.get(key)
     if (prev !== undefined) {
       if (now - prev.t < (this.opts.minGapMs ?? 1000)) {
         this.stats.tooSoon++
@@ -99,11 +101,11 @@ export class TicketIssuer {
         this.stats.tooFar++
         return 'too-far'
       }
-      this.last.delete(joiner)
+      this.last.delete(key)
     } else if (this.last.size >= (this.opts.maxIds ?? 100_000)) {
       this.last.delete(this.last.keys().next().value!)
     }
-    this.last.set(joiner, { x, y, t: now })
+    this.last.set(key, { x, y, t: now })
     this.stats.issued++
     return { x, y, t: now, sig: this.keyPair.sign(ticketMessage(joiner, x, y, now)) }
   }
