@@ -135,6 +135,9 @@ describe('real network: 12 peers on WebRTC through a signaling node', () => {
     await until(() => missing().length === 0 && extra().length === 0, SETTLE_MS, () => `missing ${missing()}; extra ${extra()}`)
     // West and east do not hold each other.
     for (const w of [0, 1, 2, 3]) for (const e of EAST) expect(members[w]!.peer.von.table.has(members[e]!.peer.id)).toBe(false)
+    // Each joined with the node's join ticket, and no acceptor turned a query away for want of one.
+    expect(server.stats.tickets).toBeGreaterThanOrEqual(members.length - 1)
+    expect(members.reduce((a, m) => a + m.peer.von.stats.unticketed, 0)).toBe(0)
   })
 
   it('a move reaches every AOI neighbour', async () => {
