@@ -115,6 +115,8 @@ export interface AdversaryView {
   id(index: number): PeerId
   pos(index: number): Point
   honest(index: number): boolean
+  /** Whether `id` is an honest peer's (false for ids nobody has). */
+  honestId(id: PeerId): boolean
 }
 
 /** The AOI of a tracker (finding 4 claimed 1e7). */
@@ -126,7 +128,7 @@ export const TRACKER_AOI = 1e7
  * everything, a tracker reads what it learns.
  */
 export class Adversary {
-  /** Honest ids this peer was told of (trackers: NODES and ACCEPT it received). */
+  /** Honest ids honest peers told this peer of (trackers: NODES and ACCEPT it received; what other hostile peers pass on is theirs). */
   readonly learned = new Set<PeerId>()
   /** Of those, the ones the answers to its forged queries named. */
   readonly learnedByQuery = new Set<PeerId>()
@@ -186,7 +188,7 @@ export class Adversary {
       handle: (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void) =>
         links.handle(proto, type, (from, payload) => {
           if (proto === PROTOCOL.VON && this.role === 'silent' && this.von.joined) return
-          if (this.tracks()) this.read(type, payload)
+          if (this.tracks() && this.view.honestId(from)) this.read(type, payload)
           handler(from, payload)
         }),
     } as Record<string | symbol, unknown>

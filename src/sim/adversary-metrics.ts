@@ -43,15 +43,15 @@ export class AdversaryTally {
 
   /**
    * `links` (an honest peer's, as its VonPeer gets them), with every id a node
-   * list (NODES, ACCEPT) names noted: what an honest peer is told as it walks,
-   * to hold a tracker's figures against.
+   * list (NODES, ACCEPT) from an honest peer names noted: what honest peers tell
+   * an honest peer as it walks, to hold a tracker's figures against.
    */
-  witness(links: LinkManager): LinkManager {
+  witness(links: LinkManager, honest: (id: PeerId) => boolean): LinkManager {
     const learned = new Set<PeerId>()
     this.witnessed.push(learned)
     const handle = (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void): void =>
       links.handle(proto, type, (from, payload) => {
-        if (proto === PROTOCOL.VON) for (const id of namedIn(type, payload)) learned.add(id)
+        if (proto === PROTOCOL.VON && honest(from)) for (const id of namedIn(type, payload)) learned.add(id)
         handler(from, payload)
       })
     return new Proxy(links, {

@@ -222,6 +222,7 @@ export class VonShard {
       id: (i: number) => this.members[i]!.id,
       pos: (i: number) => this.members[i]!.pos,
       honest: (i: number) => this.members[i]!.role === undefined,
+      honestId: (id: PeerId) => this.members[this.byId.get(id) ?? -1]?.role === undefined,
     }
     // Its own stream: runs without NAT classes draw exactly what they drew before.
     const natRng = init.nat === undefined ? undefined : sim.rng('nat')
@@ -241,7 +242,7 @@ export class VonShard {
         if (role !== undefined) adversary = new Adversary(role, i, peer.links, view, sim.rng(`adversary:${i}`), peer.env.timers, () => sim.now, ring)
         else if (cast !== undefined) this.tally.watch(peer.links, (id) => this.members[this.byId.get(id) ?? -1]?.role !== undefined)
         // Every WITNESS_EVERY-th honest peer's node lists are read: what an honest walker is told, beside what trackers are.
-        const read = role === undefined && cast !== undefined && i % WITNESS_EVERY === 0 ? this.tally.witness(peer.links) : undefined
+        const read = role === undefined && cast !== undefined && i % WITNESS_EVERY === 0 ? this.tally.witness(peer.links, view.honestId) : undefined
         const aoiRadius = role === 'track' ? TRACKER_AOI : init.aoi
         const ticketing = tickets?.(peer.id)
         const von = new VonPeer({ env: peer.env, links: adversary?.gate() ?? read ?? peer.links, localId: peer.id, listener, tickets: ticketing }, { buffer, ...rules, ...init.von, aoiRadius })

@@ -3,7 +3,7 @@ import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { LocalDiagram, type Site } from './geometry.js'
 import { VonMsg, encodeNodes, encodePrefixes, encodeSketches, knows, type NodeInfo } from './messages.js'
-import { DIGEST } from './neighbour-table.js'
+import { DIGEST, type Neighbour } from './neighbour-table.js'
 import type { VonContext } from './von-context.js'
 
 export type HousekeepingContext = Pick<VonContext, 'peer' | 'env' | 'links' | 'cfg' | 'gone' | 'dropped' | 'stopped' | 'self' | 'relevant' | 'reach' | 'remove' | 'broadcastState' | 'tickDigest'>
@@ -41,6 +41,22 @@ export class Housekeeping {
     const { peer } = this.ctx
     const i = this.diagramSites.findIndex((n) => n.id === id)
     return i > 0 && this.diagram !== undefined && this.diagram.reachesBeyond(i, peer.x, peer.y, peer.aoi)
+  }
+
+  /**
+   * The nodes of the last tick's diagram that enclose neighbour `c` (for one we
+   * do not need, only the STRAY_POINTERS nearest it: see tick).
+   */
+  enclosingOf(c: Neighbour): Set<PeerId> {
+    const { peer } = this.ctx
+    const i = this.diagramSites.findIndex((n) => n.id === c.id)
+    if (i <= 0 || this.diagram === undefined) return new Set()
+    let ring = this.diagram.enclosing(i).map((j) => this.diagramSites[j]!).filter((d) => d.id !== peer.localId)
+    if (!this.selfEnclosing.has(c.id) && !this.ctx.relevant(peer.x, peer.y, peer.aoi, c.x, c.y, c.aoi, 1)) {
+      const far = (d: Site): number => (d.x - c.x) ** 2 + (d.y - c.y) ** 2
+      ring = ring.sort((a, b) => far(a) - far(b)).slice(0, STRAY_POINTERS)
+    }
+    return new Set(ring.map((d) => d.id))
   }
 
   /** Our cell in the last tick's diagram (empty before the first). */
@@ -154,6 +170,13 @@ export class Housekeeping {
       if (c.knownCount === DIGEST.NEVER || (!repairing && !naming && !c.resync && !c.changed && !news)) continue
       const digest = c.knownCount >= 0
       for (const j of diagram.enclosing(ci + 1)) mark[j] = ci + 1
+      // A neighbour we do not need (out of range and not enclosing us: one that dialled us from afar,
+      // or one about to be dropped as far) hears of what is in its range, but of those that enclose it
+      // here only the STRAY_POINTERS nearest it: enough for a joiner an acceptor sent to us wrongly to
+      // find its way, while a peer that dials everyone it hears of (issue 23, finding 4) is told a path
+      // back towards its own place, not the ring of every peer it reaches.
+      const stray = !mine.has(c.id) && !this.ctx.relevant(peer.x, peer.y, peer.aoi, c.x, c.y, c.aoi, 1)
+      let strays: (typeof sites)[number][] | undefined
       let tell: NodeInfo[] | undefined
       let named: number[] | undefined
       let sketched: { prefix: number; x: number; y: number }[] | undefined
@@ -174,6 +197,10 @@ export class Housekeeping {
         const told = toldMap.get(d.id)
         // Told while they stayed relevant: c did not take d (it found d irrelevant, or the link failed).
         const toldLately = told !== undefined && now - told < RETELL_MS
+        if (stray && !near) {
+          ;(strays ??= []).push(d)
+          continue
+        }
         if ((repairing || c.resync) && !naming) {
           // After a loss, our enclosing neighbours hear of everyone we know: their
           // own cells decide who now encloses them across the hole (onNodes).
@@ -197,6 +224,18 @@ export class Housekeeping {
         // Out of c's range, d may enclose c: c's own cell decides, and most such are refused: a sketch, c asks if it takes d.
         else if (digest && !near) (sketched ??= []).push(d)
         else (tell ??= []).push(d)
+      }
+      if (strays !== undefined) {
+        const far = (d: NodeInfo): number => (d.x - c.x) ** 2 + (d.y - c.y) ** 2
+        strays.sort((a, b) => far(a) - far(b))
+        // The nearest, each once a while (not the next nearest once those were told).
+        for (let k = 0; k < Math.min(STRAY_POINTERS, strays.length); k++) {
+          const d = strays[k]!
+          const told = c.toldEnclosing.get(d.id)
+          if (told !== undefined && now - told < RETELL_MS) continue
+          c.toldEnclosing.set(d.id, now)
+          ;(tell ??= []).push(d)
+        }
       }
       if (sketched !== undefined) links.send(c.id, PROTOCOL.VON, VonMsg.SKETCH, encodeSketches(sketched), Priority.MEDIUM)
       if (tell !== undefined) {
@@ -279,6 +318,9 @@ const RETELL_MS = 10_000
 /** A neighbour dropped as far must show we need it to be taken back by its HELLO this long (see NeighbourMessages.onHello). */
 const DROPPED_MS = 10_000
 const MAX_DROPPED = 256
+
+/** A neighbour we do not need hears of this many of the nodes enclosing it in our diagram (the nearest it; see tick). */
+const STRAY_POINTERS = 2
 
 /** A table larger than this is a crowd: news to neighbours goes as SYNC (see tick). */
 export const CROWDED_TABLE = 24

@@ -24,7 +24,7 @@ export class NeighbourMessages {
 
   constructor(
     private readonly ctx: NeighbourContext,
-    private readonly housekeeping: Pick<Housekeeping, 'isEnclosing' | 'ownCell' | 'requestRepair'>,
+    private readonly housekeeping: Pick<Housekeeping, 'isEnclosing' | 'ownCell' | 'requestRepair' | 'enclosingOf'>,
   ) {
     this.peer = ctx.peer
     this.listener = ctx.listener
@@ -258,8 +258,12 @@ export class NeighbourMessages {
     const wanted = new Set(prefixes)
     const now = this.clock.now()
     const tell: NodeInfo[] = []
+    // Only what we would tell it unasked (see Housekeeping.tick): those in its range, and those
+    // enclosing it here; a peer asking for every prefix (issue 23, finding 4) learns no more.
+    let ring: Set<PeerId> | undefined
     for (const d of peer.table.values()) {
       if (d === c || !wanted.has(d.prefix) || !d.confirmed || !links.isOpen(d.id)) continue
+      if (!this.ctx.relevant(c.x, c.y, c.aoi, d.x, d.y, d.aoi, 1) && !(ring ??= this.housekeeping.enclosingOf(c)).has(d.id)) continue
       c.told.set(d.id, now)
       tell.push(d)
     }
