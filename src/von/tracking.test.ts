@@ -4,7 +4,7 @@ import type { LinkManager } from '../link/link-manager.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { SimWorld } from '../sim/world.js'
-import { VonMsg, decodeAccept, decodeNodes, encodeQuery } from './messages.js'
+import { VonMsg, decodeAccept, decodeNodes, encodePrefixes, encodeQuery, encodeState, idPrefix } from './messages.js'
 import { VonPeer } from './von-peer.js'
 import { TicketChecker, TicketIssuer, type JoinTicket, type JoinTickets } from './join-tickets.js'
 
@@ -110,6 +110,24 @@ describe('one identity gets only its own AOI (issue 23, finding 4)', () => {
     expect(got.size).toBeGreaterThan(0)
     expect(answered.size).toBe(0)
     expect(honest.reduce((a, h) => a + h.von.stats.refusedQueries, 0)).toBe(0)
+  })
+
+  it('a peer that dials one far away and asks it for every prefix hears only of the few nodes between them (ASK, issue 23)', () => {
+    const { w, honest, tracker, seen } = world()
+    const far = honest[SIDE * SIDE - 1]!
+    tracker.peer.links.connect(far.id)
+    w.sim.runUntil(w.sim.now + 1000)
+    seen.clear()
+    // It says where it is (a stranger from afar: held as one we do not need), then asks for everyone by prefix.
+    const { x, y } = tracker.von
+    tracker.peer.links.send(far.id, PROTOCOL.VON, VonMsg.HELLO, encodeState({ x, y, aoi: 100, seq: tracker.von.seq, vx: 0, vy: 0 }), Priority.MEDIUM)
+    w.sim.runUntil(w.sim.now + 300)
+    tracker.peer.links.send(far.id, PROTOCOL.VON, VonMsg.ASK, encodePrefixes(honest.map((h) => idPrefix(h.id))), Priority.MEDIUM)
+    w.sim.runUntil(w.sim.now + 1000)
+    // Of the nodes beyond its own neighbourhood, it heard of the far peer's whole table before (6 of its 7 on seed 6); now of the 2 nearest it.
+    const beyond = honest.filter((h) => seen.has(h.id) && Math.hypot(h.von.x - tracker.von.x, h.von.y - tracker.von.y) > 3 * SPACING && h !== far)
+    expect(far.von.table.size, `SEED=${SEED}`).toBeGreaterThan(4)
+    expect(beyond.length, `SEED=${SEED}`).toBeLessThanOrEqual(2)
   })
 
   it('honest queries are never refused: a walker looking again while others hold it, and one joining again after cutting off every neighbour', () => {
