@@ -234,7 +234,9 @@ export class Housekeeping {
           const told = c.toldEnclosing.get(d.id)
           if (told !== undefined && now - told < RETELL_MS) continue
           c.toldEnclosing.set(d.id, now)
-          ;(tell ??= []).push(d)
+          // As any node out of its range that may enclose it: a sketch when it sent a digest (see below).
+          if (digest) (sketched ??= []).push(d)
+          else (tell ??= []).push(d)
         }
       }
       if (sketched !== undefined) links.send(c.id, PROTOCOL.VON, VonMsg.SKETCH, encodeSketches(sketched), Priority.MEDIUM)
