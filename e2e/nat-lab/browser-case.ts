@@ -105,16 +105,20 @@ export async function runBrowserCase(init: BrowserCaseInit): Promise<LabCase> {
 }
 
 /**
- * The anchor starts altering what it relays while a walks: b must drop the
- * link and count the tampering (the HUD's relays row), and every position of
- * a's that b took must be one a sent.
+ * The anchor starts altering what it relays while a walks: the link must be
+ * dropped and the tampering counted (the HUD's relays row), and every position
+ * of a's that b took must be one a sent. The anchor alters frames both ways, so
+ * either end may see an altered frame first and close the circuit before the
+ * other sees one: the count is a's and b's together.
  */
 async function tamperCheck(pa: Page, pb: Page, sa: WorldSnapshot, agent: AgentClient, key: string): Promise<{ name: string; ok: boolean; detail: string }> {
   await pa.evaluate(() => window.__world!.traceMoves(true))
   await pb.evaluate(() => window.__world!.traceMoves(true))
   agent.send({ cmd: 'tamper', key, on: true })
   await pa.evaluate(([x, y]) => window.__world!.move(x, y), [sa.x - 40, sa.y - 20] as const)
-  const s = await poll(pb, (x) => x.relay.tampered > 0 && !x.neighbours.some((n) => n.id === sa.id && n.linkOpen), 15_000)
+  const tamperedA = async (): Promise<number> => (await snapshot(pa)).relay.tampered
+  let countA = 0
+  const s = await poll(pb, async (x) => !x.neighbours.some((n) => n.id === sa.id && n.linkOpen) && x.relay.tampered + (countA = await tamperedA()) > 0, 15_000)
   const sent: MoveTraceData = await pa.evaluate(() => window.__world!.takeMoveTrace())
   const got: MoveTraceData = await pb.evaluate(() => window.__world!.takeMoveTrace())
   const at = (m: { x: number; y: number }): string => `${Math.round(m.x * 100)},${Math.round(m.y * 100)}`
@@ -127,16 +131,16 @@ async function tamperCheck(pa: Page, pb: Page, sa: WorldSnapshot, agent: AgentCl
   return {
     name: 'relay cannot alter a frame',
     ok,
-    detail: `anchor ${flipped === undefined ? 'never altered a frame' : 'altered frames'}; b counted ${snap.relay.tampered} tampered, link to a ${snap.neighbours.some((n) => n.id === sa.id && n.linkOpen) ? 'still open' : 'dropped'}; ${got.received.filter((g) => g.id === sa.id).length} positions of a taken, ${wrong.length} not sent by a`,
+    detail: `anchor ${flipped === undefined ? 'never altered a frame' : 'altered frames'}; b counted ${snap.relay.tampered} tampered and a ${countA}, link to a ${snap.neighbours.some((n) => n.id === sa.id && n.linkOpen) ? 'still open' : 'dropped'}; ${got.received.filter((g) => g.id === sa.id).length} positions of a taken, ${wrong.length} not sent by a`,
   }
 }
 
 /** The snapshot once `cond` holds, polled every 200 ms; undefined after `timeoutMs`. */
-async function poll(page: Page, cond: (s: WorldSnapshot) => boolean, timeoutMs: number): Promise<WorldSnapshot | undefined> {
+async function poll(page: Page, cond: (s: WorldSnapshot) => boolean | Promise<boolean>, timeoutMs: number): Promise<WorldSnapshot | undefined> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const s = await snapshot(page)
-    if (cond(s)) return s
+    if (await cond(s)) return s
     if (Date.now() > end) return undefined
     await new Promise((r) => setTimeout(r, 200))
   }
