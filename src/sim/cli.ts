@@ -3,6 +3,7 @@
  *                [--workers N] [--event-costs] [--world W] [--aoi R] [--speed V] [--steps-per-sec H] ...
  *                [--nat SHARES] [--stun on|off] [--turn on|off] [--turn-extra-ms N] [--relay on|off] [--sdp-bytes N]
  *                [--mobility NAME] [--tracks FILE] [--write-tracks FILE]
+ *                [--adversaries F --attack KIND[,KIND...]|all [--sybils K]] [--tickets on|off]
  *
  * Runs one scenario of the deterministic simulator with a progress bar, then
  * writes DIR/metrics.json, DIR/series.json (the report's time series, for
@@ -21,6 +22,7 @@ import type { MetricValue, ScenarioResult, TraceSink } from './scenario.js'
 import { SCENARIOS, findScenario } from './scenarios/index.js'
 import { runShardWorker, runVonWorkers, type ShardJob } from './von-parallel.js'
 import { readTracksFile } from './replay-file.js'
+import { ATTACK_KINDS } from './adversaries.js'
 
 function parse(argv: readonly string[]): Map<string, string> {
   const out = new Map<string, string>()
@@ -44,6 +46,11 @@ const NAT_USAGE = `NATs and relaying (VON scenarios): [--nat SHARES] [--stun on|
   --relay off: no peer relays for others (what relaying through peers saves: docs/relays.md)
   --sdp-bytes N: each offer and answer carries N bytes, as a browser's SDP (default 0: the simulator's dozen bytes)`
 
+/** The hostile-peer flags of VON scenarios (src/sim/adversaries.ts, docs/results/adversaries.md). */
+const HOSTILE_USAGE = `Hostile peers (VON scenarios): [--adversaries F --attack KIND[,KIND...]|all [--sybils K]] [--tickets on|off]
+  --adversaries F: that share of the peers is hostile; --attack: ${ATTACK_KINDS.join(', ')}, or all; --sybils: identities per victim (default 8)
+  --tickets off: the bootstrap node issues no join tickets (src/von/join-tickets.ts), so any joiner hears of the nodes around any place`
+
 /** The mobility flags of VON scenarios (src/sim/mobility.ts, src/sim/replay.ts, docs/mobility.md). */
 const MOBILITY_USAGE = `Mobility (VON scenarios): [--mobility NAME] [--tracks FILE] [--write-tracks FILE]
   --mobility waypoint|random|hotspot|flash|keyboard|replay   how peers move (default: the scenario's; random = waypoint, VAST's)
@@ -54,7 +61,7 @@ const MOBILITY_USAGE = `Mobility (VON scenarios): [--mobility NAME] [--tracks FI
 
 function usage(): string {
   const names = SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')
-  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N] [--event-costs]\nscenarios:\n${names}\n${NAT_USAGE}\n${MOBILITY_USAGE}`
+  return `usage: npm run sim -- --scenario NAME [--peers N] [--seconds S] [--seed X] [--out DIR] [--trace] [--workers N] [--event-costs]\nscenarios:\n${names}\n${NAT_USAGE}\n${MOBILITY_USAGE}\n${HOSTILE_USAGE}`
 }
 
 class ProgressBar {
