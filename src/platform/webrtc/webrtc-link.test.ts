@@ -20,8 +20,8 @@ function newKey(): KeyPair {
   return env.crypto.keyPairFromSeed(env.rng.bytes(32))
 }
 
-function transportFor(keyPair: KeyPair, e: Env = env): WebRtcTransport {
-  return new WebRtcTransport({ keyPair, crypto: e.crypto, clock: e.clock, timers: e.timers, rng: e.rng, log: SILENT_LOG, wrtc })
+function transportFor(keyPair: KeyPair, e: Env = env, authTimeoutMs?: number): WebRtcTransport {
+  return new WebRtcTransport({ keyPair, crypto: e.crypto, clock: e.clock, timers: e.timers, rng: e.rng, log: SILENT_LOG, wrtc }, authTimeoutMs === undefined ? {} : { authTimeoutMs })
 }
 
 async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -96,9 +96,9 @@ function recorder(): Recorder {
 }
 
 /** Two connections whose signaling is piped by hand (no node, no relay). */
-function directPair(ka = newKey(), kb = newKey()) {
-  const ta = transportFor(ka)
-  const tb = transportFor(kb)
+function directPair(ka = newKey(), kb = newKey(), authTimeoutMs?: number) {
+  const ta = transportFor(ka, env, authTimeoutMs)
+  const tb = transportFor(kb, env, authTimeoutMs)
   const ea = recorder()
   const eb = recorder()
   const a = ta.open(tb.localId, true, ea)
@@ -245,7 +245,8 @@ describe('WebRTC peer authentication', () => {
   })
 
   it('catches a relay that sits in the middle of DTLS and forwards the authentication', async () => {
-    const p = directPair()
+    // The relay's two legs open one after the other: on a loaded machine (a CI run) that took over the default 5 s to authenticate.
+    const p = directPair(newKey(), newKey(), 20_000)
     open.push(p.a, p.b)
     // The introducer answers A itself and dials B itself, then forwards every
     // data-channel message between them, auth messages included.
@@ -266,12 +267,12 @@ describe('WebRTC peer authentication', () => {
       const held: ArrayBuffer[] = []
       from.onmessage = (e: MessageEvent) => (to.readyState === 'open' ? to.send(e.data as ArrayBuffer) : held.push(e.data as ArrayBuffer))
       const flush = () => { while (held.length > 0 && to.readyState === 'open') to.send(held.shift()!) }
-      const timer = setInterval(flush, 5)
-      setTimeout(() => clearInterval(timer), 5000)
+      timers.push(setInterval(flush, 5))
     }
+    const timers: ReturnType<typeof setInterval>[] = []
     forward(toA._channel, toB._channel)
     forward(toB._channel, toA._channel)
-    await until(() => p.ea.closed !== undefined && p.eb.closed !== undefined)
+    await until(() => p.ea.closed !== undefined && p.eb.closed !== undefined, 25_000).finally(() => timers.forEach(clearInterval))
     expect(p.ea.closed).toMatch(/^auth-failed: signature does not verify/)
     expect(p.eb.closed).toMatch(/^auth-failed: signature does not verify/)
     expect(p.ea.opened || p.eb.opened).toBe(false)
