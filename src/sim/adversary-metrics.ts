@@ -49,17 +49,8 @@ export class AdversaryTally {
   witness(links: LinkManager, honest: (id: PeerId) => boolean): LinkManager {
     const learned = new Set<PeerId>()
     this.witnessed.push(learned)
-    const handle = (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void): void =>
-      links.handle(proto, type, (from, payload) => {
-        if (proto === PROTOCOL.VON && honest(from)) for (const id of namedIn(type, payload)) learned.add(id)
-        handler(from, payload)
-      })
-    return new Proxy(links, {
-      get(target, prop) {
-        if (prop === 'handle') return handle
-        const v = Reflect.get(target, prop, target) as unknown
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-      },
+    return observed(links, (proto, type, from, payload) => {
+      if (proto === PROTOCOL.VON && honest(from)) for (const id of namedIn(type, payload)) learned.add(id)
     })
   }
 
@@ -158,4 +149,20 @@ export function namedIn(type: number, payload: unknown): PeerId[] {
   if (type === VonMsg.NODES) return (decodeNodes(payload) ?? []).map((n) => n.id)
   if (type === VonMsg.ACCEPT) return (decodeAccept(payload)?.nodes ?? []).map((n) => n.id)
   return []
+}
+
+/** `links`, with `see` called on every message before the handler registered for it. */
+export function observed(links: LinkManager, see: (proto: number, type: number, from: PeerId, payload: unknown) => void): LinkManager {
+  const handle = (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void): void =>
+    links.handle(proto, type, (from, payload) => {
+      see(proto, type, from, payload)
+      handler(from, payload)
+    })
+  return new Proxy(links, {
+    get(target, prop) {
+      if (prop === 'handle') return handle
+      const v = Reflect.get(target, prop, target) as unknown
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+    },
+  })
 }

@@ -1,5 +1,5 @@
 import type { PeerId } from '../core/id.js'
-import type { JoinTicket, TicketIssuer } from '../von/join-tickets.js'
+import type { JoinTicket, JoinTickets, TicketChecker, TicketIssuer } from '../von/join-tickets.js'
 import type { SignalingChannel } from '../link/link-manager.js'
 import type { SignalData } from '../link/transport.js'
 import type { SimNetwork } from './network.js'
@@ -93,6 +93,16 @@ export class SimSignalingServer {
   ticket(from: PeerId, x: number, y: number, done: (ticket: JoinTicket | undefined) => void): void {
     const issued = this.up && this.tickets !== undefined && this.net.node(from)?.crashed !== true ? this.tickets.issue(from, x, y) : undefined
     this.net.sim.after(2 * this.legMs(from), () => done(typeof issued === 'object' ? issued : undefined))
+  }
+
+  /** Peer `id`'s join tickets: asked of this node, others' checked with `checker` (one for this node's key). */
+  joinTickets(id: PeerId, checker: TicketChecker): JoinTickets {
+    return {
+      fetch: (x, y, done) => this.ticket(id, x, y, done),
+      required: () => this.up,
+      covers: (joiner, ticket, x, y, rules) => checker.covers(joiner, ticket, x, y, rules),
+      fresh: (ticket, got, x, y, rules) => checker.fresh(ticket, got, x, y, rules),
+    }
   }
 
   private deliver(from: PeerId, to: PeerId, initiator: boolean, data: SignalData): void {

@@ -363,12 +363,7 @@ export class VonShard {
     const issuer = new TicketIssuer(world.crypto.keyPairFromSeed(sim.rng('node-key').bytes(32)), clock, { speedMax })
     world.signaling.tickets = issuer
     const checker = new TicketChecker(world.crypto, issuer.publicKey, clock)
-    return (id) => ({
-      fetch: (x, y, done) => world.signaling.ticket(id, x, y, done),
-      required: () => world.signaling.up,
-      covers: (joiner, ticket, x, y, rules) => checker.covers(joiner, ticket, x, y, rules),
-      fresh: (ticket, got, x, y, rules) => checker.fresh(ticket, got, x, y, rules),
-    })
+    return (id) => world.signaling.joinTickets(id, checker)
   }
 
   private localPeers(): SimLinkPeer[] {

@@ -4,7 +4,8 @@ import type { LinkManager } from '../link/link-manager.js'
 import { PROTOCOL } from '../link/link-messages.js'
 import { Priority } from '../link/priority.js'
 import { SimWorld } from '../sim/world.js'
-import { VonMsg, decodeAccept, decodeNodes, encodePrefixes, encodeQuery, encodeState, idPrefix } from './messages.js'
+import { namedIn, observed } from '../sim/adversary-metrics.js'
+import { VonMsg, decodeAccept, encodePrefixes, encodeQuery, encodeState, idPrefix } from './messages.js'
 import { VonPeer } from './von-peer.js'
 import { TicketChecker, TicketIssuer, type JoinTicket, type JoinTickets } from './join-tickets.js'
 
@@ -14,24 +15,25 @@ const SIDE = 6
 
 /** `links`, with every node list that arrives noted in `seen` (ACCEPTs also in `answered`). */
 function reading(links: LinkManager, seen: Set<PeerId>, answered: Set<PeerId>): LinkManager {
-  const handle = (proto: number, type: number, handler: (from: PeerId, payload: unknown) => void): void =>
-    links.handle(proto, type, (from, payload) => {
-      if (proto === PROTOCOL.VON && type === VonMsg.NODES) for (const n of decodeNodes(payload) ?? []) seen.add(n.id)
-      if (proto === PROTOCOL.VON && type === VonMsg.ACCEPT) {
-        for (const n of decodeAccept(payload)?.nodes ?? []) {
-          seen.add(n.id)
-          answered.add(n.id)
-        }
-      }
-      handler(from, payload)
-    })
-  return new Proxy(links, {
-    get(target, prop) {
-      if (prop === 'handle') return handle
-      const v = Reflect.get(target, prop, target) as unknown
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-    },
+  return observed(links, (proto, type, _from, payload) => {
+    if (proto !== PROTOCOL.VON) return
+    for (const id of namedIn(type, payload)) {
+      seen.add(id)
+      if (type === VonMsg.ACCEPT) answered.add(id)
+    }
   })
+}
+
+/** A peer outside the world linked to `gateway`, and the nodes the ACCEPTs it gets name. */
+function stranger(w: SimWorld, gateway: PeerId) {
+  const peer = w.addPeer({ x: 0, y: 0, accessMs: 5 })
+  peer.links.connect(gateway)
+  w.sim.runUntil(w.sim.now + 1000)
+  const got = new Set<PeerId>()
+  peer.links.handle(PROTOCOL.VON, VonMsg.ACCEPT, (_from, payload) => {
+    for (const n of decodeAccept(payload)?.nodes ?? []) got.add(n.id)
+  })
+  return { peer, got }
 }
 
 /**
@@ -46,12 +48,7 @@ function world(tickets = false) {
   const issuer = new TicketIssuer(w.crypto.keyPairFromSeed(new Uint8Array(32).fill(7)), clock, init)
   const checker = new TicketChecker(w.crypto, issuer.publicKey, clock)
   if (tickets) w.signaling.tickets = issuer
-  const ticketsFor = (id: PeerId): JoinTickets => ({
-    fetch: (x, y, done) => w.signaling.ticket(id, x, y, done),
-    required: () => w.signaling.up,
-    covers: (joiner, t, x, y, rules) => checker.covers(joiner, t, x, y, rules),
-    fresh: (t, got, x, y, rules) => checker.fresh(t, got, x, y, rules),
-  })
+  const ticketsFor = (id: PeerId): JoinTickets => w.signaling.joinTickets(id, checker)
   const at = (i: number): [number, number] => [100 + (i % SIDE) * SPACING, 100 + Math.floor(i / SIDE) * SPACING]
   const make = (x: number, y: number, gateways: () => readonly PeerId[], links?: (l: LinkManager) => LinkManager) => {
     const peer = w.addPeer({ x: 0, y: 0, accessMs: 5 })
@@ -96,16 +93,10 @@ describe('one identity gets only its own AOI (issue 23, finding 4)', () => {
 
   it('the same queries from a joiner nobody holds are answered (a stranger may join anywhere)', () => {
     const { w, honest, answered } = world()
-    const stranger = w.addPeer({ x: 0, y: 0, accessMs: 5 })
     const gateway = honest[SIDE * SIDE - 1]!
-    stranger.links.connect(gateway.id)
-    w.sim.runUntil(w.sim.now + 1000)
-    const got = new Set<PeerId>()
-    stranger.links.handle(PROTOCOL.VON, VonMsg.ACCEPT, (_from, payload) => {
-      for (const n of decodeAccept(payload)?.nodes ?? []) got.add(n.id)
-    })
-    const query = { qid: 1, joiner: stranger.id, x: 400, y: 400, aoi: 100, path: [] }
-    stranger.links.send(gateway.id, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
+    const { peer: newcomer, got } = stranger(w, gateway.id)
+    const query = { qid: 1, joiner: newcomer.id, x: 400, y: 400, aoi: 100, path: [] }
+    newcomer.links.send(gateway.id, PROTOCOL.VON, VonMsg.QUERY, encodeQuery(query), Priority.MEDIUM)
     w.sim.runUntil(w.sim.now + 2000)
     expect(got.size).toBeGreaterThan(0)
     expect(answered.size).toBe(0)
@@ -198,14 +189,8 @@ describe('join tickets: no identity learns who stands where it cannot walk to (i
 
   it('a joiner with its ticket hears of the nodes around it; with the node down, one without a ticket is answered too', () => {
     const { w, honest, ticketsFor } = world(true)
-    const newcomer = w.addPeer({ x: 0, y: 0, accessMs: 5 })
     const gateway = honest[SIDE * SIDE - 1]!
-    newcomer.links.connect(gateway.id)
-    w.sim.runUntil(w.sim.now + 1000)
-    const got = new Set<PeerId>()
-    newcomer.links.handle(PROTOCOL.VON, VonMsg.ACCEPT, (_from, payload) => {
-      for (const n of decodeAccept(payload)?.nodes ?? []) got.add(n.id)
-    })
+    const { peer: newcomer, got } = stranger(w, gateway.id)
     const me = { peer: newcomer }
     ask(me, gateway.id, newcomer.id, 400, 400, undefined)
     w.sim.runUntil(w.sim.now + 1000)
